@@ -1,0 +1,100 @@
+"""Command line: `changegate serve` runs the bot, `changegate check` validates a policy file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.server import ServerError, run_server
+from bot.settings import Settings, SettingsError
+from storage.database import DatabaseError, create_database
+from workflow.model import Stage
+from workflow.policy import Policy, PolicyError, load_policy
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return the process exit code: 0 on success, 1 on any error."""
+    args = _parser().parse_args(argv)
+    command: Callable[[Settings, Policy], int] = args.command
+    try:
+        settings = Settings.load(os.environ, policy=args.policy)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    try:
+        policy = load_policy(settings.policy_path)
+    except PolicyError as exc:
+        n = len(exc.errors)
+        header = f"policy file {settings.policy_path} has {n} problem{'s' if n != 1 else ''}:"
+        return _fail(header, *exc.errors)
+    return command(settings, policy)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="changegate", description="Slack bot that gates changes behind human approval."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for name, command, help_text in (
+        ("serve", serve, "run the bot: load the policy, open the database, serve HTTP"),
+        ("check", check, "validate a policy file and summarise it"),
+    ):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--policy",
+            metavar="PATH",
+            help="policy file (default: $CHANGEGATE_POLICY, else changegate.yaml)",
+        )
+        sub.set_defaults(command=command)
+    return parser
+
+
+def serve(settings: Settings, policy: Policy) -> int:
+    """Open the database, then serve until SIGINT or SIGTERM."""
+
+    async def start() -> None:
+        await create_database(settings.database_url)
+        await run_server(settings, policy.version)
+
+    try:
+        asyncio.run(start())
+    except (DatabaseError, ServerError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
+        return 130
+    return 0
+
+
+def check(settings: Settings, policy: Policy) -> int:
+    """Print a short summary of a valid policy file."""
+    print(f"{settings.policy_path}: valid")
+    print(f"version: {policy.version}")
+    print(f"groups ({len(policy.groups)}): {', '.join(sorted(policy.groups)) or 'none'}")
+    print("workflows by priority (the lowest number that matches wins):")
+    for workflow in sorted(policy.workflows, key=lambda w: w.priority):
+        print(f"  {workflow.priority:>4}  {workflow.name}: {_describe_stages(workflow.stages)}")
+    return 0
+
+
+def _describe_stages(stages: Sequence[Stage]) -> str:
+    if not stages:
+        return "no approval required"
+    return "; then ".join(_describe_stage(stage) for stage in stages)
+
+
+def _describe_stage(stage: Stage) -> str:
+    needs = " and ".join(f"{r.count} of {r.group}" for r in stage.requirements)
+    return f"{stage.name} ({needs})" if stage.name else needs
+
+
+def _fail(*lines: str) -> int:
+    print("changegate: " + lines[0], file=sys.stderr)
+    for line in lines[1:]:
+        print(f"  {line}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The bot's HTTP server: a health endpoint, and a run loop that stops cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aiohttp import web
+
+from bot.settings import Settings
+from storage.database import redact_url
+
+POLICY_VERSION = web.AppKey("policy_version", str)
+SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get to finish after a stop signal
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class ServerError(Exception):
+    """The server cannot start, e.g. because its port is taken."""
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness probe; also tells which policy file version the process runs with."""
+    return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]})
+
+
+def create_app(policy_version: str) -> web.Application:
+    """Build the aiohttp application with every route of the bot."""
+    app = web.Application()
+    app[POLICY_VERSION] = policy_version
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def run_server(settings: Settings, policy_version: str) -> None:
+    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close."""
+    runner = web.AppRunner(create_app(policy_version), shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ServerError(
+                f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+            ) from exc
+        port = runner.addresses[0][1]
+        print(
+            f"ChangeGate listening on http://{_url_host(settings.host)}:{port} "
+            f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",
+            flush=True,
+        )
+        received = await _wait_for_stop_signal()
+        print(f"ChangeGate stopping on {received.name}", flush=True)
+    finally:
+        await runner.cleanup()
+
+
+async def _wait_for_stop_signal() -> signal.Signals:
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[signal.Signals] = loop.create_future()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if not received.done():
+            received.set_result(signum)
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        return await received
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

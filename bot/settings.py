@@ -1,0 +1,87 @@
+"""Process settings, read once at start-up from the environment and the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storage.database import DatabaseError, parse_url
+
+DEFAULT_POLICY = "changegate.yaml"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DATABASE_FILE = "changegate.db"
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the variable and the value it expects."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the process is configured with; secrets are kept out of the repr."""
+
+    policy_path: Path
+    database_url: str
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], *, policy: str | None = None) -> Settings:
+        """Build settings from `environ`; a `--policy` given on the command line wins."""
+        policy_path = Path(policy or _get(environ, "CHANGEGATE_POLICY") or DEFAULT_POLICY)
+        return cls(
+            policy_path=policy_path,
+            database_url=_database_url(environ, policy_path),
+            host=_get(environ, "CHANGEGATE_HOST") or DEFAULT_HOST,
+            port=_port(environ),
+            slack_signing_secret=_get(environ, "SLACK_SIGNING_SECRET"),
+            slack_bot_token=_get(environ, "SLACK_BOT_TOKEN"),
+            slack_app_token=_get(environ, "SLACK_APP_TOKEN"),
+            slack_api_url=_http_url(environ, "SLACK_API_URL"),
+        )
+
+
+def _get(environ: Mapping[str, str], name: str) -> str | None:
+    """The variable's value without surrounding blanks; unset and empty are the same."""
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _database_url(environ: Mapping[str, str], policy_path: Path) -> str:
+    url = _get(environ, "CHANGEGATE_DATABASE_URL")
+    if url is None:
+        return f"sqlite+aiosqlite:///{policy_path.resolve().parent / DATABASE_FILE}"
+    try:
+        parse_url(url)
+    except DatabaseError as exc:
+        raise SettingsError(f"CHANGEGATE_DATABASE_URL is not a database URL: {exc}") from None
+    return url
+
+
+def _port(environ: Mapping[str, str]) -> int:
+    raw = _get(environ, "CHANGEGATE_PORT")
+    if raw is None:
+        return DEFAULT_PORT
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise SettingsError(
+            f"CHANGEGATE_PORT must be a whole number from 0 to 65535 (0 picks a free port), "
+            f"got {raw!r}"
+        )
+    return port
+
+
+def _http_url(environ: Mapping[str, str], name: str) -> str | None:
+    url = _get(environ, name)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must start with http:// or https://, got {url!r}")
+    return url

@@ -1,0 +1,70 @@
+"""`changegate serve` as a process: it answers /healthz, creates its database, stops on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from workflow.policy import load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 30.0
+POLL_ATTEMPTS = 100
+
+
+async def poll_healthz(url: str) -> dict[str, Any]:
+    """Ask until the server answers, a bounded number of times."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(POLL_ATTEMPTS):
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    assert response.status == 200
+                    body: dict[str, Any] = await response.json()
+                    return body
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+    raise AssertionError(f"{url}/healthz did not answer after {POLL_ATTEMPTS} attempts")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_serve_answers_healthz_and_stops_cleanly(
+    example_policy: Path, tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    policy = tmp_path / "changegate.yaml"
+    shutil.copyfile(example_policy, policy)
+    env = {**os.environ, "CHANGEGATE_HOST": "127.0.0.1", "CHANGEGATE_PORT": "0"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--policy", str(policy),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first_line = await asyncio.wait_for(process.stdout.readline(), STARTUP_TIMEOUT)
+        found = re.match(r"ChangeGate listening on (http://127\.0\.0\.1:\d+) ", first_line.decode())
+        assert found, first_line
+
+        body = await poll_healthz(found.group(1))
+
+        assert body == {"status": "ok", "policy_version": load_policy(policy).version}
+        assert (tmp_path / "changegate.db").is_file()
+        process.send_signal(stop_signal)
+        out, err = await asyncio.wait_for(process.communicate(), STARTUP_TIMEOUT)
+        assert process.returncode == 0, err.decode()
+        assert out.decode() == f"ChangeGate stopping on {stop_signal.name}\n"
+        assert err == b""
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

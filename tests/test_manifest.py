@@ -1,0 +1,56 @@
+"""The Slack app manifest is valid against Slack's schema and asks for exactly what the bot uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = Path(__file__).resolve().parents[2] / "shared/slack/manifest.schema.1.0.0.json"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_manifest_matches_slack_schema(manifest: dict[str, Any]) -> None:
+    if not SCHEMA.is_file():
+        pytest.skip(f"Slack's manifest schema is not at {SCHEMA}")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(manifest)
+    ]
+    assert errors == []
+
+
+def test_manifest_asks_for_the_expected_scopes_and_events(manifest: dict[str, Any]) -> None:
+    # The schema accepts any string as a scope or event name, so pin them here.
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
+        ["commands", "chat:write", "chat:write.public", "im:write", "users:read", "usergroups:read"]
+    )
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+
+
+def test_manifest_routes_everything_to_the_bolt_endpoint(manifest: dict[str, Any]) -> None:
+    settings = manifest["settings"]
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/change"
+    assert command["usage_hint"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    urls = {
+        command["url"],
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    }
+    assert urls == {"https://changegate.example.com/slack/events"}
