@@ -1,0 +1,176 @@
+"""Plain-JSON codec of the domain values, so adapters store and send them without knowing them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from workflow.events import Event, EventKind
+from workflow.model import (
+    ApplyAttempt,
+    ApplyMode,
+    ApplyStatus,
+    ChangeRequest,
+    Comment,
+    Content,
+    DryRun,
+    Metadata,
+    OnTimeout,
+    Requirement,
+    Response,
+    Revision,
+    Risk,
+    Stage,
+    State,
+    Timing,
+    Verdict,
+    WorkflowSnapshot,
+)
+
+JSON = dict[str, Any]
+
+
+def _t(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _pt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _dt(value: Any) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _s(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
+
+
+def event_to_dict(e: Event) -> JSON:
+    """An event as JSON; the audit chain hashes exactly this form."""
+    return {
+        "kind": e.kind.value, "change_id": e.change_id, "actor": e.actor, "at": _t(e.at),
+        "revision": e.revision, "digest": e.digest, "policy_version": e.policy_version,
+        "since_proposal_s": e.since_proposal_s, "data": dict(e.data),
+    }
+
+
+def event_from_dict(d: JSON) -> Event:
+    """Inverse of event_to_dict."""
+    return Event(
+        kind=EventKind(d["kind"]), change_id=d["change_id"], actor=d["actor"], at=_dt(d["at"]),
+        revision=d["revision"], digest=d["digest"], policy_version=d["policy_version"],
+        since_proposal_s=d["since_proposal_s"], data=d["data"],
+    )
+
+
+def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
+    """The snapshot taken at submit."""
+    t = w.timing
+    return {
+        "name": w.name, "policy_version": w.policy_version, "channel": w.channel,
+        "apply_mode": w.apply_mode.value, "executor": w.executor,
+        "stages": [
+            {"name": s.name, "require": [{"group": r.group, "count": r.count}
+                                         for r in s.requirements]}
+            for s in w.stages
+        ],
+        "timing": {
+            "dry_run_ttl": _s(t.dry_run_ttl), "approval_timeout": _s(t.approval_timeout),
+            "on_timeout": t.on_timeout.value, "reminder_after": _s(t.reminder_after),
+            "late_apply_grace": _s(t.late_apply_grace),
+        },
+    }
+
+
+def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
+    """Inverse of workflow_to_dict."""
+    t = d["timing"]
+    reminder = t["reminder_after"]
+    return WorkflowSnapshot(
+        name=d["name"], policy_version=d["policy_version"], channel=d["channel"],
+        apply_mode=ApplyMode(d["apply_mode"]), executor=d["executor"],
+        stages=tuple(
+            Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]))
+            for s in d["stages"]
+        ),
+        timing=Timing(
+            dry_run_ttl=timedelta(seconds=t["dry_run_ttl"]),
+            approval_timeout=timedelta(seconds=t["approval_timeout"]),
+            on_timeout=OnTimeout(t["on_timeout"]),
+            reminder_after=timedelta(seconds=reminder) if reminder is not None else None,
+            late_apply_grace=timedelta(seconds=t["late_apply_grace"]),
+        ),
+    )
+
+
+def content_to_dict(c: Content) -> JSON:
+    """Content fields of a revision."""
+    return {"family": c.family, "action": c.action, "target": c.target, "risk": c.risk.value,
+            "payload": c.payload, "rollback_plan": c.rollback_plan,
+            "scheduled_for": _t(c.scheduled_for)}
+
+
+def content_from_dict(d: JSON) -> Content:
+    """Inverse of content_to_dict."""
+    return Content(d["family"], d["action"], d["target"], Risk(d["risk"]), d["payload"],
+                   d["rollback_plan"], _pt(d["scheduled_for"]))
+
+
+def change_to_dict(cr: ChangeRequest) -> JSON:
+    """The whole aggregate as JSON."""
+    return {
+        "id": cr.id, "requester": cr.requester, "state": cr.state.value, "version": cr.version,
+        "created_at": _t(cr.created_at), "idempotency_key": cr.idempotency_key,
+        "metadata": {"title": cr.metadata.title, "description": cr.metadata.description,
+                     "ticket": cr.metadata.ticket, "labels": list(cr.metadata.labels)},
+        "revisions": [{"number": r.number, "author": r.author, "created_at": _t(r.created_at),
+                       "content": content_to_dict(r.content)} for r in cr.revisions],
+        "dry_run": None if cr.dry_run is None else {
+            "revision": cr.dry_run.revision, "output": cr.dry_run.output,
+            "digest": cr.dry_run.digest, "taken_at": _t(cr.dry_run.taken_at),
+            "producer": cr.dry_run.producer},
+        "responses": [{"person": r.person, "revision": r.revision, "stage": r.stage,
+                       "verdict": r.verdict.value, "comment": r.comment, "digest": r.digest,
+                       "groups": sorted(r.groups), "at": _t(r.at), "ended": r.ended,
+                       "ended_at": _t(r.ended_at)} for r in cr.responses],
+        "comments": [{"person": c.person, "revision": c.revision, "text": c.text,
+                      "at": _t(c.at)} for c in cr.comments],
+        "workflow": workflow_to_dict(cr.workflow) if cr.workflow else None,
+        "submitted_at": _t(cr.submitted_at), "expires_at": _t(cr.expires_at),
+        "remind_at": _t(cr.remind_at), "reminders_sent": cr.reminders_sent,
+        "approved_at": _t(cr.approved_at), "apply_at": _t(cr.apply_at),
+        "apply": None if cr.apply is None else {
+            "key": cr.apply.key, "revision": cr.apply.revision, "digest": cr.apply.digest,
+            "started_by": cr.apply.started_by, "started_at": _t(cr.apply.started_at),
+            "status": cr.apply.status.value if cr.apply.status else None,
+            "output": cr.apply.output, "finished_at": _t(cr.apply.finished_at),
+            "resolved_by": cr.apply.resolved_by},
+    }
+
+
+def change_from_dict(d: JSON) -> ChangeRequest:
+    """Inverse of change_to_dict."""
+    m, dr, ap = d["metadata"], d["dry_run"], d["apply"]
+    return ChangeRequest(
+        id=d["id"], requester=d["requester"], state=State(d["state"]), version=d["version"],
+        created_at=_dt(d["created_at"]), idempotency_key=d["idempotency_key"],
+        metadata=Metadata(m["title"], m["description"], m["ticket"], tuple(m["labels"])),
+        revisions=tuple(Revision(r["number"], content_from_dict(r["content"]), r["author"],
+                                 _dt(r["created_at"])) for r in d["revisions"]),
+        dry_run=None if dr is None else DryRun(dr["revision"], dr["output"], dr["digest"],
+                                               _dt(dr["taken_at"]), dr["producer"]),
+        responses=tuple(Response(r["person"], r["revision"], r["stage"], Verdict(r["verdict"]),
+                                 r["comment"], r["digest"], frozenset(r["groups"]), _dt(r["at"]),
+                                 r["ended"], _pt(r["ended_at"])) for r in d["responses"]),
+        comments=tuple(Comment(c["person"], c["revision"], c["text"], _dt(c["at"]))
+                       for c in d["comments"]),
+        workflow=workflow_from_dict(d["workflow"]) if d["workflow"] else None,
+        submitted_at=_pt(d["submitted_at"]), expires_at=_pt(d["expires_at"]),
+        remind_at=_pt(d["remind_at"]), reminders_sent=d["reminders_sent"],
+        approved_at=_pt(d["approved_at"]), apply_at=_pt(d["apply_at"]),
+        apply=None if ap is None else ApplyAttempt(
+            ap["key"], ap["revision"], ap["digest"], ap["started_by"], _dt(ap["started_at"]),
+            ApplyStatus(ap["status"]) if ap["status"] else None, ap["output"],
+            _pt(ap["finished_at"]), ap["resolved_by"]),
+    )

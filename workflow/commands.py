@@ -1,0 +1,148 @@
+"""Commands: what an actor asks of a change request, from any path (Slack, API, scheduler)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflow.model import SYSTEM_ACTOR, ApplyStatus, Content, Metadata, WorkflowSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """Propose a new change request as a draft."""
+
+    change_id: str
+    actor: str
+    content: Content
+    metadata: Metadata
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace content (a new revision) and/or metadata (same revision)."""
+
+    change_id: str
+    actor: str
+    content: Content | None = None
+    metadata: Metadata | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDryRun:
+    """Store the dry-run result of a revision; `revision` guards against late reports."""
+
+    change_id: str
+    actor: str
+    output: str
+    revision: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """Send a draft for review under the workflow the policy selected."""
+
+    change_id: str
+    actor: str
+    workflow: WorkflowSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    """Approve the current revision; `actor_groups` is the live membership at this moment."""
+
+    change_id: str
+    actor: str
+    actor_groups: frozenset[str]
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Reject the current revision; the comment is required."""
+
+    change_id: str
+    actor: str
+    actor_groups: frozenset[str]
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddComment:
+    """A note that never counts as a response."""
+
+    change_id: str
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawApproval:
+    """An approver takes back their approval before the apply starts."""
+
+    change_id: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawRequest:
+    """The requester cancels the change before the apply starts."""
+
+    change_id: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartApply:
+    """Begin the one apply of the approved digest."""
+
+    change_id: str
+    actor: str
+    actor_groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordApplyOutcome:
+    """What the executor reported for the apply identified by `key`."""
+
+    change_id: str
+    actor: str
+    key: str
+    status: ApplyStatus
+    output: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveUnknown:
+    """A person states what really happened to an apply whose outcome was unknown."""
+
+    change_id: str
+    actor: str
+    actor_groups: frozenset[str]
+    status: ApplyStatus
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class FireDeadline:
+    """A timer says a deadline may be due; the decision re-checks every deadline against now."""
+
+    change_id: str
+    actor: str = SYSTEM_ACTOR
+
+
+Command = (
+    Create
+    | Edit
+    | RecordDryRun
+    | Submit
+    | Approve
+    | Reject
+    | AddComment
+    | WithdrawApproval
+    | WithdrawRequest
+    | StartApply
+    | RecordApplyOutcome
+    | ResolveUnknown
+    | FireDeadline
+)

@@ -1,0 +1,75 @@
+"""The state machine: a pure function of (change request, command, now) -> decision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from workflow import rules_apply, rules_lifecycle, rules_review
+from workflow.commands import (
+    AddComment,
+    Approve,
+    Command,
+    Create,
+    Edit,
+    FireDeadline,
+    RecordApplyOutcome,
+    RecordDryRun,
+    Reject,
+    ResolveUnknown,
+    StartApply,
+    Submit,
+    WithdrawApproval,
+    WithdrawRequest,
+)
+from workflow.decision import Decision
+from workflow.errors import ChangeNotFound, WrongState
+from workflow.model import ChangeRequest
+
+
+def decide(cr: ChangeRequest | None, command: Command, now: datetime) -> Decision:
+    """Apply every rule of the contract; raise a WorkflowError subclass to refuse.
+
+    The returned change has its version bumped whenever the decision produced events.
+    """
+    if isinstance(command, Create):
+        if cr is not None:
+            raise WrongState(f"{command.change_id} already exists")
+        return rules_lifecycle.create(command, now)
+    if cr is None:
+        raise ChangeNotFound(f"{command.change_id} does not exist")
+    decision = _dispatch(cr, command, now)
+    if not decision.changed:
+        return decision
+    return Decision(replace(decision.change, version=cr.version + 1), decision.events)
+
+
+def _dispatch(cr: ChangeRequest, command: Command, now: datetime) -> Decision:
+    """Route a command on an existing change to its rule."""
+    match command:
+        case Edit():
+            return rules_lifecycle.edit(cr, command, now)
+        case RecordDryRun():
+            return rules_lifecycle.record_dry_run(cr, command, now)
+        case Submit():
+            return rules_lifecycle.submit(cr, command, now)
+        case Approve():
+            return rules_review.approve(cr, command, now)
+        case Reject():
+            return rules_review.reject(cr, command, now)
+        case AddComment():
+            return rules_review.add_comment(cr, command, now)
+        case WithdrawApproval():
+            return rules_review.withdraw_approval(cr, command, now)
+        case WithdrawRequest():
+            return rules_lifecycle.withdraw_request(cr, command, now)
+        case StartApply():
+            return rules_apply.start_apply(cr, command.actor, command.actor_groups, now)
+        case RecordApplyOutcome():
+            return rules_apply.record_outcome(cr, command, now)
+        case ResolveUnknown():
+            return rules_apply.resolve_unknown(cr, command, now)
+        case FireDeadline():
+            return rules_lifecycle.fire_deadline(cr, command, now)
+        case _:
+            raise TypeError(f"unknown command {command!r}")

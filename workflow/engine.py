@@ -1,0 +1,378 @@
+"""The async engine: one unit of work per command; decide purely, audit and outbox in one commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from workflow.codec import event_to_dict
+from workflow.commands import (
+    AddComment,
+    Approve,
+    Command,
+    Create,
+    Edit,
+    FireDeadline,
+    RecordApplyOutcome,
+    RecordDryRun,
+    Reject,
+    ResolveUnknown,
+    StartApply,
+    Submit,
+    WithdrawApproval,
+    WithdrawRequest,
+)
+from workflow.decide import decide
+from workflow.decision import Decision
+from workflow.errors import (
+    Busy,
+    ChangeNotFound,
+    ConcurrencyConflict,
+    DigestChanged,
+    DryRunStale,
+    DuplicateRequest,
+    NoExecutor,
+    WorkflowError,
+)
+from workflow.events import Event, EventKind
+from workflow.model import SYSTEM_ACTOR, ApplyStatus, ChangeRequest, Content, Metadata
+from workflow.policy import Policy
+from workflow.ports import (
+    ApplyResult,
+    Clock,
+    Directory,
+    ExecutorRegistry,
+    OutboxMessage,
+    UnitOfWorkFactory,
+)
+
+Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
+
+
+class Engine:
+    """Runs commands from every path (Slack, API, timers) through the same rules."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        policy: Callable[[], Policy],
+        directory: Directory,
+        executors: ExecutorRegistry | None = None,
+        max_attempts: int = 8,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+        self._directory = directory
+        self._executors = executors
+        self._max_attempts = max_attempts
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        """Read one change outside any command."""
+        async with self._uow() as uow:
+            return await uow.changes.get(change_id)
+
+    async def propose(
+        self,
+        actor: str,
+        content: Content,
+        metadata: Metadata,
+        *,
+        idempotency_key: str | None = None,
+        dry_run_output: str | None = None,
+        submit: bool = False,
+    ) -> ChangeRequest:
+        """Create a draft (optionally with its dry-run, optionally submitted) in one transaction."""
+        groups = await self._directory.groups_of(actor)
+        policy = self._policy()
+        if idempotency_key is not None:
+            existing = await self._existing(actor, idempotency_key)
+            if existing is not None:
+                return existing
+
+        def build(_: ChangeRequest | None, change_id: str) -> Sequence[Command]:
+            policy.check_submit(content.family, content.action, groups)
+            workflow = policy.select(content, metadata, groups)
+            commands: list[Command] = [
+                Create(change_id, actor, content, metadata, idempotency_key)
+            ]
+            if dry_run_output is not None:
+                commands.append(RecordDryRun(change_id, actor, dry_run_output))
+            if submit:
+                commands.append(Submit(change_id, actor, workflow))
+            return commands
+
+        try:
+            return await self._follow_up(await self._run(None, actor, build))
+        except DuplicateRequest as dup:
+            found = await self.get(dup.change_id)
+            assert found is not None
+            return found
+
+    async def _existing(self, actor: str, key: str) -> ChangeRequest | None:
+        """The change this requester already created with the idempotency key."""
+        async with self._uow() as uow:
+            return await uow.changes.find_by_idempotency_key(actor, key)
+
+    async def edit(
+        self,
+        change_id: str,
+        actor: str,
+        content: Content | None = None,
+        metadata: Metadata | None = None,
+    ) -> ChangeRequest:
+        """Edit content (new revision, submit rules apply) and/or metadata."""
+        groups = await self._directory.groups_of(actor)
+        policy = self._policy()
+
+        def build(_: ChangeRequest | None, __: str) -> Sequence[Command]:
+            if content is not None:
+                policy.check_submit(content.family, content.action, groups)
+            return [Edit(change_id, actor, content, metadata)]
+
+        return await self._follow_up(await self._run(change_id, actor, build))
+
+    async def submit(self, change_id: str, actor: str) -> ChangeRequest:
+        """Select the workflow with the current policy and send the draft for review."""
+        current = await self._require(change_id)
+        requester_groups = await self._directory.groups_of(current.requester)
+        actor_groups = await self._directory.groups_of(actor)
+        policy = self._policy()
+
+        def build(cr: ChangeRequest | None, _: str) -> Sequence[Command]:
+            assert cr is not None
+            policy.check_submit(cr.content.family, cr.content.action, actor_groups)
+            workflow = policy.select(cr.content, cr.metadata, requester_groups)
+            return [Submit(change_id, actor, workflow)]
+
+        return await self._follow_up(await self._run(change_id, actor, build))
+
+    async def record_dry_run(
+        self, change_id: str, actor: str, output: str, revision: int | None = None
+    ) -> ChangeRequest:
+        """Store a dry-run result produced elsewhere (a pipeline, a person)."""
+        return await self._complete(RecordDryRun(change_id, actor, output, revision))
+
+    async def run_dry_run(self, change_id: str, actor: str) -> ChangeRequest:
+        """Run the bound executor's dry-run outside any transaction, then record it."""
+        decision = await self._run_dry_run(change_id, actor)
+        return decision.change
+
+    async def _run_dry_run(self, change_id: str, actor: str) -> Decision:
+        """Dry-run through the executor, pinned to the revision it ran on."""
+        current = await self._require(change_id)
+        executor = self._executors.for_change(current) if self._executors else None
+        if executor is None:
+            raise NoExecutor(
+                f"{change_id} has no executor bound to family {current.content.family}: "
+                "record its dry-run through the API"
+            )
+        output = await executor.dry_run(current)
+        return await self.handle(RecordDryRun(change_id, actor, output, current.revision))
+
+    async def approve(self, change_id: str, actor: str, comment: str = "") -> ChangeRequest:
+        """Approve with the actor's live group membership."""
+        groups = await self._directory.groups_of(actor)
+        return await self._complete(Approve(change_id, actor, groups, comment))
+
+    async def reject(self, change_id: str, actor: str, comment: str) -> ChangeRequest:
+        """Reject with a reason."""
+        groups = await self._directory.groups_of(actor)
+        return await self._complete(Reject(change_id, actor, groups, comment))
+
+    async def comment(self, change_id: str, actor: str, text: str) -> ChangeRequest:
+        """Add a note that never counts."""
+        return await self._complete(AddComment(change_id, actor, text))
+
+    async def withdraw_approval(self, change_id: str, actor: str) -> ChangeRequest:
+        """An approver takes back their approval."""
+        return await self._complete(WithdrawApproval(change_id, actor))
+
+    async def withdraw_request(self, change_id: str, actor: str) -> ChangeRequest:
+        """The requester cancels the change."""
+        return await self._complete(WithdrawRequest(change_id, actor))
+
+    async def apply(self, change_id: str, actor: str) -> ChangeRequest:
+        """The one apply gate for people, pipelines and the system."""
+        groups = frozenset() if actor == SYSTEM_ACTOR else await self._directory.groups_of(actor)
+        return await self._through_gate(change_id, actor, StartApply(change_id, actor, groups))
+
+    async def fire_deadline(self, change_id: str) -> ChangeRequest:
+        """A timer fired: the decision re-checks every deadline, so any firing is harmless."""
+        return await self._through_gate(change_id, SYSTEM_ACTOR, FireDeadline(change_id))
+
+    async def record_outcome(
+        self, change_id: str, actor: str, key: str, status: ApplyStatus, output: str = ""
+    ) -> ChangeRequest:
+        """An outside pipeline reports the outcome of the apply it ran."""
+        command = RecordApplyOutcome(change_id, actor, key, status, output)
+        return await self._complete(command)
+
+    async def resolve(
+        self, change_id: str, actor: str, status: ApplyStatus, note: str
+    ) -> ChangeRequest:
+        """A person settles an apply whose outcome was unknown."""
+        groups = await self._directory.groups_of(actor)
+        command = ResolveUnknown(change_id, actor, groups, status, note)
+        return await self._complete(command)
+
+    async def recover_interrupted_applies(self) -> list[str]:
+        """After a crash, every apply left executing has an unknown outcome: never re-apply it."""
+        async with self._uow() as uow:
+            ids = list(await uow.changes.in_state_executing())
+        recovered: list[str] = []
+        for change_id in ids:
+            cr = await self._require(change_id)
+            if cr.apply is None:
+                continue
+            command = RecordApplyOutcome(
+                change_id, SYSTEM_ACTOR, cr.apply.key, ApplyStatus.UNKNOWN,
+                "the process stopped before the executor's outcome was recorded",
+            )
+            try:
+                await self.handle(command)
+            except WorkflowError:
+                continue
+            recovered.append(change_id)
+        return recovered
+
+    async def _through_gate(self, change_id: str, actor: str, command: Command) -> ChangeRequest:
+        """Start the apply; a stale dry-run is re-run first and a changed digest stops it."""
+        try:
+            decision = await self.handle(command, audit_refusal=False)
+        except DryRunStale as stale:
+            try:
+                rerun = await self._run_dry_run(change_id, SYSTEM_ACTOR)
+            except NoExecutor:
+                await self._audit_refusal(command, stale)
+                raise DryRunStale(f"{stale.message}; record a fresh dry-run, then apply") from None
+            if any(e.kind is EventKind.APPROVALS_INVALIDATED for e in rerun.events):
+                if actor == SYSTEM_ACTOR:
+                    return rerun.change
+                raise DigestChanged(
+                    f"the dry-run of {change_id} was re-run and its output changed: approvals "
+                    "were invalidated and it is back in review"
+                ) from None
+            decision = await self.handle(command)
+        except WorkflowError as refusal:
+            await self._audit_refusal(command, refusal)
+            raise
+        return await self._follow_up(decision)
+
+    async def _follow_up(self, decision: Decision) -> ChangeRequest:
+        """Run what a committed decision asks for: an apply that is due, an apply that started."""
+        kinds = {e.kind for e in decision.events}
+        cr = decision.change
+        if EventKind.APPLY_STARTED in kinds:
+            return await self._execute(cr)
+        if EventKind.APPLY_DUE in kinds:
+            return await self.fire_deadline(cr.id)
+        return cr
+
+    async def _execute(self, cr: ChangeRequest) -> ChangeRequest:
+        """Call the executor after the start is committed; record the outcome afterwards."""
+        assert cr.apply is not None
+        executor = self._executors.for_change(cr) if self._executors else None
+        if executor is None:
+            return cr
+        try:
+            result = await executor.apply(cr, cr.apply.key)
+        except Exception as exc:
+            result = ApplyResult(ApplyStatus.UNKNOWN, f"executor error: {exc}")
+        if result is None:
+            return cr
+        command = RecordApplyOutcome(cr.id, SYSTEM_ACTOR, cr.apply.key, result.status,
+                                     result.output)
+        return await self._complete(command)
+
+    async def handle(self, command: Command, *, audit_refusal: bool = True) -> Decision:
+        """Decide one command in one unit of work, retrying on version conflicts."""
+        return await self._run(
+            command.change_id, command.actor, lambda _cr, _id: [command], audit_refusal
+        )
+
+    async def _complete(self, command: Command) -> ChangeRequest:
+        """Handle a command, then run what its decision asks for."""
+        return await self._follow_up(await self.handle(command))
+
+    async def _run(
+        self, change_id: str | None, actor: str, build: Build, audit_refusal: bool = True
+    ) -> Decision:
+        """Read, decide every built command, compare-and-set, audit, outbox, commit."""
+        for _ in range(self._max_attempts):
+            now = self._clock.now()
+            try:
+                async with self._uow() as uow:
+                    before = await uow.changes.get(change_id) if change_id else None
+                    new_id = change_id or await uow.changes.next_id()
+                    decision = _decide_all(before, build(before, new_id), now)
+                    if not decision.changed:
+                        return decision
+                    if before is None:
+                        await uow.changes.add(decision.change)
+                    else:
+                        await uow.changes.update(decision.change, before.version)
+                    await uow.audit.append(decision.events)
+                    await uow.outbox.put(outbox_messages(decision.events))
+                    await uow.commit()
+                    return decision
+            except ConcurrencyConflict:
+                continue
+            except WorkflowError as refusal:
+                if audit_refusal:
+                    await self._audit_refusal_for(change_id, actor, refusal, now)
+                raise
+        raise Busy(f"{change_id or 'the change'} is being changed by others: try again")
+
+    async def _audit_refusal(self, command: Command, refusal: WorkflowError) -> None:
+        """Record a refused command in its own transaction."""
+        await self._audit_refusal_for(command.change_id, command.actor, refusal, self._clock.now())
+
+    async def _audit_refusal_for(
+        self, change_id: str | None, actor: str, refusal: WorkflowError, now: datetime
+    ) -> None:
+        """Refusals are audit events too, except harmless repeats and bad input."""
+        if not refusal.audited:
+            return
+        async with self._uow() as uow:
+            cr = await uow.changes.get(change_id) if change_id else None
+            event = Event(
+                kind=EventKind.REFUSED,
+                change_id=cr.id if cr else None,
+                actor=actor,
+                at=now,
+                revision=cr.revision if cr else None,
+                digest=cr.dry_run.digest if cr and cr.dry_run else None,
+                policy_version=cr.workflow.policy_version if cr and cr.workflow else None,
+                since_proposal_s=(now - cr.created_at).total_seconds() if cr else None,
+                data={"reason": refusal.reason, "message": refusal.message},
+            )
+            await uow.audit.append([event])
+            await uow.commit()
+
+    async def _require(self, change_id: str) -> ChangeRequest:
+        """Read a change or refuse with not found."""
+        cr = await self.get(change_id)
+        if cr is None:
+            raise ChangeNotFound(f"{change_id} does not exist")
+        return cr
+
+
+def _decide_all(
+    before: ChangeRequest | None, commands: Sequence[Command], now: datetime
+) -> Decision:
+    """Fold several commands on one change into one decision (one transaction)."""
+    cr = before
+    events: list[Event] = []
+    for command in commands:
+        decision = decide(cr, command, now)
+        cr = decision.change
+        events.extend(decision.events)
+    assert cr is not None
+    return Decision(cr, tuple(events))
+
+
+def outbox_messages(events: Sequence[Event]) -> list[OutboxMessage]:
+    """Every event on a change is delivered after commit (cards re-render, people are told)."""
+    return [OutboxMessage("change.event", e.change_id, event_to_dict(e)) for e in events]

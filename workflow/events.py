@@ -1,0 +1,54 @@
+"""Events: past-tense facts a decision produced, written to the audit log and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """Every kind of fact the audit log records (semantics section 4.7)."""
+
+    PROPOSED = "proposed"
+    REVISED = "revised"
+    METADATA_EDITED = "metadata_edited"
+    DRY_RUN_RECORDED = "dry_run_recorded"
+    SUBMITTED = "submitted"
+    RESPONSE = "response"
+    WITHDRAWN = "withdrawn"
+    COMMENT = "comment"
+    STAGE_APPROVED = "stage_approved"
+    APPROVED = "approved"
+    APPROVALS_INVALIDATED = "approvals_invalidated"
+    RETURNED_TO_REVIEW = "returned_to_review"
+    SCHEDULED = "scheduled"
+    APPLY_DUE = "apply_due"
+    RESCHEDULE_NEEDED = "reschedule_needed"
+    REMINDED = "reminded"
+    EXPIRED = "expired"
+    RETURNED_TO_DRAFT = "returned_to_draft"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    APPLY_STARTED = "apply_started"
+    APPLIED = "applied"
+    FAILED = "failed"
+    APPLY_UNKNOWN = "apply_unknown"
+    RESOLVED = "resolved"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact about one change, with the context every audit row carries."""
+
+    kind: EventKind
+    change_id: str | None
+    actor: str
+    at: datetime
+    revision: int | None = None
+    digest: str | None = None
+    policy_version: str | None = None
+    since_proposal_s: float | None = None
+    data: Mapping[str, object] = field(default_factory=dict)

@@ -1,0 +1,138 @@
+"""Ports: what the engine needs from the outside world, as Protocols adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from workflow.events import Event
+from workflow.model import ApplyStatus, ChangeRequest
+
+
+class Clock(Protocol):
+    """Source of the current time; tests use a clock they move by hand."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class ChangeRepository(Protocol):
+    """Change requests by id, saved with a version compare-and-set."""
+
+    async def next_id(self) -> str:
+        """A fresh id such as `CHG-42`."""
+        ...
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        """The stored change, or None."""
+        ...
+
+    async def find_by_idempotency_key(self, requester: str, key: str) -> ChangeRequest | None:
+        """The change a requester already created with this key, if any."""
+        ...
+
+    async def add(self, change: ChangeRequest) -> None:
+        """Insert a new change; raise DuplicateRequest when its idempotency key was used."""
+        ...
+
+    async def update(self, change: ChangeRequest, expected_version: int) -> None:
+        """Replace the change if stored at `expected_version`, else raise ConcurrencyConflict."""
+        ...
+
+    async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
+        """Ids of changes with a deadline (expiry, reminder, apply) at or before `now`."""
+        ...
+
+    async def in_state_executing(self) -> Sequence[str]:
+        """Ids of changes whose apply has started and not ended."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Append-only, hash-chained record of every event, written in the command's transaction."""
+
+    async def append(self, events: Sequence[Event]) -> None:
+        """Chain and store the events in order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A side effect to deliver after commit (card update, notification, executor call)."""
+
+    topic: str
+    change_id: str | None
+    payload: Mapping[str, object] = field(default_factory=dict)
+
+
+class Outbox(Protocol):
+    """Side effects queued in the same transaction as the state change."""
+
+    async def put(self, messages: Sequence[OutboxMessage]) -> None:
+        """Queue messages for the relay."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: the repositories share it; leaving without commit rolls back."""
+
+    changes: ChangeRepository
+    audit: AuditLog
+    outbox: Outbox
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make every write of this unit durable at once."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a fresh unit of work per command."""
+
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Directory(Protocol):
+    """Group membership (explicit lists or Slack user groups), read outside any transaction."""
+
+    async def groups_of(self, person: str) -> frozenset[str]:
+        """Names of the policy groups the person belongs to right now."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What an executor reports for an apply."""
+
+    status: ApplyStatus
+    output: str = ""
+
+
+class Executor(Protocol):
+    """Runs the dry-run and the apply of a change; never called inside a transaction."""
+
+    async def dry_run(self, change: ChangeRequest) -> str:
+        """The dry-run output (diff or impact text) for the current revision."""
+        ...
+
+    async def apply(self, change: ChangeRequest, key: str) -> ApplyResult | None:
+        """Apply once under idempotency `key`; None when an outside pipeline reports later."""
+        ...
+
+
+class ExecutorRegistry(Protocol):
+    """Finds the executor bound to a change's family; None when results come from outside."""
+
+    def for_change(self, change: ChangeRequest) -> Executor | None: ...

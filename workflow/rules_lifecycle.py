@@ -1,0 +1,167 @@
+"""Lifecycle rules: create, edit, dry-run, submit, withdraw the request, deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from datetime import datetime
+
+from workflow.commands import Create, Edit, FireDeadline, RecordDryRun, Submit, WithdrawRequest
+from workflow.decision import Decision, event, require_state
+from workflow.digest import normalise_output, output_digest
+from workflow.errors import InvalidInput, NothingChanged, NotRequester, WrongState
+from workflow.events import Event, EventKind
+from workflow.model import (
+    BEFORE_EXECUTING,
+    REVISABLE_TERMINAL_STATES,
+    SYSTEM_ACTOR,
+    ChangeRequest,
+    Content,
+    DryRun,
+    Metadata,
+    Revision,
+    State,
+)
+from workflow.progress import active_stage
+from workflow.rules_apply import start_apply
+from workflow.timing import after_approval_change, expire, remind, reopen_review
+
+REQUIRED_CONTENT = ("family", "action", "target", "payload")
+
+
+def validate_content(content: Content) -> None:
+    """Name the first missing or malformed content field."""
+    for name in REQUIRED_CONTENT:
+        if not str(getattr(content, name)).strip():
+            raise InvalidInput(name, "is required")
+    when = content.scheduled_for
+    if when is not None and when.utcoffset() is None:
+        raise InvalidInput("scheduled_for", "needs a time zone, e.g. 2026-12-01T22:00:00Z")
+
+
+def validate_metadata(metadata: Metadata) -> None:
+    """A change needs a title people can recognise it by."""
+    if not metadata.title.strip():
+        raise InvalidInput("title", "is required")
+
+
+def create(cmd: Create, now: datetime) -> Decision:
+    """A new change request starts as a draft with revision 1."""
+    validate_content(cmd.content)
+    validate_metadata(cmd.metadata)
+    cr = ChangeRequest(
+        id=cmd.change_id,
+        requester=cmd.actor,
+        metadata=cmd.metadata,
+        revisions=(Revision(1, cmd.content, cmd.actor, now),),
+        created_at=now,
+        idempotency_key=cmd.idempotency_key,
+    )
+    return Decision(cr, (event(cr, EventKind.PROPOSED, cmd.actor, now, title=cmd.metadata.title,
+                               risk=cmd.content.risk.value),))
+
+
+def edit(cr: ChangeRequest, cmd: Edit, now: datetime) -> Decision:
+    """Content changes make a new revision and a fresh draft cycle; metadata changes do not."""
+    require_state(cr, BEFORE_EXECUTING | REVISABLE_TERMINAL_STATES, "edit")
+    events: list[Event] = []
+    after = cr
+    if cmd.metadata is not None and cmd.metadata != cr.metadata:
+        validate_metadata(cmd.metadata)
+        after = replace(after, metadata=cmd.metadata)
+        events.append(event(after, EventKind.METADATA_EDITED, cmd.actor, now,
+                            fields=_changed(cr.metadata, cmd.metadata)))
+    if cmd.content is not None and cmd.content != cr.content:
+        validate_content(cmd.content)
+        after = _new_revision(after, cmd.content, cmd.actor, now)
+        events.append(event(after, EventKind.REVISED, cmd.actor, now, from_state=cr.state.value,
+                            fields=_changed(cr.content, cmd.content)))
+    if not events:
+        raise NothingChanged(f"the edit changes nothing in {cr.id}")
+    return Decision(after, tuple(events))
+
+
+def _changed(before: Content | Metadata, after: Content | Metadata) -> list[str]:
+    """Names of the fields that differ."""
+    return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]
+
+
+def _new_revision(cr: ChangeRequest, content: Content, author: str, now: datetime) -> ChangeRequest:
+    """Start a new cycle: draft, no dry-run, no workflow, no timers; history stays."""
+    revision = Revision(cr.revision + 1, content, author, now)
+    return replace(
+        cr, revisions=(*cr.revisions, revision), state=State.DRAFT, dry_run=None, workflow=None,
+        submitted_at=None, expires_at=None, remind_at=None, reminders_sent=0, approved_at=None,
+        apply_at=None,
+    )
+
+
+def record_dry_run(cr: ChangeRequest, cmd: RecordDryRun, now: datetime) -> Decision:
+    """A new digest invalidates the revision's approvals; the same digest restarts the clock."""
+    require_state(cr, BEFORE_EXECUTING, "record a dry-run")
+    if cmd.revision is not None and cmd.revision != cr.revision:
+        raise WrongState(
+            f"this dry-run is for revision {cmd.revision} but {cr.id} is at revision {cr.revision}"
+        )
+    digest = output_digest(cmd.output)
+    previous = cr.dry_run
+    dry_run = DryRun(cr.revision, normalise_output(cmd.output), digest, now, cmd.actor)
+    after = replace(cr, dry_run=dry_run)
+    same = previous is not None and previous.digest == digest
+    events = [event(after, EventKind.DRY_RUN_RECORDED, cmd.actor, now, same_digest=same,
+                    previous_digest=previous.digest if previous else None)]
+    invalidated = [] if same else [r for r in cr.live_responses()]
+    if not invalidated:
+        return Decision(after, tuple(events))
+    after = replace(after, responses=tuple(
+        r.end("invalidated", now) if r in invalidated else r for r in cr.responses
+    ))
+    events.append(event(after, EventKind.APPROVALS_INVALIDATED, cmd.actor, now,
+                        people=sorted(r.person for r in invalidated),
+                        previous_digest=previous.digest if previous else None))
+    if cr.state in (State.APPROVED, State.SCHEDULED):
+        return reopen_review(after, cmd.actor, now, events, reason="dry-run digest changed")
+    return Decision(after, tuple(events))
+
+
+def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
+    """Snapshot the workflow; with no stages approve at once as the system."""
+    require_state(cr, [State.DRAFT], "submit")
+    if cmd.actor not in cr.authors:
+        raise NotRequester(f"only the requester or an author of {cr.id} can submit it")
+    timing = cmd.workflow.timing
+    after = replace(
+        cr, workflow=cmd.workflow, state=State.PENDING_REVIEW, submitted_at=now,
+        expires_at=now + timing.approval_timeout,
+        remind_at=now + timing.reminder_after if timing.reminder_after else None,
+        reminders_sent=0,
+    )
+    events = [event(after, EventKind.SUBMITTED, cmd.actor, now, workflow=cmd.workflow.name,
+                    stages=len(cmd.workflow.stages))]
+    if cmd.workflow.stages:
+        return Decision(after, tuple(events))
+    return after_approval_change(after, now, events, reason="no approval required")
+
+
+def withdraw_request(cr: ChangeRequest, cmd: WithdrawRequest, now: datetime) -> Decision:
+    """Only the requester cancels, and only before the apply starts."""
+    require_state(cr, BEFORE_EXECUTING, "withdraw the request")
+    if cmd.actor != cr.requester:
+        raise NotRequester(
+            f"only the requester ({cr.requester}) can withdraw {cr.id}; "
+            "to take back your own approval, withdraw your approval instead"
+        )
+    after = replace(cr, state=State.CANCELLED, expires_at=None, remind_at=None, apply_at=None)
+    return Decision(after, (event(after, EventKind.CANCELLED, cmd.actor, now),))
+
+
+def fire_deadline(cr: ChangeRequest, cmd: FireDeadline, now: datetime) -> Decision:
+    """Re-check every deadline against now, so early, late and repeated firings are harmless."""
+    if cr.state is State.PENDING_REVIEW:
+        if cr.expires_at is not None and now >= cr.expires_at:
+            return expire(cr, now)
+        stage = active_stage(cr)
+        if cr.remind_at is not None and now >= cr.remind_at and stage is not None:
+            return remind(cr, now, stage)
+    if cr.state in (State.APPROVED, State.SCHEDULED) and cr.apply_at and now >= cr.apply_at:
+        return start_apply(cr, SYSTEM_ACTOR, frozenset(), now)
+    return Decision(cr, ())

@@ -1,0 +1,89 @@
+"""Transitions driven by time and completeness: approval, schedule, reopened review, deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from workflow.decision import Decision, event
+from workflow.events import Event, EventKind
+from workflow.model import SYSTEM_ACTOR, ApplyMode, ChangeRequest, OnTimeout, State
+
+
+def after_approval_change(
+    cr: ChangeRequest, now: datetime, events: list[Event], reason: str = "every stage approved"
+) -> Decision:
+    """Every stage is met: approve, then schedule, apply at once (auto or late within grace), or ask
+    the requester to reschedule when the schedule passed beyond the grace."""
+    assert cr.workflow is not None
+    timing = cr.workflow.timing
+    approved = replace(cr, state=State.APPROVED, approved_at=now, expires_at=None, remind_at=None,
+                       apply_at=None)
+    events.append(event(approved, EventKind.APPROVED, SYSTEM_ACTOR, now,
+                        workflow=cr.workflow.name, reason=reason))
+    when = cr.content.scheduled_for
+    if when is not None and now < when:
+        scheduled = replace(approved, state=State.SCHEDULED, apply_at=when)
+        events.append(event(scheduled, EventKind.SCHEDULED, SYSTEM_ACTOR, now,
+                            scheduled_for=when.isoformat()))
+        return Decision(scheduled, tuple(events))
+    if when is not None and now - when > timing.late_apply_grace:
+        events.append(event(approved, EventKind.RESCHEDULE_NEEDED, SYSTEM_ACTOR, now,
+                            scheduled_for=when.isoformat(), notify=cr.requester))
+        return Decision(approved, tuple(events))
+    if when is not None or cr.workflow.apply_mode is ApplyMode.AUTO:
+        due = replace(approved, apply_at=now)
+        reason = "late within grace" if when is not None else "auto apply"
+        events.append(event(due, EventKind.APPLY_DUE, SYSTEM_ACTOR, now, reason=reason))
+        return Decision(due, tuple(events))
+    return Decision(approved, tuple(events))
+
+
+def reopen_review(
+    cr: ChangeRequest, actor: str, now: datetime, events: list[Event], reason: str
+) -> Decision:
+    """An approved or scheduled change lost an approval: back to review, schedule disarmed."""
+    assert cr.workflow is not None
+    timing = cr.workflow.timing
+    after = replace(
+        cr,
+        state=State.PENDING_REVIEW,
+        approved_at=None,
+        apply_at=None,
+        expires_at=now + timing.approval_timeout,
+        remind_at=now + timing.reminder_after if timing.reminder_after else None,
+    )
+    events.append(event(after, EventKind.RETURNED_TO_REVIEW, actor, now, reason=reason,
+                        schedule_disarmed=cr.state is State.SCHEDULED))
+    return Decision(after, tuple(events))
+
+
+def expire(cr: ChangeRequest, now: datetime) -> Decision:
+    """The approval timeout passed: expire (or back to draft); partial approvals are dropped."""
+    assert cr.workflow is not None
+    responses = tuple(
+        r.end("expired", now) if r.live and r.revision == cr.revision else r for r in cr.responses
+    )
+    to_draft = cr.workflow.timing.on_timeout is OnTimeout.DRAFT
+    after = replace(
+        cr,
+        responses=responses,
+        state=State.DRAFT if to_draft else State.EXPIRED,
+        expires_at=None,
+        remind_at=None,
+        submitted_at=None if to_draft else cr.submitted_at,
+    )
+    kind = EventKind.RETURNED_TO_DRAFT if to_draft else EventKind.EXPIRED
+    return Decision(after, (event(after, kind, SYSTEM_ACTOR, now, reason="approval timeout"),))
+
+
+def remind(cr: ChangeRequest, now: datetime, stage: int) -> Decision:
+    """Nudge the active stage's approvers who have not responded, once per interval."""
+    assert cr.workflow is not None and cr.workflow.timing.reminder_after is not None
+    responded = sorted(r.person for r in cr.live_responses())
+    after = replace(cr, remind_at=now + cr.workflow.timing.reminder_after,
+                    reminders_sent=cr.reminders_sent + 1)
+    groups = sorted(cr.workflow.stages[stage].groups)
+    return Decision(after, (event(after, EventKind.REMINDED, SYSTEM_ACTOR, now, stage=stage + 1,
+                                  groups=groups, responded=responded,
+                                  reminder=after.reminders_sent),))
