@@ -30,12 +30,17 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class RecordDryRun:
-    """Store the dry-run result of a revision; `revision` guards against late reports."""
+    """Store the dry-run result of a revision; `revision` guards against late reports.
+
+    `from_executor` marks output the bound executor produced; output typed in by a caller is
+    accepted only from the requester or an author, since approvers judge the change by it.
+    """
 
     change_id: str
     actor: str
     output: str
     revision: int | None = None
+    from_executor: bool = False
 
 
 @dataclass(frozen=True, slots=True)

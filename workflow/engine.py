@@ -169,7 +169,8 @@ class Engine:
                 "record its dry-run through the API"
             )
         output = await executor.dry_run(current)
-        return await self.handle(RecordDryRun(change_id, actor, output, current.revision))
+        command = RecordDryRun(change_id, actor, output, current.revision, from_executor=True)
+        return await self.handle(command)
 
     async def approve(self, change_id: str, actor: str, comment: str = "") -> ChangeRequest:
         """Approve with the actor's live group membership."""

@@ -8,7 +8,13 @@ from datetime import datetime
 from workflow.commands import Create, Edit, FireDeadline, RecordDryRun, Submit, WithdrawRequest
 from workflow.decision import Decision, event, require_state
 from workflow.digest import normalise_output, output_digest
-from workflow.errors import InvalidInput, NothingChanged, NotRequester, WrongState
+from workflow.errors import (
+    InvalidInput,
+    NothingChanged,
+    NotPermitted,
+    NotRequester,
+    WrongState,
+)
 from workflow.events import Event, EventKind
 from workflow.model import (
     BEFORE_EXECUTING,
@@ -98,6 +104,11 @@ def _new_revision(cr: ChangeRequest, content: Content, author: str, now: datetim
 def record_dry_run(cr: ChangeRequest, cmd: RecordDryRun, now: datetime) -> Decision:
     """A new digest invalidates the revision's approvals; the same digest restarts the clock."""
     require_state(cr, BEFORE_EXECUTING, "record a dry-run")
+    if not cmd.from_executor and cmd.actor not in cr.authors | {SYSTEM_ACTOR}:
+        raise NotPermitted(
+            f"only the requester or an author of {cr.id} can report its dry-run output; "
+            "re-run the dry-run through its executor instead"
+        )
     if cmd.revision is not None and cmd.revision != cr.revision:
         raise WrongState(
             f"this dry-run is for revision {cmd.revision} but {cr.id} is at revision {cr.revision}"

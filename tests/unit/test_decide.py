@@ -102,6 +102,8 @@ REFUSALS: list[tuple[str, object, Command, type[errors.WorkflowError], str]] = [
     ("blank comment", pending, AddComment("CHG-1", "x", " "), errors.InvalidInput, "text"),
     ("dry-run for old revision", pending, RecordDryRun("CHG-1", "req", "o", revision=7),
      errors.WrongState, "revision 7"),
+    ("dry-run typed by an approver", pending, RecordDryRun("CHG-1", "n1", "looks fine"),
+     errors.NotPermitted, "only the requester or an author"),
     ("empty edit", pending, Edit("CHG-1", "req", content=content()), errors.NothingChanged,
      "changes nothing"),
     ("edit blank payload", pending, Edit("CHG-1", "req", content=replace(content(), payload="")),
@@ -276,7 +278,8 @@ def test_person_may_not_apply_a_scheduled_change_early() -> None:
     assert early.events == ()
     with pytest.raises(errors.DryRunStale):
         decide(cr, FireDeadline("CHG-1"), T0 + minutes(60))
-    cr = decide(cr, RecordDryRun("CHG-1", "ci", "diff v1"), T0 + minutes(60)).change
+    rerun = RecordDryRun("CHG-1", "ci", "diff v1", from_executor=True)
+    cr = decide(cr, rerun, T0 + minutes(60)).change
     assert cr.state is State.SCHEDULED and len(cr.live_responses()) == 2
     due = decide(cr, FireDeadline("CHG-1"), T0 + minutes(60)).change
     assert due.state is State.EXECUTING and due.apply is not None
