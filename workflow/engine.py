@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
-from workflow.codec import event_to_dict
 from workflow.commands import (
     AddComment,
     Approve,
@@ -22,19 +20,16 @@ from workflow.commands import (
     WithdrawApproval,
     WithdrawRequest,
 )
-from workflow.decide import decide
 from workflow.decision import Decision
 from workflow.errors import (
-    Busy,
     ChangeNotFound,
-    ConcurrencyConflict,
     DigestChanged,
     DryRunStale,
     DuplicateRequest,
     NoExecutor,
     WorkflowError,
 )
-from workflow.events import Event, EventKind
+from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyStatus, ChangeRequest, Content, Metadata
 from workflow.policy import Policy
 from workflow.ports import (
@@ -42,11 +37,9 @@ from workflow.ports import (
     Clock,
     Directory,
     ExecutorRegistry,
-    OutboxMessage,
     UnitOfWorkFactory,
 )
-
-Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
+from workflow.runner import CommandRunner
 
 
 class Engine:
@@ -66,7 +59,7 @@ class Engine:
         self._policy = policy
         self._directory = directory
         self._executors = executors
-        self._max_attempts = max_attempts
+        self._runner = CommandRunner(uow, clock, max_attempts)
 
     async def get(self, change_id: str) -> ChangeRequest | None:
         """Read one change outside any command."""
@@ -104,7 +97,7 @@ class Engine:
             return commands
 
         try:
-            return await self._follow_up(await self._run(None, actor, build))
+            return await self._follow_up(await self._runner.run(None, actor, build))
         except DuplicateRequest as dup:
             found = await self.get(dup.change_id)
             assert found is not None
@@ -131,7 +124,7 @@ class Engine:
                 policy.check_submit(content.family, content.action, groups)
             return [Edit(change_id, actor, content, metadata)]
 
-        return await self._follow_up(await self._run(change_id, actor, build))
+        return await self._follow_up(await self._runner.run(change_id, actor, build))
 
     async def submit(self, change_id: str, actor: str) -> ChangeRequest:
         """Select the workflow with the current policy and send the draft for review."""
@@ -146,7 +139,7 @@ class Engine:
             workflow = policy.select(cr.content, cr.metadata, requester_groups)
             return [Submit(change_id, actor, workflow)]
 
-        return await self._follow_up(await self._run(change_id, actor, build))
+        return await self._follow_up(await self._runner.run(change_id, actor, build))
 
     async def record_dry_run(
         self, change_id: str, actor: str, output: str, revision: int | None = None
@@ -246,7 +239,7 @@ class Engine:
             try:
                 rerun = await self._run_dry_run(change_id, SYSTEM_ACTOR)
             except NoExecutor:
-                await self._audit_refusal(command, stale)
+                await self._runner.audit_refusal(command.change_id, command.actor, stale)
                 raise DryRunStale(f"{stale.message}; record a fresh dry-run, then apply") from None
             if any(e.kind is EventKind.APPROVALS_INVALIDATED for e in rerun.events):
                 if actor == SYSTEM_ACTOR:
@@ -257,7 +250,7 @@ class Engine:
                 ) from None
             decision = await self.handle(command)
         except WorkflowError as refusal:
-            await self._audit_refusal(command, refusal)
+            await self._runner.audit_refusal(command.change_id, command.actor, refusal)
             raise
         return await self._follow_up(decision)
 
@@ -289,68 +282,13 @@ class Engine:
 
     async def handle(self, command: Command, *, audit_refusal: bool = True) -> Decision:
         """Decide one command in one unit of work, retrying on version conflicts."""
-        return await self._run(
+        return await self._runner.run(
             command.change_id, command.actor, lambda _cr, _id: [command], audit_refusal
         )
 
     async def _complete(self, command: Command) -> ChangeRequest:
         """Handle a command, then run what its decision asks for."""
         return await self._follow_up(await self.handle(command))
-
-    async def _run(
-        self, change_id: str | None, actor: str, build: Build, audit_refusal: bool = True
-    ) -> Decision:
-        """Read, decide every built command, compare-and-set, audit, outbox, commit."""
-        for _ in range(self._max_attempts):
-            now = self._clock.now()
-            try:
-                async with self._uow() as uow:
-                    before = await uow.changes.get(change_id) if change_id else None
-                    new_id = change_id or await uow.changes.next_id()
-                    decision = _decide_all(before, build(before, new_id), now)
-                    if not decision.changed:
-                        return decision
-                    if before is None:
-                        await uow.changes.add(decision.change)
-                    else:
-                        await uow.changes.update(decision.change, before.version)
-                    await uow.audit.append(decision.events)
-                    await uow.outbox.put(outbox_messages(decision.events))
-                    await uow.commit()
-                    return decision
-            except ConcurrencyConflict:
-                continue
-            except WorkflowError as refusal:
-                if audit_refusal:
-                    await self._audit_refusal_for(change_id, actor, refusal, now)
-                raise
-        raise Busy(f"{change_id or 'the change'} is being changed by others: try again")
-
-    async def _audit_refusal(self, command: Command, refusal: WorkflowError) -> None:
-        """Record a refused command in its own transaction."""
-        await self._audit_refusal_for(command.change_id, command.actor, refusal, self._clock.now())
-
-    async def _audit_refusal_for(
-        self, change_id: str | None, actor: str, refusal: WorkflowError, now: datetime
-    ) -> None:
-        """Refusals are audit events too, except harmless repeats and bad input."""
-        if not refusal.audited:
-            return
-        async with self._uow() as uow:
-            cr = await uow.changes.get(change_id) if change_id else None
-            event = Event(
-                kind=EventKind.REFUSED,
-                change_id=cr.id if cr else None,
-                actor=actor,
-                at=now,
-                revision=cr.revision if cr else None,
-                digest=cr.dry_run.digest if cr and cr.dry_run else None,
-                policy_version=cr.workflow.policy_version if cr and cr.workflow else None,
-                since_proposal_s=(now - cr.created_at).total_seconds() if cr else None,
-                data={"reason": refusal.reason, "message": refusal.message},
-            )
-            await uow.audit.append([event])
-            await uow.commit()
 
     async def _require(self, change_id: str) -> ChangeRequest:
         """Read a change or refuse with not found."""
@@ -359,21 +297,3 @@ class Engine:
             raise ChangeNotFound(f"{change_id} does not exist")
         return cr
 
-
-def _decide_all(
-    before: ChangeRequest | None, commands: Sequence[Command], now: datetime
-) -> Decision:
-    """Fold several commands on one change into one decision (one transaction)."""
-    cr = before
-    events: list[Event] = []
-    for command in commands:
-        decision = decide(cr, command, now)
-        cr = decision.change
-        events.extend(decision.events)
-    assert cr is not None
-    return Decision(cr, tuple(events))
-
-
-def outbox_messages(events: Sequence[Event]) -> list[OutboxMessage]:
-    """Every event on a change is delivered after commit (cards re-render, people are told)."""
-    return [OutboxMessage("change.event", e.change_id, event_to_dict(e)) for e in events]
