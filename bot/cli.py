@@ -1,4 +1,4 @@
-"""Command line: `changegate serve` runs the bot, `changegate check` validates a policy file."""
+"""Command line: `serve` the bot, `check` a policy file, and the `db` and `audit` tools."""
 
 from __future__ import annotations
 
@@ -8,28 +8,40 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.database_commands import add_arguments, fail
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from storage.database import DatabaseError, create_database
 from workflow.model import Stage
 from workflow.policy import Policy, PolicyError, load_policy
 
+Command = Callable[[Settings, argparse.Namespace], int]
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return the process exit code: 0 on success, 1 on any error."""
     args = _parser().parse_args(argv)
-    command: Callable[[Settings, Policy], int] = args.command
+    command: Command = args.command
     try:
         settings = Settings.load(os.environ, policy=args.policy)
     except SettingsError as exc:
-        return _fail(str(exc))
-    try:
-        policy = load_policy(settings.policy_path)
-    except PolicyError as exc:
-        n = len(exc.errors)
-        header = f"policy file {settings.policy_path} has {n} problem{'s' if n != 1 else ''}:"
-        return _fail(header, *exc.errors)
-    return command(settings, policy)
+        return fail(str(exc))
+    return command(settings, args)
+
+
+def _with_policy(command: Callable[[Settings, Policy], int]) -> Command:
+    """A command that needs the policy file loaded and valid first."""
+
+    def run(settings: Settings, _: argparse.Namespace) -> int:
+        try:
+            policy = load_policy(settings.policy_path)
+        except PolicyError as exc:
+            n = len(exc.errors)
+            header = f"policy file {settings.policy_path} has {n} problem{'s' if n != 1 else ''}:"
+            return fail(header, *exc.errors)
+        return command(settings, policy)
+
+    return run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,13 +54,19 @@ def _parser() -> argparse.ArgumentParser:
         ("check", check, "validate a policy file and summarise it"),
     ):
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument(
-            "--policy",
-            metavar="PATH",
-            help="policy file (default: $CHANGEGATE_POLICY, else changegate.yaml)",
-        )
-        sub.set_defaults(command=command)
+        _add_policy(sub)
+        sub.set_defaults(command=_with_policy(command))
+    add_arguments(commands, _add_policy)
     return parser
+
+
+def _add_policy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy",
+        metavar="PATH",
+        help="policy file (default: $CHANGEGATE_POLICY, else changegate.yaml); "
+        "the default database is next to it",
+    )
 
 
 def serve(settings: Settings, policy: Policy) -> int:
@@ -61,7 +79,7 @@ def serve(settings: Settings, policy: Policy) -> int:
     try:
         asyncio.run(start())
     except (DatabaseError, ServerError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
         return 130
     return 0
@@ -87,13 +105,6 @@ def _describe_stages(stages: Sequence[Stage]) -> str:
 def _describe_stage(stage: Stage) -> str:
     needs = " and ".join(f"{r.count} of {r.group}" for r in stage.requirements)
     return f"{stage.name} ({needs})" if stage.name else needs
-
-
-def _fail(*lines: str) -> int:
-    print("changegate: " + lines[0], file=sys.stderr)
-    for line in lines[1:]:
-        print(f"  {line}", file=sys.stderr)
-    return 1
 
 
 if __name__ == "__main__":

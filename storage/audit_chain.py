@@ -41,13 +41,38 @@ class VerifyResult:
     problem: str = ""
 
 
+class ChainCheck:
+    """Walks rows one at a time, so a long chain is verified without loading it whole."""
+
+    def __init__(self) -> None:
+        self.prev = GENESIS
+        self.rows = 0
+        self.failure: VerifyResult | None = None
+
+    def feed(self, row: AuditRow) -> bool:
+        """Check the next row in sequence order; False (and `failure` set) at the first bad one."""
+        if self.failure is not None:
+            return False
+        self.rows += 1
+        if row.prev_hash != self.prev:
+            self.failure = VerifyResult(False, self.rows, row.seq, "prev_hash breaks the chain")
+        elif chain_hash(self.prev, row.record) != row.hash:
+            self.failure = VerifyResult(
+                False, self.rows, row.seq, "content does not match its hash"
+            )
+        else:
+            self.prev = row.hash
+        return self.failure is None
+
+    def result(self) -> VerifyResult:
+        """The first failure, or ok with the number of rows walked."""
+        return self.failure or VerifyResult(True, self.rows)
+
+
 def verify_rows(rows: Sequence[AuditRow]) -> VerifyResult:
     """Walk rows in sequence order and name the first whose link or hash does not hold."""
-    prev = GENESIS
+    check = ChainCheck()
     for row in rows:
-        if row.prev_hash != prev:
-            return VerifyResult(False, len(rows), row.seq, "prev_hash breaks the chain")
-        if chain_hash(prev, row.record) != row.hash:
-            return VerifyResult(False, len(rows), row.seq, "content does not match its hash")
-        prev = row.hash
-    return VerifyResult(True, len(rows))
+        if not check.feed(row):
+            return VerifyResult(False, len(rows), row.seq, check.result().problem)
+    return check.result()

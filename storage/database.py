@@ -1,13 +1,16 @@
-"""Opening the database named by a SQLAlchemy URL; a SQLite file and its directory are created."""
+"""Opening the database named by a SQLAlchemy URL: a SQLite file and its directory are created,
+and the schema is brought to the newest migration."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
+from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.migrate import upgrade
+from storage.sql.engines import Database, UnsupportedDatabase, open_engines
 
 
 class DatabaseError(Exception):
@@ -30,25 +33,51 @@ def redact_url(url: str) -> str:
 
 
 async def create_database(url: str) -> None:
-    """Make sure the database can be opened, creating a SQLite file and its directory if missing."""
+    """Create the database if missing and run every pending migration (`upgrade head`)."""
     parsed = parse_url(url)
     try:
         _create_sqlite_directory(parsed)
-        engine = create_async_engine(parsed)
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        finally:
-            await engine.dispose()
+        await upgrade(parsed)
+    except CommandError as exc:
+        raise DatabaseError(
+            f"cannot migrate database {redact_url(url)}: {exc}; is it from a newer ChangeGate?"
+        ) from exc
     except (SQLAlchemyError, OSError) as exc:
         reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
         raise DatabaseError(f"cannot open database {redact_url(url)}: {reason}") from exc
 
 
-def _create_sqlite_directory(url: URL) -> None:
+async def open_database(url: str, *, migrate: bool = True) -> Database:
+    """The writer and reader engines of a database, migrated to the newest schema first.
+
+    With `migrate=False` (tools that only read) a missing SQLite file is an error rather than
+    a new empty database.
+    """
+    parsed = parse_url(url)
+    path = _sqlite_file(parsed)
+    if migrate:
+        await create_database(url)
+    elif path is not None and not path.is_file():
+        raise DatabaseError(
+            f"database {redact_url(url)} does not exist: run `changegate db upgrade` first"
+        )
+    try:
+        return open_engines(parsed)
+    except UnsupportedDatabase as exc:
+        raise DatabaseError(f"cannot open database {redact_url(url)}: {exc}") from None
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for other databases, :memory: and URI filenames."""
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return
+        return None
     if database.startswith("file:"):  # a URI filename: SQLite resolves it itself
-        return
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return None
+    return Path(database)
+
+
+def _create_sqlite_directory(url: URL) -> None:
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)

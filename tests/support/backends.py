@@ -7,11 +7,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from storage.audit_chain import AuditRow
 from storage.memory import MemoryUnitOfWorkFactory
-from workflow.ports import UnitOfWorkFactory
+from storage.sql.audit_trail import AuditTrail
+from storage.sql.uow import SqlUnitOfWorkFactory
+from tests.support.databases import fresh_database, outbox_messages, tamper_audit
+from workflow.ports import OutboxMessage, UnitOfWorkFactory
 
-BACKENDS = ["memory"]
+# PostgreSQL runs when TEST_DATABASE_URL is set and is skipped, saying so, when it is not.
+BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @dataclass
@@ -22,13 +28,34 @@ class Backend:
     uow: UnitOfWorkFactory
     audit_rows: Callable[[], Awaitable[Sequence[AuditRow]]]
     tamper: Callable[[int, str], Awaitable[None]]
+    outbox_messages: Callable[[], Awaitable[Sequence[OutboxMessage]]]
 
 
 @asynccontextmanager
 async def open_backend(name: str, directory: Path) -> AsyncIterator[Backend]:
     """Open a fresh, empty backend by name."""
-    if name != "memory":
+    if name == "memory":
+        yield memory_backend()
+    elif name in ("sqlite", "postgres"):
+        async with fresh_database(name, directory) as db:
+            trail = AuditTrail(db)
+
+            async def rows() -> Sequence[AuditRow]:
+                return [row async for row in trail.rows()]
+
+            async def tamper(seq: int, actor: str) -> None:
+                await tamper_audit(db, seq, actor)
+
+            async def messages() -> Sequence[OutboxMessage]:
+                return await outbox_messages(db)
+
+            yield Backend(name, SqlUnitOfWorkFactory(db), rows, tamper, messages)
+    else:
         raise ValueError(f"unknown backend {name}")
+
+
+def memory_backend() -> Backend:
+    """The in-memory reference implementation."""
     factory = MemoryUnitOfWorkFactory()
 
     async def rows() -> Sequence[AuditRow]:
@@ -40,4 +67,7 @@ async def open_backend(name: str, directory: Path) -> AsyncIterator[Backend]:
             row.seq, row.prev_hash, row.hash, {**row.record, "actor": actor}
         )
 
-    yield Backend(name, factory, rows, tamper)
+    async def messages() -> Sequence[OutboxMessage]:
+        return list(factory.store.outbox)
+
+    return Backend("memory", factory, rows, tamper, messages)

@@ -1,0 +1,126 @@
+"""`changegate db upgrade`, `audit verify` and `audit export`: the operator's database tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bot.settings import Settings
+from storage.audit_export import FORMATS, export
+from storage.database import DatabaseError, create_database, open_database, redact_url
+from storage.migrate import head_revision
+from storage.sql.audit_trail import AuditTrail
+from storage.sql.engines import Database
+
+
+def iso_time(text: str) -> datetime:
+    """An ISO 8601 time for `--since`; without an offset it is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2026-11-02T09:00:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+                  add_policy: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add the `db` and `audit` command groups to the top-level parser."""
+    db = commands.add_parser("db", help="manage the database schema",
+                             description="manage the database schema")
+    db_commands = db.add_subparsers(required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="create the database if needed and apply every pending migration",
+        description="create the database if needed and apply every pending migration")
+    upgrade.set_defaults(command=db_upgrade)
+
+    audit = commands.add_parser("audit", help="check or export the audit log",
+                                description="check or export the audit log")
+    audit_commands = audit.add_subparsers(required=True, metavar="COMMAND")
+    verify = audit_commands.add_parser(
+        "verify", help="walk the hash chain and name the first bad row",
+        description="walk the hash chain and name the first bad row (exit 1)")
+    verify.set_defaults(command=audit_verify)
+    dump = audit_commands.add_parser(
+        "export", help="write audit events to standard output",
+        description="write audit events to standard output, oldest first")
+    dump.add_argument("--format", choices=FORMATS, default="jsonl",
+                      help="jsonl (default; keeps the hashed record) or csv")
+    dump.add_argument("--since", type=iso_time, metavar="ISO",
+                      help="only events at or after this time, e.g. 2026-11-02T09:00:00Z")
+    dump.add_argument("--change", metavar="CHG-n", help="only events of this change")
+    dump.set_defaults(command=audit_export)
+    for parser in (upgrade, verify, dump):
+        add_policy(parser)
+
+
+def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    """Run `upgrade head`; serve does the same at start-up."""
+    try:
+        asyncio.run(create_database(settings.database_url))
+    except DatabaseError as exc:
+        return fail(str(exc))
+    print(f"database {redact_url(settings.database_url)} is at revision {head_revision()}")
+    return 0
+
+
+def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when the chain holds, 1 naming the first bad row."""
+
+    async def verify(db: Database) -> int:
+        trail = AuditTrail(db)
+        result = await trail.verify()
+        if not result.ok:
+            return fail(f"audit chain broken at seq {result.bad_seq}: {result.problem} "
+                        f"({result.rows} rows checked)")
+        head = await trail.head()
+        head_hash = head.hash if head is not None else "none (empty log)"
+        print(f"audit chain ok: {result.rows} events, head {head_hash}")
+        return 0
+
+    return _with_database(settings, verify)
+
+
+def audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Stream matching events to standard output in the chosen format."""
+
+    async def dump(db: Database) -> int:
+        rows = AuditTrail(db).rows(since=args.since, change_id=args.change)
+        await export(rows, sys.stdout, args.format)
+        sys.stdout.flush()
+        return 0
+
+    return _with_database(settings, dump)
+
+
+def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]) -> int:
+    """Open the existing database (never creating one), run `use`, close it."""
+
+    async def run() -> int:
+        db = await open_database(settings.database_url, migrate=False)
+        try:
+            return await use(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DatabaseError as exc:
+        return fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        return fail(f"cannot read database {redact_url(settings.database_url)}: {reason}")
+
+
+def fail(*lines: str) -> int:
+    """Print an error the way every command does and return exit code 1."""
+    print("changegate: " + lines[0], file=sys.stderr)
+    for line in lines[1:]:
+        print(f"  {line}", file=sys.stderr)
+    return 1

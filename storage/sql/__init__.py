@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 async adapters of the engine's ports, for SQLite (the default) and PostgreSQL."""

@@ -1,0 +1,153 @@
+"""The outbox on SQL: queued in the command's transaction, claimed by relays under leases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.sql.engines import Database
+from storage.sql.errors import translated
+from storage.sql.projection import plain_json
+from storage.sql.schema import outbox
+from workflow.ports import OutboxMessage
+
+MAX_ATTEMPTS = 8
+FIRST_DELAY = timedelta(seconds=5)
+LONGEST_DELAY = timedelta(hours=1)
+
+
+class SqlOutbox:
+    """Messages written by a unit of work; they exist only if its commit does."""
+
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    async def put(self, messages: Sequence[OutboxMessage]) -> None:
+        if not messages:
+            return
+        rows = [
+            {
+                "topic": m.topic, "change_id": m.change_id, "payload": plain_json(dict(m.payload)),
+                "created_at": self._now, "attempts": 0, "next_attempt_at": self._now,
+            }
+            for m in messages
+        ]
+        async with translated():
+            await self._conn.execute(insert(outbox), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed message; `attempts` counts this one."""
+
+    id: int
+    topic: str
+    change_id: str | None
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+def backoff(attempts: int, first: timedelta = FIRST_DELAY, longest: timedelta = LONGEST_DELAY
+            ) -> timedelta:
+    """Delay before the next attempt: doubling from `first`, capped at `longest`."""
+    delay: timedelta = first * 2 ** max(attempts - 1, 0)
+    return min(delay, longest)
+
+
+class OutboxQueue:
+    """The relay's side: claim with a lease, then mark delivered or failed.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several replicas claim at once without ever
+    taking the same row; on SQLite the writer's lock serialises claims. A relay that dies
+    leaves a lease that simply runs out, and the row is claimed again.
+    """
+
+    def __init__(self, db: Database, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self._db = db
+        self._max_attempts = max_attempts
+
+    async def claim(
+        self, owner: str, limit: int, lease: timedelta, now: datetime
+    ) -> list[Delivery]:
+        """Up to `limit` due messages, leased to `owner` until `now + lease`, oldest first."""
+        ready = (
+            outbox.c.delivered_at.is_(None),
+            outbox.c.dead_at.is_(None),
+            outbox.c.next_attempt_at <= now,
+            (outbox.c.lease_until.is_(None)) | (outbox.c.lease_until <= now),
+        )
+        async with translated(), self._db.writer.begin() as conn:
+            ids = list(await conn.scalars(
+                select(outbox.c.id).where(*ready).order_by(outbox.c.id).limit(limit)
+                .with_for_update(skip_locked=True)
+            ))
+            if not ids:
+                return []
+            result = await conn.execute(
+                update(outbox).where(outbox.c.id.in_(ids))
+                .values(lease_owner=owner, lease_until=now + lease,
+                        attempts=outbox.c.attempts + 1)
+                .returning(outbox.c.id, outbox.c.topic, outbox.c.change_id, outbox.c.payload,
+                           outbox.c.attempts)
+            )
+            claimed = [_delivery(r) for r in result]
+        return sorted(claimed, key=lambda d: d.id)
+
+    async def mark_delivered(self, message_id: int, now: datetime) -> bool:
+        """Delivered: never claimed again. False if it was already marked."""
+        async with translated(), self._db.writer.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == message_id, outbox.c.delivered_at.is_(None))
+                .values(delivered_at=now, lease_owner=None, lease_until=None, last_error=None)
+            )
+            return bool(result.rowcount == 1)
+
+    async def mark_failed(self, message_id: int, owner: str, error: str, now: datetime) -> bool:
+        """Schedule a retry with exponential backoff; dead-letter after the last attempt.
+
+        Returns True when the message was dead-lettered. A relay whose lease was taken over
+        changes nothing.
+        """
+        async with translated(), self._db.writer.begin() as conn:
+            attempts = await conn.scalar(
+                select(outbox.c.attempts).where(
+                    outbox.c.id == message_id,
+                    outbox.c.lease_owner == owner,
+                    outbox.c.delivered_at.is_(None),
+                    outbox.c.dead_at.is_(None),
+                ).with_for_update()
+            )
+            if attempts is None:
+                return False
+            dead = int(attempts) >= self._max_attempts
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == message_id)
+                .values(
+                    lease_owner=None, lease_until=None, last_error=error,
+                    next_attempt_at=now + backoff(attempts),
+                    dead_at=now if dead else None,
+                )
+            )
+            return dead
+
+    async def dead_letters(self, limit: int = 100) -> list[Delivery]:
+        """Messages that will not be retried, for an operator to look at."""
+        async with translated(), self._db.reader.connect() as conn:
+            result = await conn.execute(
+                select(outbox.c.id, outbox.c.topic, outbox.c.change_id, outbox.c.payload,
+                       outbox.c.attempts)
+                .where(outbox.c.dead_at.is_not(None)).order_by(outbox.c.id).limit(limit)
+            )
+            return [_delivery(r) for r in result]
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(int(row.id), str(row.topic), row.change_id, row.payload, int(row.attempts))

@@ -1,0 +1,125 @@
+"""Read queries the bot needs (home tab, lists, timers, history), on the reader engine, indexed."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+
+from storage.audit_chain import AuditRow
+from storage.sql.audit_trail import to_audit_row
+from storage.sql.engines import Database
+from storage.sql.schema import (
+    audit_events,
+    change_authors,
+    change_requests,
+    responses,
+    review_groups,
+)
+from workflow.codec import change_from_dict
+from workflow.model import ChangeRequest, State
+
+LIMIT = 50
+cr = change_requests
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The next moment a change's timer must fire."""
+
+    change_id: str
+    at: datetime
+
+
+class Queries:
+    """Lists of changes and histories; none of them takes the writer's lock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def pending_for(
+        self, person: str, groups: Collection[str], limit: int = LIMIT
+    ) -> list[ChangeRequest]:
+        """Changes in review whose active stage needs one of `groups`, oldest first.
+
+        Leaves out changes the person already responded to on the current revision and those
+        they requested or authored (four eyes).
+        """
+        if not groups:
+            return []
+        waiting = select(review_groups.c.change_id).where(
+            review_groups.c.group_name.in_(sorted(groups))
+        )
+        responded = exists().where(
+            responses.c.change_id == cr.c.id,
+            responses.c.revision == cr.c.revision,
+            responses.c.person == person,
+            responses.c.ended.is_(None),
+        )
+        authored = exists().where(
+            change_authors.c.change_id == cr.c.id, change_authors.c.person == person
+        )
+        query = (
+            select(cr.c.data)
+            .where(
+                cr.c.id.in_(waiting),
+                cr.c.state == State.PENDING_REVIEW.value,
+                ~responded,
+                ~authored,
+            )
+            .order_by(cr.c.created_at, cr.c.number)
+            .limit(limit)
+        )
+        return await self._changes(query)
+
+    async def requested_by(self, person: str, limit: int = LIMIT) -> list[ChangeRequest]:
+        """The person's own requests, newest first."""
+        query = (
+            select(cr.c.data)
+            .where(cr.c.requester == person)
+            .order_by(cr.c.created_at.desc(), cr.c.number.desc())
+            .limit(limit)
+        )
+        return await self._changes(query)
+
+    async def in_state(self, state: State, limit: int = LIMIT) -> list[ChangeRequest]:
+        """Changes in one state, newest first."""
+        query = (
+            select(cr.c.data)
+            .where(cr.c.state == state.value)
+            .order_by(cr.c.created_at.desc(), cr.c.number.desc())
+            .limit(limit)
+        )
+        return await self._changes(query)
+
+    async def deadlines(self, until: datetime | None = None, limit: int = 1000) -> list[Deadline]:
+        """Next deadline of every change that has one (up to `until`), soonest first.
+
+        Timers are re-armed from this at start-up; a sweeper asks for those already due.
+        """
+        query = select(cr.c.id, cr.c.next_deadline).where(cr.c.next_deadline.is_not(None))
+        if until is not None:
+            query = query.where(cr.c.next_deadline <= until)
+        query = query.order_by(cr.c.next_deadline, cr.c.number).limit(limit)
+        async with self._db.reader.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Deadline(row.id, row.next_deadline) for row in rows]
+
+    async def history(self, change_id: str) -> list[AuditRow]:
+        """Every audit event of one change, in order, across all its revisions."""
+        query = (
+            select(audit_events)
+            .where(audit_events.c.change_id == change_id)
+            .order_by(audit_events.c.seq)
+        )
+        async with self._db.reader.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [to_audit_row(row) for row in rows]
+
+    async def _changes(self, query: Select[Any]) -> list[ChangeRequest]:
+        async with self._db.reader.connect() as conn:
+            data: Sequence[Any] = (await conn.scalars(query)).all()
+        return [change_from_dict(d) for d in data]

@@ -1,0 +1,170 @@
+"""Tables of the models; Alembic migrations create exactly these (a test compares them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from storage.sql.types import UTCDateTime, json_type
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+LIVE = text("ended IS NULL")
+READY = text("delivered_at IS NULL AND dead_at IS NULL")
+
+# One row per named counter; `UPDATE … SET value = value + 1 RETURNING value` inside the
+# transaction hands out numbers no concurrent transaction can also get.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+change_requests = Table(
+    "change_requests",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("number", BigInteger, nullable=False, unique=True),
+    Column("requester", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("family", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("target", String, nullable=False),
+    Column("risk", String, nullable=False),
+    Column("active_stage", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("remind_at", UTCDateTime, nullable=True),
+    Column("apply_at", UTCDateTime, nullable=True),
+    Column("next_deadline", UTCDateTime, nullable=True),
+    Column("idempotency_key", String, nullable=True),
+    Column("data", json_type(), nullable=False),
+    UniqueConstraint("requester", "idempotency_key"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    Index("ix_change_requests_state_created_at", "state", "created_at"),
+    Index("ix_change_requests_requester_created_at", "requester", "created_at"),
+    Index("ix_change_requests_next_deadline", "next_deadline"),
+)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column(
+        "change_id",
+        String,
+        ForeignKey("change_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("person", String, nullable=False),
+    Column("requester", String, nullable=False),
+    Column("verdict", String, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("digest", String, nullable=False),
+    Column("groups", json_type(), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("ended", String, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    CheckConstraint("person <> requester", name="not_requester"),
+    Index(
+        "uq_responses_live",
+        "change_id",
+        "revision",
+        "person",
+        unique=True,
+        sqlite_where=LIVE,
+        postgresql_where=LIVE,
+    ),
+)
+
+# The groups of the active stage of every change pending review: "what waits for me" by group.
+review_groups = Table(
+    "review_groups",
+    metadata,
+    Column(
+        "change_id",
+        String,
+        ForeignKey("change_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("group_name", String, primary_key=True),
+    Index("ix_review_groups_group_name_change_id", "group_name", "change_id"),
+)
+
+# The requester and every revision author: four eyes bars them from the review queue.
+change_authors = Table(
+    "change_authors",
+    metadata,
+    Column(
+        "change_id",
+        String,
+        ForeignKey("change_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("person", String, primary_key=True),
+)
+
+# Append-only (triggers refuse UPDATE and DELETE); UNIQUE(prev_hash) forbids forks of the chain.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False),
+    Column("change_id", String, nullable=True),
+    Column("kind", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("record", json_type(), nullable=False),
+    Index("ix_audit_events_change_id_seq", "change_id", "seq"),
+    Index("ix_audit_events_at", "at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("topic", String, nullable=False),
+    Column("change_id", String, nullable=True),
+    Column("payload", json_type(), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String, nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("dead_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(
+        "ix_outbox_ready_next_attempt_at",
+        "next_attempt_at",
+        sqlite_where=READY,
+        postgresql_where=READY,
+    ),
+)

@@ -1,0 +1,90 @@
+"""Unit of work on SQL: one connection and one transaction; leaving without commit rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.sql.audit import SqlAudit
+from storage.sql.changes import SqlChanges
+from storage.sql.engines import Database
+from storage.sql.errors import translated
+from storage.sql.outbox import SqlOutbox
+from workflow.ports import AuditLog, ChangeRepository, Outbox, UnitOfWorkFactory
+
+Now = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Wall-clock time for bookkeeping columns (updated_at, outbox times)."""
+    return datetime.now(UTC)
+
+
+class SqlUnitOfWork:
+    """The repositories of one transaction on the writer engine."""
+
+    # Declared as the ports (attributes of a Protocol are invariant), which also makes mypy check
+    # that the SQL repositories implement them.
+    changes: ChangeRepository
+    audit: AuditLog
+    outbox: Outbox
+
+    def __init__(self, db: Database, now: Now = utc_now) -> None:
+        self._db = db
+        self._now = now
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        async with translated():
+            conn = await self._db.writer.connect()
+            try:
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
+        now = self._now()
+        self._conn = conn
+        self.changes = SqlChanges(conn, now)
+        self.audit = SqlAudit(conn)
+        self.outbox = SqlOutbox(conn, now)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    async def commit(self) -> None:
+        if self._conn is None:
+            raise RuntimeError("commit outside `async with` of the unit of work")
+        async with translated():
+            await self._conn.commit()
+
+
+class SqlUnitOfWorkFactory:
+    """Opens a unit of work per command over one database."""
+
+    def __init__(self, db: Database, now: Now = utc_now) -> None:
+        self.db = db
+        self._now = now
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.db, self._now)
+
+
+if TYPE_CHECKING:  # mypy proves the adapter implements the engine's port
+    _port: type[UnitOfWorkFactory] = SqlUnitOfWorkFactory
