@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from storage.audit_chain import GENESIS, AuditRow, chain_hash
 from workflow.codec import event_to_dict
@@ -26,6 +26,7 @@ class MemoryStore:
     audit: list[AuditRow] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    outbox_state: dict[int, OutboxState] = field(default_factory=dict)  # by message id
 
 
 class MemoryChanges:
@@ -150,3 +151,132 @@ class MemoryUnitOfWorkFactory:
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.store)
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The next moment a change's timer must fire (the same shape as the SQL query's)."""
+
+    change_id: str
+    at: datetime
+
+
+def next_deadline(cr: ChangeRequest) -> datetime | None:
+    """The earliest of a change's deadlines."""
+    times = [t for t in (cr.expires_at, cr.remind_at, cr.apply_at) if t is not None]
+    return min(times) if times else None
+
+
+class MemoryQueries:
+    """Read queries over committed state, shaped like the SQL `Queries`."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def deadlines(self, until: datetime | None = None, limit: int = 1000) -> list[Deadline]:
+        """Next deadline of every change that has one (up to `until`), soonest first."""
+        found = [
+            (at, int(cr.id.rpartition("-")[2]), cr.id)
+            for cr in self._store.changes.values()
+            if (at := next_deadline(cr)) is not None and (until is None or at <= until)
+        ]
+        return [Deadline(change_id, at) for at, _, change_id in sorted(found)[:limit]]
+
+
+@dataclass
+class OutboxState:
+    """Delivery bookkeeping of one committed outbox message."""
+
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    delivered_at: datetime | None = None
+    dead_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed message; `attempts` counts this one (the same shape as the SQL queue's)."""
+
+    id: int
+    topic: str
+    change_id: str | None
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+OUTBOX_MAX_ATTEMPTS = 8
+OUTBOX_FIRST_DELAY = timedelta(seconds=5)
+OUTBOX_LONGEST_DELAY = timedelta(hours=1)
+
+
+def outbox_backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt: doubling from 5s, capped at an hour (as on SQL)."""
+    delay: timedelta = OUTBOX_FIRST_DELAY * 2 ** max(attempts - 1, 0)
+    return min(delay, OUTBOX_LONGEST_DELAY)
+
+
+class MemoryOutboxQueue:
+    """The relay's side of the in-memory outbox: claim with a lease, mark delivered or failed.
+
+    Message ids are positions in `MemoryStore.outbox` counted from 1; the list itself is unchanged.
+    """
+
+    def __init__(self, store: MemoryStore, max_attempts: int = OUTBOX_MAX_ATTEMPTS) -> None:
+        self._store = store
+        self._max_attempts = max_attempts
+
+    def state(self, message_id: int) -> OutboxState:
+        """Bookkeeping of one message, created on first use."""
+        return self._store.outbox_state.setdefault(message_id, OutboxState())
+
+    async def claim(
+        self, owner: str, limit: int, lease: timedelta, now: datetime
+    ) -> list[Delivery]:
+        """Up to `limit` due messages, leased to `owner` until `now + lease`, oldest first."""
+        claimed: list[Delivery] = []
+        for index, message in enumerate(self._store.outbox):
+            if len(claimed) >= limit:
+                break
+            state = self.state(index + 1)
+            if state.delivered_at or state.dead_at:
+                continue
+            if state.next_attempt_at is not None and state.next_attempt_at > now:
+                continue
+            if state.lease_until is not None and state.lease_until > now:
+                continue
+            state.lease_owner, state.lease_until = owner, now + lease
+            state.attempts += 1
+            claimed.append(Delivery(index + 1, message.topic, message.change_id,
+                                    dict(message.payload), state.attempts))
+        return claimed
+
+    async def mark_delivered(self, message_id: int, now: datetime) -> bool:
+        """Delivered: never claimed again. False if it was already marked."""
+        state = self.state(message_id)
+        if state.delivered_at is not None:
+            return False
+        state.delivered_at, state.lease_owner, state.lease_until = now, None, None
+        state.last_error = None
+        return True
+
+    async def mark_failed(self, message_id: int, owner: str, error: str, now: datetime) -> bool:
+        """Retry later with backoff; True when this failure dead-lettered the message."""
+        state = self.state(message_id)
+        if state.lease_owner != owner or state.delivered_at or state.dead_at:
+            return False
+        dead = state.attempts >= self._max_attempts
+        state.lease_owner, state.lease_until, state.last_error = None, None, error
+        state.next_attempt_at = now + outbox_backoff(state.attempts)
+        state.dead_at = now if dead else None
+        return dead
+
+    async def dead_letters(self, limit: int = 100) -> list[Delivery]:
+        """Messages that will not be retried, for an operator to look at."""
+        dead = [
+            Delivery(i + 1, m.topic, m.change_id, dict(m.payload), self.state(i + 1).attempts)
+            for i, m in enumerate(self._store.outbox) if self.state(i + 1).dead_at is not None
+        ]
+        return dead[:limit]

@@ -14,6 +14,7 @@ from workflow.model import (
     Comment,
     Content,
     DryRun,
+    Escalation,
     Metadata,
     OnTimeout,
     Requirement,
@@ -70,6 +71,8 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
     return {
         "name": w.name, "policy_version": w.policy_version, "channel": w.channel,
         "apply_mode": w.apply_mode.value, "executor": w.executor,
+        "escalation": None if w.escalation is None else {
+            "group": w.escalation.group, "after_reminders": w.escalation.after_reminders},
         "stages": [
             {"name": s.name, "require": [{"group": r.group, "count": r.count}
                                          for r in s.requirements]}
@@ -84,12 +87,13 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
 
 
 def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
-    """Inverse of workflow_to_dict."""
-    t = d["timing"]
+    """Inverse of workflow_to_dict; keys added later (escalation) are optional in stored rows."""
+    t, esc = d["timing"], d.get("escalation")
     reminder = t["reminder_after"]
     return WorkflowSnapshot(
         name=d["name"], policy_version=d["policy_version"], channel=d["channel"],
         apply_mode=ApplyMode(d["apply_mode"]), executor=d["executor"],
+        escalation=None if esc is None else Escalation(esc["group"], esc["after_reminders"]),
         stages=tuple(
             Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]))
             for s in d["stages"]
@@ -133,12 +137,14 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
         "responses": [{"person": r.person, "revision": r.revision, "stage": r.stage,
                        "verdict": r.verdict.value, "comment": r.comment, "digest": r.digest,
                        "groups": sorted(r.groups), "at": _t(r.at), "ended": r.ended,
-                       "ended_at": _t(r.ended_at)} for r in cr.responses],
+                       "ended_at": _t(r.ended_at), "stand_in": r.stand_in}
+                      for r in cr.responses],
         "comments": [{"person": c.person, "revision": c.revision, "text": c.text,
                       "at": _t(c.at)} for c in cr.comments],
         "workflow": workflow_to_dict(cr.workflow) if cr.workflow else None,
         "submitted_at": _t(cr.submitted_at), "expires_at": _t(cr.expires_at),
         "remind_at": _t(cr.remind_at), "reminders_sent": cr.reminders_sent,
+        "reminded_stages": list(cr.reminded_stages),
         "approved_at": _t(cr.approved_at), "apply_at": _t(cr.apply_at),
         "apply": None if cr.apply is None else {
             "key": cr.apply.key, "revision": cr.apply.revision, "digest": cr.apply.digest,
@@ -150,7 +156,7 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
 
 
 def change_from_dict(d: JSON) -> ChangeRequest:
-    """Inverse of change_to_dict."""
+    """Inverse of change_to_dict; keys added later (stand_in, reminded_stages) are optional."""
     m, dr, ap = d["metadata"], d["dry_run"], d["apply"]
     return ChangeRequest(
         id=d["id"], requester=d["requester"], state=State(d["state"]), version=d["version"],
@@ -162,12 +168,14 @@ def change_from_dict(d: JSON) -> ChangeRequest:
                                                _dt(dr["taken_at"]), dr["producer"]),
         responses=tuple(Response(r["person"], r["revision"], r["stage"], Verdict(r["verdict"]),
                                  r["comment"], r["digest"], frozenset(r["groups"]), _dt(r["at"]),
-                                 r["ended"], _pt(r["ended_at"])) for r in d["responses"]),
+                                 r["ended"], _pt(r["ended_at"]), r.get("stand_in", False))
+                        for r in d["responses"]),
         comments=tuple(Comment(c["person"], c["revision"], c["text"], _dt(c["at"]))
                        for c in d["comments"]),
         workflow=workflow_from_dict(d["workflow"]) if d["workflow"] else None,
         submitted_at=_pt(d["submitted_at"]), expires_at=_pt(d["expires_at"]),
         remind_at=_pt(d["remind_at"]), reminders_sent=d["reminders_sent"],
+        reminded_stages=tuple(d.get("reminded_stages", ())),
         approved_at=_pt(d["approved_at"]), apply_at=_pt(d["apply_at"]),
         apply=None if ap is None else ApplyAttempt(
             ap["key"], ap["revision"], ap["digest"], ap["started_by"], _dt(ap["started_at"]),

@@ -24,6 +24,7 @@ from workflow.decision import Decision
 from workflow.errors import (
     ChangeNotFound,
     DigestChanged,
+    DryRunFailed,
     DryRunStale,
     DuplicateRequest,
     NoExecutor,
@@ -161,7 +162,12 @@ class Engine:
                 f"{change_id} has no executor bound to family {current.content.family}: "
                 "record its dry-run through the API"
             )
-        output = await executor.dry_run(current)
+        try:
+            output = await executor.dry_run(current)
+        except Exception as exc:  # any executor failure: nothing recorded, the caller is told
+            failed = DryRunFailed(f"the dry-run of {change_id} failed: {exc}")
+            await self._runner.audit_refusal(change_id, actor, failed)
+            raise failed from exc
         command = RecordDryRun(change_id, actor, output, current.revision, from_executor=True)
         return await self.handle(command)
 
@@ -218,7 +224,7 @@ class Engine:
         recovered: list[str] = []
         for change_id in ids:
             cr = await self._require(change_id)
-            if cr.apply is None:
+            if cr.apply is None or self._reported_from_outside(cr):
                 continue
             command = RecordApplyOutcome(
                 change_id, SYSTEM_ACTOR, cr.apply.key, ApplyStatus.UNKNOWN,
@@ -230,6 +236,10 @@ class Engine:
                 continue
             recovered.append(change_id)
         return recovered
+
+    def _reported_from_outside(self, cr: ChangeRequest) -> bool:
+        """An outside pipeline runs this apply and reports it; a restart here changes nothing."""
+        return (self._executors.for_change(cr) if self._executors else None) is None
 
     async def _through_gate(self, change_id: str, actor: str, command: Command) -> ChangeRequest:
         """Start the apply; a stale dry-run is re-run first and a changed digest stops it."""

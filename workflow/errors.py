@@ -160,3 +160,9 @@ class NoExecutor(WorkflowError):
 
     reason = "no_executor"
     audited = False
+
+
+class DryRunFailed(WorkflowError):
+    """The bound executor could not produce a dry-run; nothing was recorded."""
+
+    reason = "dry_run_failed"

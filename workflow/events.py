@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     APPLY_DUE = "apply_due"
     RESCHEDULE_NEEDED = "reschedule_needed"
     REMINDED = "reminded"
+    ESCALATED = "escalated"
     EXPIRED = "expired"
     RETURNED_TO_DRAFT = "returned_to_draft"
     REJECTED = "rejected"

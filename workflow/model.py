@@ -146,6 +146,7 @@ class Response:
     at: datetime
     ended: str | None = None  # withdrawn | superseded | invalidated | expired
     ended_at: datetime | None = None
+    stand_in: bool = False  # given through escalation: may fill any requirement of its stage
 
     @property
     def live(self) -> bool:
@@ -200,6 +201,14 @@ class Timing:
 
 
 @dataclass(frozen=True, slots=True)
+class Escalation:
+    """After `after_reminders` reminders of one stage, members of `group` may approve it too."""
+
+    group: str
+    after_reminders: int
+
+
+@dataclass(frozen=True, slots=True)
 class WorkflowSnapshot:
     """The workflow definition copied into a change at submit; later policy edits never touch it."""
 
@@ -209,7 +218,8 @@ class WorkflowSnapshot:
     policy_version: str = ""
     channel: str | None = None
     apply_mode: ApplyMode = ApplyMode.MANUAL
-    executor: str | None = None
+    executor: str | None = None  # name of the executor the policy bound to the family at submit
+    escalation: Escalation | None = None
 
     @property
     def groups(self) -> frozenset[str]:
@@ -255,6 +265,11 @@ class ChangeRequest:
     apply_at: datetime | None = None  # when the system starts the apply (schedule, auto, grace)
     apply: ApplyAttempt | None = None
     idempotency_key: str | None = None
+    reminded_stages: tuple[int, ...] = ()  # the active stage of each reminder of this review
+
+    def reminders_of(self, stage: int) -> int:
+        """How many reminders were sent while `stage` was the active stage of this review."""
+        return self.reminded_stages.count(stage)
 
     @property
     def revision(self) -> int:

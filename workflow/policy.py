@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import yaml
 
 from workflow.errors import NoWorkflowMatches, SubmitDenied
 from workflow.model import Content, Metadata, Timing, WorkflowSnapshot
+from workflow.policy_executors import ExecutorBindings, ExecutorSpec, parse_bindings
 from workflow.policy_fields import Problems, known_keys, mapping
 from workflow.policy_model import GroupDef, Match, PolicyError, SubmitRule, WorkflowDef
 from workflow.policy_parse import (
@@ -26,6 +27,7 @@ from workflow.policy_validate import check_workflows
 from workflow.policy_workflows import parse_workflows
 
 __all__ = [
+    "ExecutorSpec",
     "GroupDef",
     "Match",
     "Policy",
@@ -47,6 +49,11 @@ class Policy:
     groups: Mapping[str, GroupDef]
     submit_rules: tuple[SubmitRule, ...]
     workflows: tuple[WorkflowDef, ...]
+    executors: ExecutorBindings = field(default_factory=ExecutorBindings)
+
+    def executor_for(self, family: str) -> ExecutorSpec | None:
+        """The executor bound to a change family (or the default); None when none is bound."""
+        return self.executors.for_family(family)
 
     def select(
         self, content: Content, metadata: Metadata, requester_groups: frozenset[str]
@@ -65,7 +72,9 @@ class Policy:
             raise NoWorkflowMatches(
                 f"no approval workflow matches {described}: add a workflow for it to the policy"
             )
-        return min(matching, key=lambda w: w.priority).snapshot(self.version)
+        executor = self.executor_for(content.family)
+        chosen = min(matching, key=lambda w: w.priority)
+        return chosen.snapshot(self.version, executor.name if executor else None)
 
     def check_submit(self, family: str, action: str, actor_groups: frozenset[str]) -> None:
         """Refuse a submission the submit rules forbid; `deny` beats `submit`, default allows."""
@@ -145,10 +154,12 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
     rules = parse_submit_rules(root.get("submit_rules"), groups, problems)
     parsed = parse_workflows(root.get("workflows"), defaults, groups, sizes, problems)
     check_workflows(parsed, groups, sizes, problems)
+    bindings = parse_bindings(root, problems)
     if problems.items:
         raise PolicyError(problems.items)
     workflows = [
-        WorkflowDef(w.name, w.priority, w.match, w.stages, w.channel, w.timing, w.apply_mode)
+        WorkflowDef(w.name, w.priority, w.match, w.stages, w.channel, w.timing, w.apply_mode,
+                    w.escalation)
         for w in parsed
         if w.name is not None
         and w.priority is not None
@@ -164,6 +175,7 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
         groups=MappingProxyType(valid_groups),
         submit_rules=tuple(rules),
         workflows=tuple(workflows),
+        executors=bindings,
     )
 
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from workflow.model import ApplyMode, Content, Metadata, Stage, Timing, WorkflowSnapshot
+from workflow.model import (
+    ApplyMode,
+    Content,
+    Escalation,
+    Metadata,
+    Stage,
+    Timing,
+    WorkflowSnapshot,
+)
 
 RulePolicy = Literal["deny", "submit"]
 
@@ -133,8 +141,9 @@ class WorkflowDef:
     channel: str | None = None
     timing: Timing = field(default_factory=Timing)
     apply_mode: ApplyMode = ApplyMode.MANUAL
+    escalation: Escalation | None = None
 
-    def snapshot(self, policy_version: str) -> WorkflowSnapshot:
+    def snapshot(self, policy_version: str, executor: str | None = None) -> WorkflowSnapshot:
         """Copy the definition for a change, so later policy edits never touch it."""
         return WorkflowSnapshot(
             name=self.name,
@@ -143,4 +152,6 @@ class WorkflowDef:
             policy_version=policy_version,
             channel=self.channel,
             apply_mode=self.apply_mode,
+            executor=executor,
+            escalation=self.escalation,
         )

@@ -19,7 +19,9 @@ from workflow.policy_fields import (
 )
 from workflow.policy_model import GroupDef, RulePolicy, SubmitRule
 
-TOP_KEYS = ("defaults", "groups", "submit_rules", "workflows")
+TOP_KEYS = (
+    "defaults", "groups", "submit_rules", "workflows", "executors", "families", "default_executor",
+)
 TIMING_KEYS = (
     "dry_run_ttl",
     "approval_timeout",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from workflow.model import ApplyMode, Requirement, Risk, Stage, Timing
+from workflow.model import ApplyMode, Escalation, Requirement, Risk, Stage, Timing
 from workflow.policy_fields import (
     Node,
     Problems,
@@ -21,7 +21,10 @@ from workflow.policy_fields import (
 from workflow.policy_model import GroupDef, Match, is_glob
 from workflow.policy_parse import TIMING_KEYS, Groups, optional_list, parse_timing, refer
 
-WORKFLOW_KEYS = ("name", "priority", "match", "stages", "channel", "apply", *TIMING_KEYS)
+WORKFLOW_KEYS = (
+    "name", "priority", "match", "stages", "channel", "apply", "escalate_to", "escalate_after",
+    *TIMING_KEYS,
+)
 STAGE_KEYS = ("name", "require")
 REQUIREMENT_KEYS = ("group", "count")
 MATCH_KEYS = ("risk", "family", "action", "target", "labels", "requester_group")
@@ -41,6 +44,7 @@ class ParsedWorkflow:
     channel: str | None = None
     timing: Timing = field(default_factory=Timing)
     apply_mode: ApplyMode = ApplyMode.MANUAL
+    escalation: Escalation | None = None
 
 
 def parse_workflows(
@@ -99,7 +103,36 @@ def _workflow(
         word = choice(body["apply"], child(path, "apply"), ("manual", "auto"), problems)
         apply_mode = ApplyMode(word) if word else apply_mode
     timing = parse_timing(body, path, defaults, problems)
-    return ParsedWorkflow(path, name, priority, match, stages, clean, channel, timing, apply_mode)
+    escalation = _escalation(body, path, timing, groups, problems)
+    return ParsedWorkflow(path, name, priority, match, stages, clean, channel, timing, apply_mode,
+                          escalation)
+
+
+def _escalation(
+    body: Node, path: str, timing: Timing, groups: Groups, problems: Problems
+) -> Escalation | None:
+    """`escalate_to` and `escalate_after` come together, and only where reminders are sent."""
+    if "escalate_to" not in body and "escalate_after" not in body:
+        return None
+    group = after = None
+    if _present(body, path, "escalate_to", "name the group to escalate to", problems):
+        where = child(path, "escalate_to")
+        group = text(body["escalate_to"], where, problems, "name a group")
+        if group is not None and not refer(group, where, groups, problems):
+            group = None
+    fix = "add escalate_after: N (reminders of a stage before it is escalated)"
+    if _present(body, path, "escalate_after", fix, problems):
+        after = whole_number(body["escalate_after"], child(path, "escalate_after"), problems, 1)
+    if timing.reminder_after is None:
+        problems.add(child(path, "escalate_to"),
+                     "escalation counts reminders, but reminder_after is off for this workflow",
+                     "set reminder_after, or remove escalate_to and escalate_after")
+        return None
+    if body.get("stages") == []:
+        problems.add(child(path, "escalate_to"), "this workflow has no stages to escalate",
+                     "remove escalate_to and escalate_after")
+        return None
+    return Escalation(group, after) if group is not None and after is not None else None
 
 
 def parse_match(value: object, path: str, groups: Groups, problems: Problems) -> Match | None:

@@ -80,9 +80,14 @@ class Outbox(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: the repositories share it; leaving without commit rolls back."""
 
-    changes: ChangeRepository
-    audit: AuditLog
-    outbox: Outbox
+    @property
+    def changes(self) -> ChangeRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
 

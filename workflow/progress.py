@@ -49,7 +49,11 @@ def stage_progress(cr: ChangeRequest, index: int) -> StageProgress:
         key=lambda r: (r.at, r.person),
     )
     slot_groups = [req.group for req in stage.requirements for _ in range(req.count)]
-    owner = assign_slots(slot_groups, [(r.person, r.groups) for r in approvals])
+    # A stand-in (approved through escalation) may fill any requirement of its stage.
+    owner = assign_slots(
+        slot_groups, [(r.person, r.groups | stage.groups if r.stand_in else r.groups)
+                      for r in approvals]
+    )
     results: list[RequirementProgress] = []
     slot = 0
     for req in stage.requirements:

@@ -97,7 +97,7 @@ def _new_revision(cr: ChangeRequest, content: Content, author: str, now: datetim
     return replace(
         cr, revisions=(*cr.revisions, revision), state=State.DRAFT, dry_run=None, workflow=None,
         submitted_at=None, expires_at=None, remind_at=None, reminders_sent=0, approved_at=None,
-        apply_at=None,
+        apply_at=None, reminded_stages=(),
     )
 
 
@@ -144,7 +144,7 @@ def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
         cr, workflow=cmd.workflow, state=State.PENDING_REVIEW, submitted_at=now,
         expires_at=now + timing.approval_timeout,
         remind_at=now + timing.reminder_after if timing.reminder_after else None,
-        reminders_sent=0,
+        reminders_sent=0, reminded_stages=(),
     )
     events = [event(after, EventKind.SUBMITTED, cmd.actor, now, workflow=cmd.workflow.name,
                     stages=len(cmd.workflow.stages))]

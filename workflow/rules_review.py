@@ -21,6 +21,7 @@ from workflow.errors import (
     StageNotOpen,
     WrongState,
 )
+from workflow.escalation import eligible_groups, stands_in
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest, Comment, Response, State, Verdict
 from workflow.progress import active_stage, stage_progress
@@ -46,7 +47,7 @@ def eligible_stage(cr: ChangeRequest, actor: str, actor_groups: frozenset[str]) 
     if index is None:
         raise WrongState(f"{cr.id} already has every approval it needs")
     stage = cr.workflow.stages[index]
-    if actor_groups & stage.groups:
+    if actor_groups & eligible_groups(cr, index):
         return index
     for later in range(index + 1, len(cr.workflow.stages)):
         if actor_groups & cr.workflow.stages[later].groups:
@@ -54,7 +55,7 @@ def eligible_stage(cr: ChangeRequest, actor: str, actor_groups: frozenset[str]) 
                 f"stage {later + 1} ({cr.workflow.stages[later].name}) of {cr.id} opens after "
                 f"stage {index + 1} ({stage.name}) is approved"
             )
-    groups = ", ".join(sorted(stage.groups))
+    groups = ", ".join(sorted(eligible_groups(cr, index)))
     raise NotEligible(
         f"you are not an approver for the active stage of {cr.id} "
         f"(stage {index + 1}, {stage.name}: members of {groups})"
@@ -79,7 +80,6 @@ def approve(cr: ChangeRequest, cmd: Approve, now: datetime) -> Decision:
             f"dry-run is {format_duration(dry_run.age(now))} old "
             f"(limit {format_duration(ttl)}): re-run it, then approve"
         )
-    stage = cr.workflow.stages[index]
     response = Response(
         person=cmd.actor,
         revision=cr.revision,
@@ -87,15 +87,22 @@ def approve(cr: ChangeRequest, cmd: Approve, now: datetime) -> Decision:
         verdict=Verdict.APPROVE,
         comment=cmd.comment.strip(),
         digest=dry_run.digest,
-        groups=cmd.actor_groups & stage.groups,
+        groups=cmd.actor_groups & eligible_groups(cr, index),
         at=now,
+        stand_in=stands_in(cr, index, cmd.actor_groups),
     )
     after = replace(cr, responses=(*cr.responses, response))
     events = [
         event(after, EventKind.RESPONSE, cmd.actor, now, verdict="approve", stage=index + 1,
-              comment=response.comment, groups=sorted(response.groups))
+              comment=response.comment, groups=sorted(response.groups),
+              **_stand_in(response))
     ]
     return _advance(after, cmd.actor, now, events, from_stage=index)
+
+
+def _stand_in(response: Response) -> dict[str, object]:
+    """Audit data marking a response given through escalation."""
+    return {"stand_in": True} if response.stand_in else {}
 
 
 def _refuse_repeat(cr: ChangeRequest, actor: str) -> None:
@@ -135,8 +142,6 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
     if not comment:
         raise CommentRequired("a rejection needs a reason: say what must change")
     index = eligible_stage(cr, cmd.actor, cmd.actor_groups)
-    assert cr.workflow is not None
-    stage = cr.workflow.stages[index]
     responses = tuple(
         r.end("superseded", now) if r.live and r.revision == cr.revision and r.person == cmd.actor
         else r
@@ -149,8 +154,9 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
         verdict=Verdict.REJECT,
         comment=comment,
         digest=cr.dry_run.digest if cr.dry_run else "",
-        groups=cmd.actor_groups & stage.groups,
+        groups=cmd.actor_groups & eligible_groups(cr, index),
         at=now,
+        stand_in=stands_in(cr, index, cmd.actor_groups),
     )
     after = replace(
         cr, responses=(*responses, response), state=State.REJECTED,
@@ -158,7 +164,7 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
     )
     return Decision(after, (
         event(after, EventKind.RESPONSE, cmd.actor, now, verdict="reject", stage=index + 1,
-              comment=comment, groups=sorted(response.groups)),
+              comment=comment, groups=sorted(response.groups), **_stand_in(response)),
         event(after, EventKind.REJECTED, cmd.actor, now, comment=comment),
     ))
 

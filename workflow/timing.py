@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from workflow.decision import Decision, event
+from workflow.escalation import eligible_groups, is_escalated
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyMode, ChangeRequest, OnTimeout, State
 
@@ -78,12 +79,21 @@ def expire(cr: ChangeRequest, now: datetime) -> Decision:
 
 
 def remind(cr: ChangeRequest, now: datetime, stage: int) -> Decision:
-    """Nudge the active stage's approvers who have not responded, once per interval."""
+    """Nudge the active stage's approvers who have not responded, once per interval; the
+    `escalate_after`-th reminder of a stage also opens it to the escalation group."""
     assert cr.workflow is not None and cr.workflow.timing.reminder_after is not None
     responded = sorted(r.person for r in cr.live_responses())
+    was_escalated = is_escalated(cr, stage)
     after = replace(cr, remind_at=now + cr.workflow.timing.reminder_after,
-                    reminders_sent=cr.reminders_sent + 1)
-    groups = sorted(cr.workflow.stages[stage].groups)
-    return Decision(after, (event(after, EventKind.REMINDED, SYSTEM_ACTOR, now, stage=stage + 1,
-                                  groups=groups, responded=responded,
-                                  reminder=after.reminders_sent),))
+                    reminders_sent=cr.reminders_sent + 1,
+                    reminded_stages=(*cr.reminded_stages, stage))
+    groups = sorted(eligible_groups(cr, stage))
+    events = [event(after, EventKind.REMINDED, SYSTEM_ACTOR, now, stage=stage + 1,
+                    groups=groups, responded=responded, reminder=after.reminders_sent,
+                    stage_reminder=after.reminders_of(stage))]
+    escalation = cr.workflow.escalation
+    if escalation is not None and not was_escalated and is_escalated(after, stage):
+        events.append(event(after, EventKind.ESCALATED, SYSTEM_ACTOR, now, stage=stage + 1,
+                            name=cr.workflow.stages[stage].name, group=escalation.group,
+                            reminders=escalation.after_reminders, responded=responded))
+    return Decision(after, tuple(events))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from workflow.codec import change_to_dict
+from workflow.escalation import eligible_groups
 from workflow.model import ChangeRequest, State
 from workflow.progress import active_stage
 
@@ -88,13 +89,11 @@ def response_rows(cr: ChangeRequest) -> list[Row]:
 
 
 def review_group_rows(cr: ChangeRequest) -> list[Row]:
-    """The groups whose members may respond now; none unless the change is pending review."""
+    """Groups whose members may respond now (escalation included); none unless pending review."""
     index = current_stage(cr)
     if index is None:
         return []
-    assert cr.workflow is not None
-    groups = cr.workflow.stages[index].groups
-    return [{"change_id": cr.id, "group_name": g} for g in sorted(groups)]
+    return [{"change_id": cr.id, "group_name": g} for g in sorted(eligible_groups(cr, index))]
 
 
 def author_rows(cr: ChangeRequest) -> list[Row]:

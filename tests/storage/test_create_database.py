@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.database import DatabaseError, create_database, redact_url
+from storage.migrate import head_revision
 
 
 async def test_sqlite_file_and_missing_directories_are_created(tmp_path: Path) -> None:
@@ -47,9 +51,27 @@ def test_malformed_url_is_refused() -> None:
 
 
 @pytest.mark.postgres
-async def test_postgres_opens() -> None:
+async def test_postgres_database_is_created_at_head() -> None:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set (.ci/run sets it to the local PostgreSQL)")
-
-    await create_database(url)
+    server = make_url(url)
+    name = f"cg_create_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        fresh = server.set(database=name).render_as_string(hide_password=False)
+        await create_database(fresh)
+        checker = create_async_engine(fresh)
+        try:
+            async with checker.connect() as conn:
+                version = (await conn.execute(text("SELECT version_num FROM alembic_version"))
+                           ).scalar_one()
+        finally:
+            await checker.dispose()
+        assert version == head_revision()
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

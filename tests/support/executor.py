@@ -19,11 +19,14 @@ class ScriptedExecutor:
     dry_run_output: str = "+ neighbor 192.0.2.1 remote-as 65001"
     result: ApplyResult | None = field(default_factory=lambda: ApplyResult(ApplyStatus.APPLIED))
     raise_on_apply: BaseException | None = None
+    raise_on_dry_run: Exception | None = None
     dry_runs: list[str] = field(default_factory=list)
     applies: list[str] = field(default_factory=list)
 
     async def dry_run(self, change: ChangeRequest) -> str:
         self.dry_runs.append(change.id)
+        if self.raise_on_dry_run is not None:
+            raise self.raise_on_dry_run
         return self.dry_run_output
 
     async def apply(self, change: ChangeRequest, key: str) -> ApplyResult | None:

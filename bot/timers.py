@@ -1,0 +1,222 @@
+"""Deadline timers: APScheduler is only a trigger over the stored deadlines; the engine decides."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.relay import Claimed
+from workflow.errors import ChangeNotFound
+from workflow.model import ChangeRequest
+from workflow.ports import Clock
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+REARM_LIMIT = 100_000
+SWEEP_LIMIT = 500
+SWEEPER_JOB = "deadline-sweeper"
+
+
+class Deadline(Protocol):
+    """A change id and the next moment its timer must fire."""
+
+    @property
+    def change_id(self) -> str: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
+class DeadlineSource(Protocol):
+    """Pending deadlines from the database (SQL `Queries`, `MemoryQueries`)."""
+
+    async def deadlines(
+        self, until: datetime | None = None, limit: int = 1000
+    ) -> Sequence[Deadline]: ...
+
+
+class DeadlineEngine(Protocol):
+    """The part of the engine timers use: it re-checks every deadline against its clock."""
+
+    async def get(self, change_id: str) -> ChangeRequest | None: ...
+
+    async def fire_deadline(self, change_id: str) -> ChangeRequest: ...
+
+    async def recover_interrupted_applies(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StartReport:
+    """What start-up found: applies turned apply_unknown, and how many timers were armed."""
+
+    recovered: list[str]
+    armed: int
+
+
+def next_deadline(change: ChangeRequest) -> datetime | None:
+    """The earliest of the change's deadlines (expiry, reminder, apply)."""
+    times = [t for t in (change.expires_at, change.remind_at, change.apply_at) if t is not None]
+    return min(times) if times else None
+
+
+def job_id(change_id: str) -> str:
+    return f"deadline:{change_id}"
+
+
+def new_scheduler() -> AsyncIOScheduler:
+    """Memory job store, UTC, and a late job always runs (at most once for all missed runs)."""
+    return AsyncIOScheduler(
+        jobstores={"default": MemoryJobStore()},
+        timezone=UTC,
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
+
+class DeadlineTimers:
+    """One job per change at its earliest deadline, re-armed from the state each firing leaves.
+
+    A firing that fails, or leaves a deadline still due, is not re-armed at once: the sweeper
+    tries it again after a delay that doubles up to an hour, so nothing can spin.
+    """
+
+    def __init__(
+        self,
+        engine: DeadlineEngine,
+        deadlines: DeadlineSource,
+        clock: Clock,
+        *,
+        scheduler: AsyncIOScheduler | None = None,
+        sweep_every: timedelta = SWEEP_EVERY,
+    ) -> None:
+        self._engine = engine
+        self._deadlines = deadlines
+        self._clock = clock
+        self.scheduler = scheduler or new_scheduler()
+        self._sweep_every = sweep_every
+        self._armed: dict[str, datetime] = {}
+        self._running: set[str] = set()
+        self._retry: dict[str, tuple[int, datetime]] = {}  # change id -> (failures, not before)
+
+    async def start(self, *, paused: bool = False) -> StartReport:
+        """Settle applies a crash interrupted, re-arm every pending deadline, start sweeping."""
+        recovered = await self._engine.recover_interrupted_applies()
+        armed = await self.rearm_all()
+        self.scheduler.add_job(self.sweep, IntervalTrigger(seconds=self._sweep_seconds()),
+                               id=SWEEPER_JOB, replace_existing=True)
+        self.scheduler.start(paused=paused)
+        return StartReport(recovered, armed)
+
+    async def stop(self) -> None:
+        """Stop the scheduler; deadlines stay in the database for the next start."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # the scheduler shuts down in a callback on the loop
+
+    def armed(self) -> Mapping[str, datetime]:
+        """Change id -> when its job is set to fire."""
+        return dict(self._armed)
+
+    async def rearm_all(self) -> int:
+        """Arm a job for every change with a deadline, as stored in the database."""
+        found = await self._deadlines.deadlines(limit=REARM_LIMIT)
+        for deadline in found:
+            self.arm_at(deadline.change_id, deadline.at)
+        return len(found)
+
+    def arm(self, change: ChangeRequest) -> datetime | None:
+        """(Re-)arm the change's job at its earliest deadline, or remove it when it has none."""
+        when = next_deadline(change)
+        self.arm_at(change.id, when)
+        return when
+
+    def arm_at(self, change_id: str, when: datetime | None) -> None:
+        """Replace the change's job with one firing at `when` (None: no job)."""
+        if when is None:
+            self.disarm(change_id)
+            return
+        self.scheduler.add_job(self.fire, DateTrigger(run_date=when), args=[change_id],
+                               id=job_id(change_id), replace_existing=True)
+        self._armed[change_id] = when
+
+    def disarm(self, change_id: str) -> None:
+        """Remove the change's job if it has one."""
+        self._armed.pop(change_id, None)
+        if self.scheduler.get_job(job_id(change_id)) is not None:
+            self.scheduler.remove_job(job_id(change_id))
+
+    async def arm_id(self, change_id: str) -> datetime | None:
+        """Re-read a change and arm it; used after commits (for example by the outbox relay)."""
+        change = await self._engine.get(change_id)
+        if change is None:
+            self.disarm(change_id)
+            return None
+        return self.arm(change)
+
+    async def observe(self, message: Claimed) -> None:
+        """A relay observer: any event on a change may have moved its deadlines."""
+        if message.change_id:
+            await self.arm_id(message.change_id)
+
+    async def fire(self, change_id: str) -> ChangeRequest | None:
+        """The job: ask the engine, then arm the change from the state it left."""
+        if change_id in self._running:
+            return None
+        self._running.add(change_id)
+        try:
+            change = await self._engine.fire_deadline(change_id)
+        except ChangeNotFound:
+            self._retry.pop(change_id, None)
+            self.disarm(change_id)
+            return None
+        except Exception as error:  # any failure waits for the sweeper's retry
+            log.warning("deadline of %s could not be handled: %s", change_id, error)
+            self._back_off(change_id)
+            return None
+        finally:
+            self._running.discard(change_id)
+        when = next_deadline(change)
+        if when is not None and when <= self._clock.now():
+            log.warning("deadline of %s is still due after firing; retrying later", change_id)
+            self._back_off(change_id)
+            return change
+        self._retry.pop(change_id, None)
+        self.arm_at(change_id, when)
+        return change
+
+    async def sweep(self) -> list[str]:
+        """Fire every deadline already due that is not waiting for a retry; return their ids."""
+        now = self._clock.now()
+        due = await self._deadlines.deadlines(until=now, limit=SWEEP_LIMIT)
+        fired: list[str] = []
+        for deadline in due:
+            _, not_before = self._retry.get(deadline.change_id, (0, now))
+            if not_before > now or deadline.change_id in self._running:
+                continue
+            fired.append(deadline.change_id)
+            await self.fire(deadline.change_id)
+        return fired
+
+    def retry_after(self, change_id: str) -> datetime | None:
+        """When the sweeper may try a failed change again, if it is waiting."""
+        found = self._retry.get(change_id)
+        return found[1] if found else None
+
+    def _back_off(self, change_id: str) -> None:
+        failures, _ = self._retry.get(change_id, (0, self._clock.now()))
+        delay = min(self._sweep_every * 2**failures, LONGEST_RETRY)
+        self._retry[change_id] = (failures + 1, self._clock.now() + delay)
+        self.disarm(change_id)
+
+    def _sweep_seconds(self) -> float:
+        return max(self._sweep_every.total_seconds(), 1.0)

@@ -1,0 +1,147 @@
+"""Deadline timers over the real engine with a test clock, on every storage backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from storage.audit_chain import AuditRow
+from tests.support.backends import Backend
+from tests.support.world import World
+from tests.timers.drive import run_until, timers_for
+from workflow.model import State
+
+
+def count(rows: Sequence[AuditRow], kind: str) -> int:
+    return sum(1 for r in rows if r.record["kind"] == kind)
+
+
+async def test_timeout_expires_after_reminders_once_per_interval(
+    world: World, backend: Backend
+) -> None:
+    timers = timers_for(world)
+    cr = await world.propose("high")
+    assert timers.arm(cr) == world.clock.now() + timedelta(hours=4)
+    start = world.clock.now()
+    fired = await run_until(timers, world.clock, start + timedelta(hours=72))
+    cr = await world.get(cr.id)
+    assert cr.state is State.EXPIRED
+    assert count(await backend.audit_rows(), "reminded") == 17  # 4h, 8h, ... 68h
+    assert count(await backend.audit_rows(), "expired") == 1
+    assert len(fired) == 18
+    assert cr.id not in timers.armed()
+
+
+async def test_early_late_and_repeated_firings_are_harmless(
+    world: World, backend: Backend
+) -> None:
+    timers = timers_for(world)
+    cr = await world.propose("high")
+    world.clock.advance(hours=3)
+    await timers.fire(cr.id)  # early: nothing is due yet
+    assert count(await backend.audit_rows(), "reminded") == 0
+    assert timers.armed()[cr.id] == cr.remind_at
+    world.clock.advance(hours=2)  # late
+    await timers.fire(cr.id)
+    await timers.fire(cr.id)  # repeated
+    assert count(await backend.audit_rows(), "reminded") == 1
+    assert timers.armed()[cr.id] == world.clock.now() + timedelta(hours=4)
+
+
+async def test_scheduled_apply_fires_once_after_the_dry_run_recheck(world: World) -> None:
+    timers = timers_for(world)
+    when = world.clock.now() + timedelta(hours=2)
+    cr = await world.propose("high", scheduled_for=when)
+    await world.engine.approve(cr.id, "n1")
+    cr = await world.engine.approve(cr.id, "n2")
+    assert cr.state is State.SCHEDULED and timers.arm(cr) == when
+    await run_until(timers, world.clock, when + timedelta(hours=1))
+    cr = await world.get(cr.id)
+    assert cr.state is State.APPLIED
+    assert world.executor.dry_runs == [cr.id] and len(world.executor.applies) == 1
+    await timers.fire(cr.id)
+    assert len(world.executor.applies) == 1 and cr.id not in timers.armed()
+
+
+async def test_scheduled_apply_with_a_changed_dry_run_returns_to_review(
+    world: World, backend: Backend
+) -> None:
+    timers = timers_for(world)
+    when = world.clock.now() + timedelta(hours=2)
+    cr = await world.propose("high", scheduled_for=when)
+    await world.engine.approve(cr.id, "n1")
+    timers.arm(await world.engine.approve(cr.id, "n2"))
+    world.executor.dry_run_output = "drifted"
+    await run_until(timers, world.clock, when)
+    cr = await world.get(cr.id)
+    assert cr.state is State.PENDING_REVIEW and world.executor.applies == []
+    assert timers.armed()[cr.id] == when + timedelta(hours=4)  # reminders start again
+    invalidated = [r.record for r in await backend.audit_rows()
+                   if r.record["kind"] == "approvals_invalidated"]
+    assert sorted(invalidated[-1]["data"]["people"]) == ["n1", "n2"]
+
+
+async def test_late_final_approval_inside_the_grace_applies_at_once(world: World) -> None:
+    timers = timers_for(world)
+    when = world.clock.now() + timedelta(minutes=10)
+    cr = await world.propose("high", scheduled_for=when)
+    await world.engine.approve(cr.id, "n1")
+    world.clock.set(when + timedelta(minutes=15))  # the boundary is inside
+    await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
+    cr = await world.engine.approve(cr.id, "n2")
+    assert cr.state is State.APPLIED and len(world.executor.applies) == 1
+    assert timers.arm(cr) is None
+
+
+async def test_late_final_approval_outside_the_grace_waits_for_a_new_schedule(
+    world: World, backend: Backend
+) -> None:
+    timers = timers_for(world)
+    when = world.clock.now() + timedelta(minutes=10)
+    cr = await world.propose("high", scheduled_for=when)
+    await world.engine.approve(cr.id, "n1")
+    world.clock.set(when + timedelta(minutes=15, seconds=1))
+    await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
+    cr = await world.engine.approve(cr.id, "n2")
+    assert cr.state is State.APPROVED and world.executor.applies == []
+    assert timers.arm(cr) is None and await timers.sweep() == []
+    assert count(await backend.audit_rows(), "reschedule_needed") == 1
+
+
+async def test_the_sweeper_fires_a_deadline_no_job_was_armed_for(
+    world: World, backend: Backend
+) -> None:
+    timers = timers_for(world)
+    cr = await world.propose("high")
+    world.clock.advance(hours=5)
+    assert await timers.sweep() == [cr.id]
+    assert count(await backend.audit_rows(), "reminded") == 1
+    assert await timers.sweep() == []
+    assert timers.armed()[cr.id] == world.clock.now() + timedelta(hours=4)
+
+
+async def test_a_failing_firing_waits_for_a_later_sweep(world: World) -> None:
+    timers = timers_for(world)
+    when = world.clock.now() + timedelta(hours=1)
+    cr = await world.propose("high", scheduled_for=when)
+    await world.engine.approve(cr.id, "n1")
+    timers.arm(await world.engine.approve(cr.id, "n2"))
+    failing = RuntimeError("the device did not answer")
+
+    async def broken(change: object) -> str:
+        raise failing
+
+    world.executor.dry_run = broken  # type: ignore[method-assign]
+    await run_until(timers, world.clock, when)
+    assert (await world.get(cr.id)).state is State.SCHEDULED
+    assert cr.id not in timers.armed() and timers.retry_after(cr.id) == when + timedelta(
+        seconds=30)
+    assert await timers.sweep() == []  # still waiting
+    world.clock.advance(seconds=30)
+    assert await timers.sweep() == [cr.id]
+    assert timers.retry_after(cr.id) == world.clock.now() + timedelta(seconds=60)  # doubled
+    del world.executor.dry_run
+    world.clock.advance(seconds=60)
+    assert await timers.sweep() == [cr.id]
+    assert (await world.get(cr.id)).state is State.APPLIED
+    assert timers.retry_after(cr.id) is None and len(world.executor.applies) == 1

@@ -1,0 +1,178 @@
+"""The outbox relay over the memory and SQLite queues: order, backoff, dead letters, alerts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.relay import Claimed, OutboxQueue, Relay
+from storage.memory import MemoryOutboxQueue, MemoryUnitOfWorkFactory
+from storage.sql.outbox import OutboxQueue as SqlOutboxQueue
+from storage.sql.uow import SqlUnitOfWorkFactory
+from tests.support.builders import T0
+from tests.support.clock import TestClock
+from tests.support.databases import fresh_database
+from workflow.ports import OutboxMessage, UnitOfWorkFactory
+
+TOPIC = "change.event"
+
+
+@dataclass
+class Outbox:
+    """A queue and a way to commit messages into it."""
+
+    uow: UnitOfWorkFactory
+    queue: Callable[[int], OutboxQueue]  # max_attempts -> queue
+
+    async def put(self, *change_ids: str, topic: str = TOPIC) -> None:
+        async with self.uow() as uow:
+            await uow.outbox.put([OutboxMessage(topic, c, {"n": c}) for c in change_ids])
+            await uow.commit()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Outbox]:
+    if request.param == "memory":
+        factory = MemoryUnitOfWorkFactory()
+        yield Outbox(factory, lambda n: MemoryOutboxQueue(factory.store, max_attempts=n))
+        return
+    async with fresh_database("sqlite", tmp_path) as db:
+        yield Outbox(SqlUnitOfWorkFactory(db, now=lambda: T0),
+                     lambda n: SqlOutboxQueue(db, max_attempts=n))
+
+
+@dataclass
+class Sink:
+    """An idempotent receiver: remembers every id it was given, fails while told to."""
+
+    failures_left: int = 0
+    seen: list[int] = field(default_factory=list)
+    payloads: list[object] = field(default_factory=list)
+    delivered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, message: Claimed) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("slack is down")
+        self.seen.append(message.id)
+        self.payloads.append(message.payload)
+        self.delivered.set()
+
+
+async def test_messages_are_delivered_once_in_order(outbox: Outbox) -> None:
+    await outbox.put("CHG-1", "CHG-2", "CHG-3")
+    sink, clock = Sink(), TestClock()
+    relay = Relay(outbox.queue(8), clock, {TOPIC: sink}, owner="r1")
+    done = await relay.run_once()
+    assert (done.claimed, done.delivered, done.failed) == (3, 3, 0)
+    assert sink.payloads == [{"n": "CHG-1"}, {"n": "CHG-2"}, {"n": "CHG-3"}]
+    clock.advance(days=1)
+    assert (await relay.run_once()).claimed == 0
+
+
+async def test_failures_back_off_then_succeed(outbox: Outbox) -> None:
+    await outbox.put("CHG-1")
+    sink, clock = Sink(failures_left=2), TestClock()
+    relay = Relay(outbox.queue(8), clock, {TOPIC: sink}, owner="r1")
+    assert (await relay.run_once()).failed == 1
+    clock.advance(seconds=4)
+    assert (await relay.run_once()).claimed == 0  # first retry after 5s
+    clock.advance(seconds=1)
+    assert (await relay.run_once()).failed == 1
+    clock.advance(seconds=9)
+    assert (await relay.run_once()).claimed == 0  # then 10s
+    clock.advance(seconds=1)
+    assert (await relay.run_once()).delivered == 1
+    assert len(sink.seen) == 1
+
+
+async def test_after_the_last_attempt_a_message_is_dead_and_alerted_once(
+    outbox: Outbox,
+) -> None:
+    await outbox.put("CHG-1", "CHG-2")
+    alerts: list[tuple[str | None, int, str]] = []
+
+    async def alert(message: Claimed, error: str) -> None:
+        alerts.append((message.change_id, message.attempts, error))
+
+    async def picky(message: Claimed) -> None:
+        if message.change_id == "CHG-1":
+            raise ConnectionError("channel_not_found")
+
+    clock = TestClock()
+    queue = outbox.queue(3)
+    relay = Relay(queue, clock, {TOPIC: picky}, alert=alert, owner="r1")
+    for _ in range(5):
+        await relay.run_once()
+        clock.advance(hours=1)
+    assert alerts == [("CHG-1", 3, "ConnectionError: channel_not_found")]
+    dead = await queue.dead_letters()  # type: ignore[attr-defined]
+    assert [d.change_id for d in dead] == ["CHG-1"]
+
+
+async def test_a_topic_without_handler_fails_visibly(outbox: Outbox) -> None:
+    await outbox.put("CHG-1", topic="mystery")
+    alerts: list[str] = []
+
+    async def alert(message: Claimed, error: str) -> None:
+        alerts.append(error)
+
+    relay = Relay(outbox.queue(1), TestClock(), {}, alert=alert, owner="r1")
+    assert (await relay.run_once()).dead == 1
+    assert alerts == ["no handler for topic 'mystery'"]
+
+
+async def test_observers_see_every_message_and_cannot_block_delivery(outbox: Outbox) -> None:
+    await outbox.put("CHG-1", "CHG-2")
+    seen: list[str | None] = []
+
+    async def observer(message: Claimed) -> None:
+        seen.append(message.change_id)
+        raise RuntimeError("observer bug")
+
+    sink = Sink()
+    relay = Relay(outbox.queue(8), TestClock(), {TOPIC: sink}, observers=[observer], owner="r")
+    assert (await relay.run_once()).delivered == 2
+    assert seen == ["CHG-1", "CHG-2"]
+
+
+async def test_a_handler_that_outlives_its_lease_is_failed(outbox: Outbox) -> None:
+    await outbox.put("CHG-1")
+
+    async def stuck(message: Claimed) -> None:
+        await asyncio.Event().wait()
+
+    relay = Relay(outbox.queue(8), TestClock(), {TOPIC: stuck}, owner="r1",
+                  lease=timedelta(milliseconds=200))
+    assert (await relay.run_once()).failed == 1
+
+
+async def test_two_relays_deliver_every_message_exactly_once(outbox: Outbox) -> None:
+    ids = [f"CHG-{n}" for n in range(40)]
+    await outbox.put(*ids)
+    sink, clock = Sink(), TestClock()
+    relays = [Relay(outbox.queue(8), clock, {TOPIC: sink}, owner=f"r{i}", batch=7)
+              for i in range(2)]
+    for _ in range(10):
+        await asyncio.gather(*(r.run_once() for r in relays))
+    assert sorted(sink.seen) == sorted(set(sink.seen)) and len(sink.seen) == 40
+
+
+async def test_the_loop_delivers_when_woken_and_stops(outbox: Outbox) -> None:
+    sink = Sink()
+    relay = Relay(outbox.queue(8), TestClock(), {TOPIC: sink}, owner="r1",
+                  idle=timedelta(seconds=30))
+    task = asyncio.create_task(relay.run())
+    try:
+        await outbox.put("CHG-1")
+        relay.wake()
+        await asyncio.wait_for(sink.delivered.wait(), 10)
+        assert len(sink.seen) == 1
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 10)
