@@ -1,4 +1,4 @@
-"""The bot's HTTP server: a health endpoint, and a run loop that stops cleanly on a signal."""
+"""The bot's HTTP server: health, Slack's /slack/events, and a run loop that stops on a signal."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 
 from aiohttp import web
 
+from bot.composition import Runtime, StartupError, open_runtime
 from bot.settings import Settings
 from storage.database import redact_url
 
@@ -24,17 +25,35 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]})
 
 
-def create_app(policy_version: str) -> web.Application:
+def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Application:
     """Build the aiohttp application with every route of the bot."""
     app = web.Application()
     app[POLICY_VERSION] = policy_version
     app.router.add_get("/healthz", healthz)
+    if runtime is not None:
+        runtime.add_routes(app)
     return app
 
 
-async def run_server(settings: Settings, policy_version: str) -> None:
+async def run_server(
+    settings: Settings, policy_version: str, runtime: Runtime | None = None
+) -> None:
     """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close."""
-    runner = web.AppRunner(create_app(policy_version), shutdown_timeout=SHUTDOWN_TIMEOUT)
+    owned = runtime is None
+    if runtime is None:
+        try:
+            runtime = await open_runtime(settings)
+        except StartupError as exc:
+            raise ServerError(str(exc)) from exc
+    try:
+        await _serve(settings, policy_version, runtime)
+    finally:
+        if owned:
+            await runtime.close()
+
+
+async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> None:
+    runner = web.AppRunner(create_app(policy_version, runtime), shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)
@@ -45,6 +64,7 @@ async def run_server(settings: Settings, policy_version: str) -> None:
                 f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
             ) from exc
         port = runner.addresses[0][1]
+        await runtime.start()
         print(
             f"ChangeGate listening on http://{_url_host(settings.host)}:{port} "
             f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",

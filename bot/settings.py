@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    slack_team_id: str | None = None
+    slack_channel: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str], *, policy: str | None = None) -> Settings:
@@ -44,7 +47,16 @@ class Settings:
             slack_bot_token=_get(environ, "SLACK_BOT_TOKEN"),
             slack_app_token=_get(environ, "SLACK_APP_TOKEN"),
             slack_api_url=_http_url(environ, "SLACK_API_URL"),
+            slack_team_id=_slack_id(environ, "SLACK_TEAM_ID", "T",
+                                    "a workspace id such as T0123ABCD"),
+            slack_channel=_slack_id(environ, "SLACK_CHANNEL", "CG",
+                                    "a channel id such as C0123ABCD (not the #name)"),
         )
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is served when a bot token is set."""
+        return self.slack_bot_token is not None
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -78,6 +90,13 @@ def _port(environ: Mapping[str, str]) -> int:
             f"got {raw!r}"
         )
     return port
+
+
+def _slack_id(environ: Mapping[str, str], name: str, prefixes: str, what: str) -> str | None:
+    value = _get(environ, name)
+    if value is not None and not re.fullmatch(f"[{prefixes}][A-Z0-9]{{2,}}", value):
+        raise SettingsError(f"{name} must be {what}, got {value!r}")
+    return value
 
 
 def _http_url(environ: Mapping[str, str], name: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES, METHOD_SCOPES
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = Path(__file__).resolve().parents[2] / "shared/slack/manifest.schema.1.0.0.json"
+SLACK_CODE = [*sorted((ROOT / "bot/slack").glob("*.py")), ROOT / "bot/composition.py"]
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +36,27 @@ def test_manifest_matches_slack_schema(manifest: dict[str, Any]) -> None:
     assert errors == []
 
 
-def test_manifest_asks_for_the_expected_scopes_and_events(manifest: dict[str, Any]) -> None:
-    # The schema accepts any string as a scope or event name, so pin them here.
-    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "chat:write", "chat:write.public", "im:write", "users:read", "usergroups:read"]
-    )
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+def test_manifest_asks_for_the_scopes_and_events_the_code_uses(manifest: dict[str, Any]) -> None:
+    # The schema accepts any string as a scope or event name, so compare with the code's list.
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == list(BOT_EVENTS)
+
+
+def test_every_web_api_call_in_the_code_has_its_scope_listed() -> None:
+    called = {
+        name.replace("_", ".")
+        for path in SLACK_CODE
+        for name in re.findall(r"client\.([a-z]+_[A-Za-z_]+)\(", path.read_text(encoding="utf-8"))
+    }
+
+    assert called == set(METHOD_SCOPES), "update bot/slack/manifest.py and app.yaml together"
+
+
+def test_every_event_listener_is_subscribed() -> None:
+    listened = set(re.findall(r'@app\.event\("([a-z_]+)"\)',
+                              (ROOT / "bot/slack/events.py").read_text(encoding="utf-8")))
+
+    assert listened == set(BOT_EVENTS)
 
 
 def test_manifest_routes_everything_to_the_bolt_endpoint(manifest: dict[str, Any]) -> None:

@@ -1,0 +1,245 @@
+"""The one composition root: storage, policy, directory, engine and the Slack app, from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import SystemClock
+from bot.relay import Relay
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.cardstore import CardStore, MemoryCardStore
+from bot.slack.courier import Courier, Deliver, RelayCourier
+from bot.slack.delivery import TOPIC, SlackDelivery
+from bot.slack.homepub import HomePublisher
+from bot.slack.http import EVENTS_PATH, events_handler
+from bot.slack.membership import UsergroupMembership
+from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer
+from bot.slack.people import People
+from bot.slack.queries import ChangeQueries, MemoryChangeQueries
+from bot.slack.relay import OutboxPump
+from bot.slack.services import BotIdentity, SlackServices
+from bot.slack.sql_queries import SqlChangeQueries
+from storage.database import DatabaseError, open_database
+from storage.memory import MemoryUnitOfWorkFactory
+from storage.sql.outbox import OutboxQueue
+from storage.sql.queries import Queries
+from storage.sql.uow import SqlUnitOfWorkFactory
+from workflow.directory import PolicyDirectory
+from workflow.engine import Engine
+from workflow.policy import Policy, PolicyError, load_policy
+from workflow.ports import Clock, ExecutorRegistry, UnitOfWorkFactory
+
+RATE_LIMIT_RETRIES = 3
+SLACK_API = "https://slack.com/api/"
+
+
+class StartupError(Exception):
+    """The process cannot start as configured; the message says what to fix."""
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Storage:
+    """The engine's unit of work, what the Slack side reads, how committed messages reach
+    Slack, and how to close it all."""
+
+    uow: UnitOfWorkFactory
+    queries: ChangeQueries
+    cards: CardStore
+    courier: Callable[[Deliver], Courier]
+    close: Callable[[], Awaitable[None]] = _nothing
+
+
+def memory_storage() -> Storage:
+    """Everything in this process: for tests and trying the bot out; lost on exit."""
+    factory = MemoryUnitOfWorkFactory()
+    uow: UnitOfWorkFactory = factory
+    outbox = factory.store.outbox
+    return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
+                   lambda deliver: OutboxPump(outbox, deliver))
+
+
+async def sql_storage(settings: Settings) -> Storage:
+    """The database named by CHANGEGATE_DATABASE_URL, migrated; delivered by the durable relay.
+
+    Card references are still kept in memory (no table for them yet): after a restart the next
+    event of a change posts a fresh card instead of updating the old one.
+    """
+    try:
+        db = await open_database(settings.database_url)
+    except DatabaseError as exc:
+        raise StartupError(str(exc)) from None
+    uow: UnitOfWorkFactory = SqlUnitOfWorkFactory(db)
+    queue = OutboxQueue(db)
+
+    def courier(deliver: Deliver) -> Courier:
+        relay = Relay(queue, SystemClock(), {TOPIC: deliver})  # outbox times are wall-clock
+        return RelayCourier(relay)
+
+    return Storage(uow, SqlChangeQueries(Queries(db), uow), MemoryCardStore(), courier,
+                   db.dispose)
+
+
+async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:
+    """The single place that picks the storage: SQL in production, memory when asked."""
+    return memory_storage() if memory else await sql_storage(settings)
+
+
+@dataclass
+class SlackRuntime:
+    """The Slack side of a running process."""
+
+    services: SlackServices
+    identity: BotIdentity
+    courier: Courier
+    session: aiohttp.ClientSession
+    http_handler: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None
+    socket: AsyncSocketModeHandler | None = None
+
+
+@dataclass
+class Runtime:
+    """Everything the server runs; `start` after the HTTP site is up, `close` on the way out."""
+
+    settings: Settings
+    policy: Callable[[], Policy]
+    clock: Clock
+    storage: Storage
+    engine: Engine
+    slack: SlackRuntime | None = None
+    _started: bool = field(default=False, repr=False)
+
+    def add_routes(self, app: web.Application) -> None:
+        """Mount POST /slack/events when Slack runs in HTTP mode."""
+        if self.slack is not None and self.slack.http_handler is not None:
+            app.router.add_post(EVENTS_PATH, self.slack.http_handler)
+
+    async def start(self) -> None:
+        """Start delivering, and connect over Socket Mode when configured."""
+        if self.slack is None or self._started:
+            return
+        self._started = True
+        self.slack.courier.start()
+        if self.slack.socket is not None:
+            await self.slack.socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        """Disconnect, stop delivering, close sessions and storage."""
+        if self.slack is not None:
+            if self.slack.socket is not None:
+                await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
+            await self.slack.courier.close()
+            await self.slack.session.close()
+        await self.storage.close()
+
+
+def load(settings: Settings) -> Callable[[], Policy]:
+    """The policy file as a callable, so a future reload swaps what it returns."""
+    try:
+        policy = load_policy(settings.policy_path)
+    except PolicyError as exc:
+        raise StartupError("; ".join(exc.errors)) from None
+    return lambda: policy
+
+
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    executors: ExecutorRegistry | None = None,
+    pacing_s: float = DEFAULT_INTERVAL_S,
+    memory: bool = False,
+) -> Runtime:
+    """Build the process from settings; with a bot token, Slack too (auth.test checked now).
+
+    `memory` keeps everything in this process instead of the database (tests, demos).
+    """
+    policy = load(settings)
+    clock = clock or SystemClock()
+    storage = await open_storage(settings, memory=memory)
+    if not settings.slack_enabled:
+        engine = Engine(storage.uow, clock, policy, PolicyDirectory(policy), executors)
+        return Runtime(settings, policy, clock, storage, engine)
+    session = aiohttp.ClientSession()
+    try:
+        return await _with_slack(settings, policy, clock, storage, executors, pacing_s, session)
+    except BaseException:
+        await session.close()
+        await storage.close()
+        raise
+
+
+async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: Clock,
+                      storage: Storage, executors: ExecutorRegistry | None, pacing_s: float,
+                      session: aiohttp.ClientSession) -> Runtime:
+    token = settings.slack_bot_token
+    assert token is not None
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        raise StartupError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) "
+                           "nor SLACK_APP_TOKEN (Socket Mode) is: set one of them")
+    client = web_client(settings, session, token)
+    identity = await identify(client, settings.slack_team_id)
+    membership = UsergroupMembership(client)
+    directory = PolicyDirectory(policy, membership)
+    engine = Engine(storage.uow, clock, policy, directory, executors)
+    people = People(policy, membership)
+    homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url)
+    delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
+                             default_channel=settings.slack_channel,
+                             pacer=ChannelPacer(pacing_s))
+    courier = storage.courier(delivery.deliver)
+    services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
+                             client, clock, courier.kick, membership)
+    app = build_app(services, identity, bot_token=token,
+                    signing_secret=settings.slack_signing_secret,
+                    client=web_client(settings, session, None))
+    slack = SlackRuntime(services, identity, courier, session)
+    if settings.slack_signing_secret is not None:
+        slack.http_handler = events_handler(app, settings.slack_signing_secret)
+    if settings.slack_app_token is not None:
+        slack.socket = AsyncSocketModeHandler(app, settings.slack_app_token)
+    return Runtime(settings, policy, clock, storage, engine, slack)
+
+
+def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None
+               ) -> AsyncWebClient:
+    """A Web API client at SLACK_API_URL that waits out 429s (Retry-After) and retries once on a
+    dropped connection."""
+    retries: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+    ]
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url or SLACK_API,
+                          session=session, retry_handlers=retries)
+
+
+async def identify(client: AsyncWebClient, team_id: str | None) -> BotIdentity:
+    """Ask Slack whose token this is; refuse one of another workspace than SLACK_TEAM_ID."""
+    try:
+        answer = await client.auth_test()
+    except SlackApiError as exc:
+        raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+    except aiohttp.ClientError as exc:
+        raise StartupError(f"cannot reach Slack at {client.base_url}: {exc}") from None
+    identity = BotIdentity(str(answer["team_id"]), str(answer["user_id"]),
+                           str(answer.get("bot_id") or ""), str(answer.get("url") or ""))
+    if team_id is not None and identity.team_id != team_id:
+        raise StartupError(f"SLACK_BOT_TOKEN belongs to workspace {identity.team_id}, "
+                           f"but SLACK_TEAM_ID is {team_id}")
+    return identity

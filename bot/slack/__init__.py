@@ -1,0 +1,1 @@
+"""Slack delivery: Bolt app, Block Kit rendering, notifications and group membership."""

@@ -1,0 +1,109 @@
+"""Card buttons: ack first, act as the signed payload's user, answer refusals to them alone."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import ids
+from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
+from bot.slack.feedback import FAILED, tell
+from bot.slack.modals import comment_modal, reject_modal
+from bot.slack.services import SlackServices
+from workflow.decision import describe_state
+from workflow.errors import WorkflowError
+from workflow.model import ChangeRequest, State
+
+log = logging.getLogger(__name__)
+Act = Callable[[str, str], Awaitable[ChangeRequest]]
+REVISION_BOUND = frozenset({ids.APPROVE, ids.REJECT, ids.APPLY})
+
+
+def clicker(body: dict[str, Any]) -> str:
+    """The identity Slack signed into the payload; never anything a button carries."""
+    return str(body["user"]["id"])
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach a listener to every card button and to the dry-run pager."""
+    engine = services.engine
+    direct: dict[str, Act] = {
+        ids.APPROVE: engine.approve,
+        ids.WITHDRAW_APPROVAL: engine.withdraw_approval,
+        ids.WITHDRAW_REQUEST: engine.withdraw_request,
+        ids.RERUN_DRY_RUN: engine.run_dry_run,
+        ids.APPLY: engine.apply,
+    }
+    modals = {ids.REJECT: reject_modal, ids.COMMENT: comment_modal}
+
+    @app.action(re.compile(f"^({'|'.join(ids.CARD_ACTIONS)})$"))
+    async def card_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        action = body["actions"][0]
+        action_id = str(action["action_id"])
+        user = clicker(body)
+        channel = (body.get("channel") or {}).get("id")
+        change_id, revision = ids.parse_button_value(str(action.get("value", "")))
+
+        async def refuse(text: str) -> None:
+            await tell(services.client, user, f":no_entry: {text}", respond=respond,
+                       channel=channel)
+
+        try:
+            cr = await services.changes.get(change_id) if change_id else None
+            if cr is None:
+                await refuse(f"{change_id or 'the change this button names'} does not exist")
+            elif action_id in REVISION_BOUND and revision not in (None, cr.revision):
+                await refuse(f"{cr.id} is at revision {cr.revision} now, not the revision "
+                             f"{revision} you clicked on: look at the updated card, then act again")
+            elif action_id in direct:
+                await direct[action_id](change_id, user)
+            elif action_id == ids.REJECT and cr.state is not State.PENDING_REVIEW:
+                await refuse(f"cannot reject: {describe_state(cr)}")
+            elif action_id == ids.COMMENT and cr.is_terminal:
+                await refuse(f"cannot comment: {describe_state(cr)}")
+            elif action_id in modals:
+                await _open(services, body, modals[action_id](cr, channel or ""), refuse)
+            else:
+                await _open(services, body, dry_run_modal(cr), refuse)
+        except WorkflowError as refusal:
+            await refuse(refusal.message)
+        except Exception:
+            log.exception("%s on %s by %s failed", action_id, change_id, user)
+            await refuse(FAILED)
+        finally:
+            services.kick()
+
+    @app.action(re.compile(f"^{ids.DRY_RUN_PAGE}_(prev|next)$"))
+    async def dry_run_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        change_id, page = parse_page_value(str(body["actions"][0].get("value", "")))
+        cr = await services.changes.get(change_id)
+        if cr is not None:
+            await services.client.views_update(view_id=body["view"]["id"],
+                                               view=dry_run_modal(cr, page))
+
+    @app.action(ids.OPEN_CARD)
+    async def open_card(ack: AsyncAck) -> None:
+        await ack()  # a link button: Slack opens the URL, the app only acknowledges
+
+    @app.action(ids.HOME_MORE)
+    async def home_more(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = clicker(body)
+        services.homes.show_more(user, str(body["actions"][0].get("value", "")))
+        await services.homes.publish(user)
+
+
+async def _open(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
+                refuse: Callable[[str], Awaitable[None]]) -> None:
+    try:
+        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+    except SlackApiError as exc:
+        await refuse(f"the window did not open ({exc.response.get('error')}): press the button "
+                     "again")

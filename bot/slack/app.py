@@ -1,0 +1,63 @@
+"""The Bolt app: one workspace, authorised from start-up facts, with every listener attached."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import actions, commands, events, submissions
+from bot.slack.services import BotIdentity, SlackServices
+
+log = logging.getLogger(__name__)
+UNAUTHENTICATED = frozenset({"url_verification", "ssl_check"})
+
+
+def build_app(
+    services: SlackServices,
+    identity: BotIdentity,
+    *,
+    bot_token: str,
+    signing_secret: str | None,
+    client: AsyncWebClient,
+) -> AsyncApp:
+    """An AsyncApp that serves only `identity.team_id` and never calls Slack before ack.
+
+    Authorisation comes from the auth.test done at start-up, so no request waits on a Web API
+    call. `client` carries the base URL and retry handlers; Bolt copies them per request.
+    """
+
+    async def authorize(enterprise_id: str | None, team_id: str | None,
+                        user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=identity.team_id,
+                               bot_token=bot_token, bot_id=identity.bot_id,
+                               bot_user_id=identity.bot_user_id, user_id=user_id)
+
+    async def only_our_workspace(
+        body: dict[str, Any], context: AsyncBoltContext,
+        next: Callable[[], Awaitable[BoltResponse]],  # Bolt passes it by this name
+    ) -> BoltResponse:
+        if body.get("type") in UNAUTHENTICATED or body.get("ssl_check"):
+            return await next()
+        if context.team_id != identity.team_id:
+            log.warning("refused a request from workspace %s (serving %s)", context.team_id,
+                        identity.team_id)
+            return BoltResponse(status=401, body={"error": "unknown workspace"})
+        return await next()
+
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=signing_secret is not None,
+        authorize=authorize,
+        before_authorize=only_our_workspace,
+        process_before_response=False,
+    )
+    for module in (commands, actions, submissions, events):
+        module.register(app, services)
+    return app

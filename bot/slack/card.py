@@ -1,0 +1,85 @@
+"""The change card: everything an approver needs, re-rendered from current state on every change."""
+
+from __future__ import annotations
+
+from bot.slack import ids
+from bot.slack.blocks import Block, actions, context, divider, fields, header, section
+from bot.slack.card_parts import buttons, dry_run_text, outcome_text, progress_lines
+from bot.slack.context import CardContext, Message
+from bot.slack.labels import risk_label, state_label
+from bot.slack.mrkdwn import clip, date, escape, person
+from workflow.model import ChangeRequest, State
+
+DESCRIPTION_CHARS = 1500
+ROLLBACK_CHARS = 1500
+FIELD_CHARS = 300
+
+
+def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
+    """The card of a change as it stands; settled ones keep their story, lose their buttons."""
+    blocks: list[Block] = [
+        header(f"{cr.id} · {cr.metadata.title}"),
+        section(_status_line(cr)),
+        _facts(cr),
+    ]
+    if cr.metadata.description.strip():
+        blocks.append(section(escape(clip(cr.metadata.description.strip(), DESCRIPTION_CHARS))))
+    rollback = cr.content.rollback_plan.strip() or "_none given_"
+    blocks.append(section(f"*Rollback plan*\n{_quote(clip(rollback, ROLLBACK_CHARS))}"))
+    blocks.append(section(dry_run_text(cr, ctx)))
+    lines = progress_lines(cr, ctx.available)
+    if lines:
+        blocks.append(section("\n".join(lines)))
+    outcome = outcome_text(cr, ctx)
+    if outcome:
+        blocks.append(section(outcome))
+    row = buttons(cr, ctx.audience)
+    if row:
+        blocks.append(actions(ids.CARD_ACTIONS_BLOCK, *row))
+    blocks.append(divider())
+    blocks.append(context(_footer(cr, ctx)))
+    return Message(text=notification_text(cr), blocks=blocks)
+
+
+def notification_text(cr: ChangeRequest) -> str:
+    """The message text phones show in notifications; blocks carry the rest."""
+    return clip(f"{cr.id} {cr.metadata.title}: {state_label(cr.state)}", 3000)
+
+
+def _status_line(cr: ChangeRequest) -> str:
+    label = f"*{state_label(cr.state)}*"
+    submitted = f", submitted {date(cr.submitted_at)}" if cr.submitted_at else ""
+    line = f"{label} · requested by {person(cr.requester)}{submitted}"
+    if cr.state is State.PENDING_REVIEW and cr.expires_at:
+        line += f"\nA decision is needed by {date(cr.expires_at)}"
+    return line
+
+
+def _facts(cr: ChangeRequest) -> Block:
+    content = cr.content
+    schedule = date(content.scheduled_for) if content.scheduled_for else "as soon as approved"
+    return fields(
+        ("Change", _short(f"{content.family} / {content.action}")),
+        ("Target", _short(content.target)),
+        ("Risk", risk_label(content.risk)),
+        ("Ticket", _short(cr.metadata.ticket) if cr.metadata.ticket.strip() else "_none_"),
+        ("Schedule", schedule),
+        ("Revision", str(cr.revision)),
+    )
+
+
+def _short(text: str) -> str:
+    return f"`{escape(clip(text, FIELD_CHARS))}`" if text else "_none_"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {escape(line)}" for line in text.splitlines() or [""])
+
+
+def _footer(cr: ChangeRequest, ctx: CardContext) -> str:
+    parts = [cr.id, f"revision {cr.revision}"]
+    if cr.workflow:
+        parts.append(f"workflow {escape(cr.workflow.name)}")
+    if ctx.anchor:
+        parts.append(f"audit #{ctx.anchor.seq} `{ctx.anchor.hash[:12]}`")
+    return " · ".join(parts)

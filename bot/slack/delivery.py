@@ -1,0 +1,219 @@
+"""Turns committed change events into Slack: cards posted and updated in place, thread replies,
+requester DMs, stage mentions and App Home refreshes. Safe to repeat: cards render current state."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.card import render_card
+from bot.slack.card_parts import stage_title
+from bot.slack.cardstore import CardRef, CardStore
+from bot.slack.context import Audience, CardContext, Message
+from bot.slack.homepub import HomePublisher
+from bot.slack.notices import requester_text, thread_text
+from bot.slack.pacing import ChannelPacer
+from bot.slack.people import People
+from bot.slack.queries import ChangeQueries
+from workflow.codec import event_from_dict
+from workflow.events import Event, EventKind
+from workflow.model import SYSTEM_ACTOR, ChangeRequest, State
+from workflow.ports import Clock
+from workflow.progress import active_stage, stage_progress
+
+log = logging.getLogger(__name__)
+TOPIC = "change.event"
+HOME_FANOUT = 50  # Home tabs republished per event at most (views.publish is Tier 4)
+REMEMBERED_MENTIONS = 1000
+STAGE_OPENERS = frozenset({EventKind.SUBMITTED, EventKind.STAGE_APPROVED,
+                           EventKind.RETURNED_TO_REVIEW, EventKind.APPROVALS_INVALIDATED})
+NUDGES = frozenset({EventKind.REMINDED, EventKind.ESCALATED})
+WIDE = STAGE_OPENERS | {EventKind.APPROVED, EventKind.REJECTED, EventKind.CANCELLED,
+                        EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT}
+
+
+class OutboxItem(Protocol):
+    """What delivery reads of a queued message: an OutboxMessage, or one a relay claimed."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def change_id(self) -> str | None: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def fingerprint(message: Message) -> str:
+    """What a copy shows, so an unchanged card is not sent again."""
+    body = json.dumps({"text": message.text, "blocks": message.blocks}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class SlackDelivery:
+    """`deliver` is what the outbox relay calls for each message."""
+
+    def __init__(self, client: AsyncWebClient, changes: ChangeQueries, cards: CardStore,
+                 people: People, homes: HomePublisher, clock: Clock, *,
+                 default_channel: str | None = None, pacer: ChannelPacer | None = None) -> None:
+        self._client = client
+        self._changes = changes
+        self._cards = cards
+        self._people = people
+        self._homes = homes
+        self._clock = clock
+        self._default_channel = default_channel
+        self._pacer = pacer or ChannelPacer()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._dms: dict[str, str] = {}
+        self._mentioned: dict[tuple[str, int, int, str], None] = {}
+
+    async def deliver(self, message: OutboxItem) -> None:
+        """Bring Slack in line with one committed event (an outbox message or a claimed one)."""
+        if message.topic != TOPIC or not message.change_id:
+            return
+        event = event_from_dict(dict(message.payload))
+        async with self._locks.setdefault(message.change_id, asyncio.Lock()):
+            cr = await self._changes.get(message.change_id)
+            if cr is None:
+                return
+            refs = await self.sync(cr)
+            await self._tell(event, cr, refs)
+        await self._refresh_homes(event, cr)
+
+    async def refresh(self, change_id: str) -> None:
+        """Re-render every copy of a card, e.g. after a group's membership changed."""
+        async with self._locks.setdefault(change_id, asyncio.Lock()):
+            cr = await self._changes.get(change_id)
+            if cr is not None:
+                await self.sync(cr)
+
+    async def sync(self, cr: ChangeRequest) -> list[CardRef]:
+        """Post the missing copies (channel, requester DM) and update the changed ones."""
+        refs = list(await self._cards.cards(cr.id))
+        if not refs and cr.state is State.DRAFT:
+            return []
+        base = CardContext(now=self._clock.now(), available=await self._people.available(cr),
+                           anchor=await self._changes.anchor(cr.id),
+                           settled=await self._changes.settled(cr.id))
+        for ref in refs:
+            await self._update(cr, ref, base)
+        audiences = {ref.audience for ref in refs}
+        if Audience.CHANNEL not in audiences:
+            channel = (cr.workflow.channel if cr.workflow else None) or self._default_channel
+            if channel:
+                refs.append(await self._post_card(cr, channel, Audience.CHANNEL, base))
+        if Audience.REQUESTER not in audiences:
+            dm = await self._dm(cr.requester)
+            if dm:
+                refs.append(await self._post_card(cr, dm, Audience.REQUESTER, base))
+        return [ref for ref in refs if ref.ts]
+
+    def _render(self, cr: ChangeRequest, audience: Audience, base: CardContext) -> Message:
+        ctx = CardContext(base.now, audience, base.available, base.anchor, base.settled)
+        return render_card(cr, ctx)
+
+    async def _post_card(self, cr: ChangeRequest, channel: str, audience: Audience,
+                         base: CardContext) -> CardRef:
+        message = self._render(cr, audience, base)
+        response = await self._post(channel, **message.as_kwargs())
+        if response is None:
+            return CardRef(cr.id, channel, "", audience)
+        ref = CardRef(cr.id, str(response["channel"]), str(response["ts"]), audience,
+                      fingerprint(message))
+        await self._cards.save(ref)
+        return ref
+
+    async def _update(self, cr: ChangeRequest, ref: CardRef, base: CardContext) -> None:
+        message = self._render(cr, ref.audience, base)
+        printed = fingerprint(message)
+        if printed == ref.rendered:
+            return
+        try:
+            await self._client.chat_update(channel=ref.channel, ts=ref.ts, **message.as_kwargs())
+        except SlackApiError as exc:
+            log.warning("card %s at %s/%s not updated: %s", cr.id, ref.channel, ref.ts,
+                        exc.response.get("error"))
+            return
+        await self._cards.save(CardRef(ref.change_id, ref.channel, ref.ts, ref.audience, printed))
+
+    async def _tell(self, event: Event, cr: ChangeRequest, refs: list[CardRef]) -> None:
+        """Thread reply under the card, stage-open mention, and the requester's DM."""
+        home = next((r for r in refs if r.audience is Audience.CHANNEL), None)
+        anchor = home or next(iter(refs), None)
+        text = thread_text(event)
+        if text and anchor:
+            await self._post(anchor.channel, text=text, thread_ts=anchor.ts)
+        if home and event.kind in STAGE_OPENERS | NUDGES:
+            await self._mention_stage(event, cr, home)
+        dm_text = requester_text(event, cr)
+        if dm_text:
+            dm = await self._dm(cr.requester)
+            if dm:
+                await self._post(dm, text=dm_text)
+
+    async def _mention_stage(self, event: Event, cr: ChangeRequest, home: CardRef) -> None:
+        """Mention the approvers of the active stage when it opens, at a reminder, and the
+        escalation group when it may step in; once per stage and moment."""
+        if cr.state is not State.PENDING_REVIEW or cr.workflow is None:
+            return
+        index = active_stage(cr)
+        if index is None:
+            return
+        moment = "open" if event.kind in STAGE_OPENERS else event.kind.value
+        key = (cr.id, cr.revision, index, f"{moment}@{event.at.isoformat()}")
+        if key in self._mentioned:
+            return
+        self._mentioned[key] = None
+        if len(self._mentioned) > REMEMBERED_MENTIONS:
+            del self._mentioned[next(iter(self._mentioned))]
+        progress = stage_progress(cr, index)
+        title = f"*{stage_title(progress, len(cr.workflow.stages))}* of *{cr.id}*"
+        if event.kind is EventKind.ESCALATED:
+            group = str(event.data.get("group", ""))
+            text = (f":rotating_light: {title} is escalated: {await self._people.mention(group)}"
+                    ", you may approve it now.")
+        else:
+            groups = [req.requirement.group for req in progress.requirements]
+            mentions = " ".join([await self._people.mention(g) for g in groups])
+            text = (f":bell: Reminder: {title} still waits for {mentions}."
+                    if event.kind is EventKind.REMINDED
+                    else f":bell: {title} is open: {mentions}, please review.")
+        await self._post(home.channel, text=text, thread_ts=home.ts, reply_broadcast=True)
+
+    async def _refresh_homes(self, event: Event, cr: ChangeRequest) -> None:
+        concerned = {cr.requester, event.actor}
+        concerned |= {r.person for r in cr.responses if r.revision == cr.revision}
+        if event.kind in WIDE:
+            concerned |= await self._people.of_workflow(cr, HOME_FANOUT)
+        for person in sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT]:
+            await self._homes.publish(person)
+
+    async def _dm(self, user: str) -> str | None:
+        """The bot's DM channel with a person (cached); None if Slack does not know them."""
+        if user not in self._dms:
+            try:
+                response = await self._client.conversations_open(users=user)
+            except SlackApiError as exc:
+                log.warning("cannot open a DM with %s: %s", user, exc.response.get("error"))
+                return None
+            self._dms[user] = str(response["channel"]["id"])
+        return self._dms[user]
+
+    async def _post(self, channel: str, **kwargs: Any) -> dict[str, Any] | None:
+        """chat.postMessage paced per channel; a refusal is logged and yields None."""
+        await self._pacer.wait(channel)
+        try:
+            response = await self._client.chat_postMessage(channel=channel, **kwargs)
+        except SlackApiError as exc:
+            log.warning("message to %s not posted: %s", channel, exc.response.get("error"))
+            return None
+        return dict(response.data) if isinstance(response.data, dict) else None

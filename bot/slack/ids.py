@@ -1,0 +1,48 @@
+"""Identifiers shared by the renderers and the listeners: action, callback and block ids."""
+
+from __future__ import annotations
+
+# Buttons on a change card; each value is "<change id>:<revision>".
+APPROVE = "cg_approve"
+REJECT = "cg_reject"
+WITHDRAW_APPROVAL = "cg_withdraw_approval"
+WITHDRAW_REQUEST = "cg_withdraw_request"
+RERUN_DRY_RUN = "cg_rerun_dry_run"
+VIEW_DRY_RUN = "cg_view_dry_run"
+COMMENT = "cg_comment"
+APPLY = "cg_apply"
+CARD_ACTIONS = (
+    APPROVE, REJECT, WITHDRAW_APPROVAL, WITHDRAW_REQUEST, RERUN_DRY_RUN, VIEW_DRY_RUN, COMMENT,
+    APPLY,
+)
+
+# Elsewhere: paging the dry-run modal, App Home.
+DRY_RUN_PAGE = "cg_dry_run_page"
+HOME_MORE = "cg_home_more"
+OPEN_CARD = "cg_open_card"
+
+# Modal callbacks.
+PROPOSE_VIEW = "cg_propose_view"
+REJECT_VIEW = "cg_reject_view"
+COMMENT_VIEW = "cg_comment_view"
+
+# Block ids inside the modals.
+CARD_ACTIONS_BLOCK = "cg_actions"
+REASON_BLOCK = "reason"
+COMMENT_BLOCK = "text"
+VALUE = "value"
+
+
+def button_value(change_id: str, revision: int) -> str:
+    """What a card button carries: which change and which revision the clicker saw."""
+    return f"{change_id}:{revision}"
+
+
+def parse_button_value(value: str) -> tuple[str, int | None]:
+    """Inverse of button_value; a bare change id (older cards) has no revision."""
+    change_id, sep, revision = value.rpartition(":")
+    if not sep:
+        return value, None
+    if not revision.isdigit():
+        return value, None
+    return change_id, int(revision)

@@ -1,0 +1,117 @@
+"""Modals: propose a change, reject with a reason, comment, and the short progress/result views."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.slack import ids
+from bot.slack.blocks import (
+    Block,
+    context,
+    datetime_input,
+    modal,
+    section,
+    select_input,
+    text_input,
+)
+from bot.slack.mrkdwn import clip, escape
+from workflow.model import ChangeRequest, Risk
+
+View = dict[str, Any]
+TITLE_MAX = 150
+LONG_TEXT_MAX = 3000
+SHORT_TEXT_MAX = 200
+RISKS = [(r.value, r.value.capitalize()) for r in Risk]
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalForm:
+    """The proposal modal's fields as typed; also used to show the form again after a refusal."""
+
+    title: str = ""
+    description: str = ""
+    family: str = ""
+    action: str = ""
+    target: str = ""
+    risk: str = ""
+    payload: str = ""
+    rollback_plan: str = ""
+    ticket: str = ""
+    schedule: int | None = None
+
+
+def proposal_modal(
+    form: ProposalForm | None = None, *, origin: str = "", problem: str | None = None
+) -> View:
+    """The /change new form; `origin` (the channel it was opened from) rides in private_metadata."""
+    f = form or ProposalForm()
+    blocks: list[Block] = []
+    if problem:
+        blocks.append(section(f":warning: {escape(problem)}"))
+    blocks += [
+        text_input("title", "Title", initial=f.title, max_length=TITLE_MAX,
+                   placeholder="Add BGP session to AS65001 on edge-1"),
+        text_input("description", "Description", initial=f.description, multiline=True,
+                   optional=True, max_length=LONG_TEXT_MAX),
+        text_input("family", "Family", initial=f.family, max_length=SHORT_TEXT_MAX,
+                   placeholder="bgp", hint="What kind of change: bgp, dns.zone, firewall…"),
+        text_input("action", "Action", initial=f.action, max_length=SHORT_TEXT_MAX,
+                   placeholder="add", hint="add, update, delete, push, reload…"),
+        text_input("target", "Target", initial=f.target, max_length=SHORT_TEXT_MAX,
+                   placeholder="edge-1", hint="Device, zone or tenant the change touches"),
+        select_input("risk", "Risk", RISKS, initial=f.risk or None),
+        text_input("payload", "Payload", initial=f.payload, multiline=True,
+                   max_length=LONG_TEXT_MAX, hint="The change itself: commands, JSON or a diff"),
+        text_input("rollback_plan", "Rollback plan", initial=f.rollback_plan, multiline=True,
+                   max_length=LONG_TEXT_MAX, hint="How to undo it if it goes wrong"),
+        text_input("ticket", "Change ticket", initial=f.ticket, optional=True,
+                   max_length=SHORT_TEXT_MAX, placeholder="CHG-3192"),
+        datetime_input("schedule", "Schedule", initial=f.schedule,
+                       hint="Leave empty to apply as soon as it is approved"),
+    ]
+    return modal("Propose a change", blocks, callback_id=ids.PROPOSE_VIEW, submit="Submit",
+                 close="Cancel", private_metadata=json.dumps({"origin": origin}))
+
+
+def reject_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """Reject with a required reason; the change and revision ride in private_metadata."""
+    blocks = [
+        section(f"Rejecting *{cr.id}* · {escape(clip(cr.metadata.title, 200))} "
+                f"(revision {cr.revision})"),
+        text_input(ids.REASON_BLOCK, "Reason", multiline=True, max_length=LONG_TEXT_MAX,
+                   placeholder="What must change before you would approve it?"),
+        context("The requester is told your reason; one rejection rejects the change."),
+    ]
+    return modal(f"Reject {cr.id}", blocks, callback_id=ids.REJECT_VIEW, submit="Reject",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
+
+
+def comment_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """A note on the change; it never counts as a response."""
+    blocks = [
+        section(f"Comment on *{cr.id}* · {escape(clip(cr.metadata.title, 200))}"),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, max_length=LONG_TEXT_MAX),
+        context("Comments are posted in the card's thread and never count as approvals."),
+    ]
+    return modal(f"Comment on {cr.id}", blocks, callback_id=ids.COMMENT_VIEW, submit="Post",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
+
+
+def notice_modal(title: str, text: str) -> View:
+    """A read-only view: "Submitting…" while work runs, then the outcome."""
+    return modal(title, [section(text)], close="Close")
+
+
+def _metadata(cr: ChangeRequest, origin: str) -> str:
+    return json.dumps({"change": cr.id, "revision": cr.revision, "origin": origin})
+
+
+def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The private_metadata of a submitted view; anything malformed reads as empty."""
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}

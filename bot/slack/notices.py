@@ -1,0 +1,100 @@
+"""Texts of thread replies and requester DMs, one per kind of event worth telling people about."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from bot.slack.mrkdwn import clip, date, escape, people, person
+from workflow.events import Event, EventKind
+from workflow.model import ChangeRequest
+
+QUOTE_CHARS = 1500
+
+# Kinds the requester hears about by DM when someone else caused them.
+FOR_REQUESTER = frozenset({
+    EventKind.RESPONSE, EventKind.WITHDRAWN, EventKind.COMMENT, EventKind.APPROVED,
+    EventKind.SCHEDULED, EventKind.APPROVALS_INVALIDATED, EventKind.RETURNED_TO_REVIEW,
+    EventKind.RESCHEDULE_NEEDED, EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT,
+    EventKind.APPLY_STARTED, EventKind.APPLIED, EventKind.FAILED, EventKind.APPLY_UNKNOWN,
+    EventKind.RESOLVED,
+})
+
+
+def _names(value: object) -> list[str]:
+    """A list of user ids from event data, whatever JSON shape it arrived in."""
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
+
+def _quote(text: object) -> str:
+    return "\n".join(f"> {escape(line)}" for line in clip(str(text), QUOTE_CHARS).splitlines())
+
+
+def _response(e: Event) -> str:
+    who = person(e.actor)
+    if e.data.get("verdict") == "reject":
+        return f":no_entry: {who} rejected it:\n{_quote(e.data.get('comment', ''))}"
+    text = f":white_check_mark: {who} approved (stage {e.data.get('stage')})"
+    comment = str(e.data.get("comment") or "")
+    return f"{text}:\n{_quote(comment)}" if comment else text
+
+
+def _dry_run(e: Event) -> str:
+    digest = f"`sha256:{(e.digest or '')[:12]}`"
+    same = " (same output as before)" if e.data.get("same_digest") else ""
+    return f":mag: Dry-run {digest} recorded by {person(e.actor)}{same}"
+
+
+def _invalidated(e: Event) -> str:
+    names = _names(e.data.get("people"))
+    return (f":warning: The dry-run output changed: approvals by {people(names)} no longer "
+            "count. Review the new output and approve again.")
+
+
+def _apply(kind: str) -> Callable[[Event], str]:
+    return lambda e: f"{kind} (by {person(e.actor)})"
+
+
+TEXTS: Mapping[EventKind, Callable[[Event], str]] = {
+    EventKind.RESPONSE: _response,
+    EventKind.WITHDRAWN: lambda e: (f":leftwards_arrow_with_hook: {person(e.actor)} withdrew "
+                                    f"their approval (stage {e.data.get('stage')})"),
+    EventKind.COMMENT: lambda e: f":speech_balloon: {person(e.actor)}:\n{_quote(e.data['text'])}",
+    EventKind.DRY_RUN_RECORDED: _dry_run,
+    EventKind.APPROVALS_INVALIDATED: _invalidated,
+    EventKind.STAGE_APPROVED: lambda e: (f":white_check_mark: Stage {e.data.get('stage')} "
+                                         f"approved by {people(_names(e.data.get('approvers')))}"),
+    EventKind.APPROVED: lambda e: f":white_check_mark: *Approved* ({e.data.get('reason')})",
+    EventKind.SCHEDULED: lambda e: ":calendar: Scheduled to apply at the requested time",
+    EventKind.RETURNED_TO_REVIEW: lambda e: (f":arrows_counterclockwise: Back in review: "
+                                             f"{e.data.get('reason')}"),
+    EventKind.RESCHEDULE_NEEDED: lambda e: (":warning: Approved after its scheduled time had "
+                                            "long passed: the requester must reschedule it"),
+    EventKind.EXPIRED: lambda e: ":hourglass: *Expired*: no decision before the approval timeout",
+    EventKind.RETURNED_TO_DRAFT: lambda e: ":memo: Back to draft: the approval timed out",
+    EventKind.CANCELLED: lambda e: f":leftwards_arrow_with_hook: Withdrawn by {person(e.actor)}",
+    EventKind.APPLY_STARTED: _apply(":gear: Apply started"),
+    EventKind.APPLIED: lambda e: ":white_check_mark: *Applied*",
+    EventKind.FAILED: lambda e: ":x: *Apply failed*: see the card for the output",
+    EventKind.APPLY_UNKNOWN: lambda e: (":warning: *Apply outcome unknown*: a person must mark "
+                                        "it applied or failed"),
+    EventKind.RESOLVED: lambda e: (f":memo: {person(e.actor)} marked the apply "
+                                   f"{e.data.get('status')}:\n{_quote(e.data.get('note', ''))}"),
+    EventKind.REVISED: lambda e: f":pencil2: {person(e.actor)} made revision {e.revision}",
+}
+
+
+def thread_text(event: Event) -> str | None:
+    """The reply posted under the card for this event, if the event is worth one."""
+    text = TEXTS.get(event.kind)
+    return text(event) if text else None
+
+
+def requester_text(event: Event, cr: ChangeRequest) -> str | None:
+    """The DM the requester gets for this event, unless they caused it themselves."""
+    if event.kind not in FOR_REQUESTER or event.actor == cr.requester:
+        return None
+    text = thread_text(event)
+    if text is None:
+        return None
+    title = escape(clip(cr.metadata.title, 150))
+    return f"*{cr.id}* · {title} ({date(event.at)}):\n{text}"

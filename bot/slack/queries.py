@@ -1,0 +1,92 @@
+"""Read queries the Slack side needs beyond the engine's get: lists for App Home and audit anchors.
+
+The engine's ports have no list queries yet, so they are defined here as a Protocol with an
+in-memory implementation; a database implementation belongs in storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.slack.context import AuditAnchor, Settled
+from storage.memory import MemoryStore
+from workflow.model import ChangeRequest, State
+
+REFUSED = "refused"
+
+
+class ChangeQueries(Protocol):
+    """What cards, notifications and App Home read."""
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        """One change as committed."""
+        ...
+
+    async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
+        """Changes pending review, oldest first."""
+        ...
+
+    async def involving(self, person: str, limit: int) -> Sequence[ChangeRequest]:
+        """Changes the person requested, wrote, answered or commented on, latest activity first."""
+        ...
+
+    async def anchor(self, change_id: str) -> AuditAnchor | None:
+        """The change's latest audit row (sequence and hash)."""
+        ...
+
+    async def settled(self, change_id: str) -> Settled | None:
+        """The change's latest event that was not a refusal: what happened last, who, when."""
+        ...
+
+
+class MemoryChangeQueries:
+    """The queries over the in-memory store, for tests and the storage-less process."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        return self._store.changes.get(change_id)
+
+    async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
+        found = [c for c in self._store.changes.values() if c.state is State.PENDING_REVIEW]
+        return sorted(found, key=lambda c: (c.submitted_at or c.created_at, c.id))[:limit]
+
+    async def involving(self, person: str, limit: int) -> Sequence[ChangeRequest]:
+        latest = self._latest_seq()
+        found = [c for c in self._store.changes.values() if involves(c, person)]
+        found.sort(key=lambda c: latest.get(c.id, 0), reverse=True)
+        return found[:limit]
+
+    async def anchor(self, change_id: str) -> AuditAnchor | None:
+        for row in reversed(self._store.audit):
+            if row.record.get("change_id") == change_id:
+                return AuditAnchor(row.seq, row.hash)
+        return None
+
+    async def settled(self, change_id: str) -> Settled | None:
+        for row in reversed(self._store.audit):
+            record = row.record
+            if record.get("change_id") == change_id and record.get("kind") != REFUSED:
+                at = datetime.fromisoformat(str(record["at"]))
+                return Settled(str(record["kind"]), str(record["actor"]), at)
+        return None
+
+    def _latest_seq(self) -> dict[str, int]:
+        latest: dict[str, int] = {}
+        for row in self._store.audit:
+            change_id = row.record.get("change_id")
+            if isinstance(change_id, str):
+                latest[change_id] = row.seq
+        return latest
+
+
+def involves(cr: ChangeRequest, person: str) -> bool:
+    """The person requested, wrote, answered or commented on the change."""
+    return (
+        person in cr.authors
+        or any(r.person == person for r in cr.responses)
+        or any(c.person == person for c in cr.comments)
+    )

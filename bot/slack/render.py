@@ -1,0 +1,33 @@
+"""The rendering entry point: cards, modals and App Home as Block Kit dicts."""
+
+from __future__ import annotations
+
+from bot.slack.card import notification_text, render_card
+from bot.slack.context import Audience, AuditAnchor, CardContext, Message, Settled
+from bot.slack.dryrun_modal import dry_run_modal
+from bot.slack.home import HomeData, home_view
+from bot.slack.modals import (
+    ProposalForm,
+    comment_modal,
+    notice_modal,
+    proposal_modal,
+    reject_modal,
+)
+
+__all__ = [
+    "Audience",
+    "AuditAnchor",
+    "CardContext",
+    "HomeData",
+    "Message",
+    "ProposalForm",
+    "Settled",
+    "comment_modal",
+    "dry_run_modal",
+    "home_view",
+    "notice_modal",
+    "notification_text",
+    "proposal_modal",
+    "reject_modal",
+    "render_card",
+]

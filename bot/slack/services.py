@@ -1,0 +1,42 @@
+"""What the Slack listeners work with: engine, read queries, delivery and the Slack client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.delivery import SlackDelivery
+from bot.slack.homepub import HomePublisher
+from bot.slack.membership import UsergroupMembership
+from bot.slack.people import People
+from bot.slack.queries import ChangeQueries
+from workflow.engine import Engine
+from workflow.ports import Clock, Directory
+
+
+@dataclass(frozen=True, slots=True)
+class BotIdentity:
+    """Who the bot is in which workspace, from auth.test at start-up."""
+
+    team_id: str
+    bot_user_id: str
+    bot_id: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlackServices:
+    """Everything a listener may call; `kick` asks the outbox relay to deliver soon."""
+
+    engine: Engine
+    changes: ChangeQueries
+    directory: Directory
+    people: People
+    homes: HomePublisher
+    delivery: SlackDelivery
+    client: AsyncWebClient
+    clock: Clock
+    kick: Callable[[], None]
+    membership: UsergroupMembership | None = None

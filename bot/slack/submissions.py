@@ -1,0 +1,141 @@
+"""Modal submissions: validate before ack (inline errors), then act and show the outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import ids
+from bot.slack.feedback import FAILED
+from bot.slack.modals import notice_modal, proposal_modal, read_metadata
+from bot.slack.mrkdwn import clip, escape
+from bot.slack.proposal import form_errors, read_form, to_domain
+from bot.slack.services import SlackServices
+from workflow.errors import NoExecutor, WorkflowError
+from workflow.model import ChangeRequest
+
+log = logging.getLogger(__name__)
+BLANK_REASON = "Say why you reject it: the requester needs to know what to change."
+BLANK_COMMENT = "Write something, or close the window."
+
+
+def _typed(view: dict[str, Any], block: str) -> str:
+    value = view.get("state", {}).get("values", {}).get(block, {}).get(ids.VALUE, {})
+    text = value.get("value") if isinstance(value, dict) else None
+    return text.strip() if isinstance(text, str) else ""
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach the three submission listeners."""
+
+    @app.view(ids.PROPOSE_VIEW)
+    async def propose(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = read_form(view.get("state", {}).get("values", {}))
+        errors = form_errors(form, services.clock.now())
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack(response_action="update",
+                  view=notice_modal("Propose a change", "Submitting your change…"))
+        user, origin = str(body["user"]["id"]), str(read_metadata(view).get("origin") or "")
+        content, metadata = to_domain(form)
+        try:
+            cr = await services.engine.propose(user, content, metadata,
+                                               idempotency_key=str(view["id"]), submit=True)
+        except WorkflowError as refusal:
+            await _show(services, view, proposal_modal(form, origin=origin,
+                                                       problem=refusal.message))
+            return
+        except Exception:
+            log.exception("proposal by %s failed", user)
+            await _show(services, view, proposal_modal(form, origin=origin, problem=FAILED))
+            return
+        finally:
+            services.kick()
+        note = await _dry_run(services, cr, user)
+        await _show(services, view, notice_modal("Change submitted", _submitted(cr) + note))
+
+    @app.view(ids.REJECT_VIEW)
+    async def reject(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = _typed(view, ids.REASON_BLOCK)
+        if not reason:
+            await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
+            return
+        change_id = str(read_metadata(view).get("change", ""))
+        await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
+        await _decide(services, body, view, lambda user: services.engine.reject(
+            change_id, user, reason), f"You rejected *{change_id}*; the requester is told why.")
+
+    @app.view(ids.COMMENT_VIEW)
+    async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = _typed(view, ids.COMMENT_BLOCK)
+        if not text:
+            await ack(response_action="errors", errors={ids.COMMENT_BLOCK: BLANK_COMMENT})
+            return
+        change_id = str(read_metadata(view).get("change", ""))
+        await ack(response_action="update", view=notice_modal(f"Comment on {change_id}",
+                                                               "Posting…"))
+        await _decide(services, body, view, lambda user: services.engine.comment(
+            change_id, user, text), f"Your comment is in the thread of *{change_id}*.")
+
+
+async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
+                  act: Callable[[str], Awaitable[ChangeRequest]], done: str) -> None:
+    """Run the engine call as the submitting user and replace the modal with the outcome."""
+    meta = read_metadata(view)
+    user = str(body["user"]["id"])
+    title = str(view.get("title", {}).get("text", "ChangeGate"))
+    try:
+        current = await services.changes.get(str(meta.get("change", "")))
+        revision = meta.get("revision")
+        if current is not None and revision not in (None, current.revision):
+            text = (f":no_entry: {current.id} is at revision {current.revision} now, not the "
+                    f"revision {revision} you opened this for: look at the updated card")
+        else:
+            await act(user)
+            text = done
+    except WorkflowError as refusal:
+        text = f":no_entry: {refusal.message}"
+    except Exception:
+        log.exception("%s by %s failed", view.get("callback_id"), user)
+        text = f":warning: {FAILED}"
+    finally:
+        services.kick()
+    await _show(services, view, notice_modal(title, text))
+
+
+async def _dry_run(services: SlackServices, cr: ChangeRequest, user: str) -> str:
+    """Run the bound executor's dry-run for a new change; explain when there is none."""
+    if cr.dry_run is not None:
+        return ""
+    try:
+        await services.engine.run_dry_run(cr.id, user)
+    except NoExecutor:
+        return ("\n\nNo executor is bound to its family, so its dry-run must be reported "
+                "through the API; approvals wait for it.")
+    except WorkflowError as refusal:
+        return f"\n\nIts dry-run did not run: {refusal.message}"
+    except Exception as exc:
+        log.exception("dry-run of %s failed", cr.id)
+        return f"\n\nIts dry-run did not run ({type(exc).__name__}); press *Re-run dry-run*."
+    finally:
+        services.kick()
+    return "\n\nIts dry-run ran; approvers see the output on the card."
+
+
+def _submitted(cr: ChangeRequest) -> str:
+    state = cr.state.value.replace("_", " ")
+    return (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is {state}. Its card is "
+            "posted for the approvers, and a copy is in your direct messages.")
+
+
+async def _show(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
+                ) -> None:
+    try:
+        await services.client.views_update(view_id=str(view["id"]), view=replacement)
+    except SlackApiError as exc:
+        log.warning("view %s not updated: %s", view.get("id"), exc.response.get("error"))

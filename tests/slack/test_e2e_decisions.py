@@ -1,0 +1,208 @@
+"""Approve, refuse, reject, re-run and withdraw from the card, over real HTTP against fake Slack."""
+
+from __future__ import annotations
+
+from bot.slack import ids
+from bot.slack.submissions import BLANK_REASON
+from tests.slack.harness import (
+    CHANNEL,
+    ENGINEER,
+    REQUESTER,
+    SENIOR1,
+    SENIOR2,
+    Harness,
+    blocks_text,
+    buttons,
+)
+from workflow.model import State
+
+
+async def test_two_seniors_approve_and_the_card_shows_it_in_place(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    card = await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
+    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    card = await bot.card("CHG-1", shows="Approved")
+
+    assert "2 of 2: <@USEN1>, <@USEN2>" in blocks_text(card)
+    assert ids.APPROVE not in buttons(card)
+    assert ids.APPLY in buttons(card)
+    assert [m.ts for m in bot.fake.messages(CHANNEL)] == [card.ts]  # updated, never re-posted
+    replies = await bot.thread_has(card, "<@USEN2> approved")
+    assert any("<@USEN1> approved" in r.text for r in replies)
+    told = await bot.fake.wait_for(lambda: [m.text for m in bot.fake.messages(REQUESTER)
+                                            if "*Approved*" in m.text])
+    assert "CHG-1" in told[0]
+    assert (await bot.engine.get("CHG-1")).state is State.APPROVED  # type: ignore[union-attr]
+
+
+async def test_self_approval_is_refused_ephemerally_and_nothing_changes(bot: Harness) -> None:
+    await bot.seed()
+    await bot.settled()
+    card = await bot.card("CHG-1")
+    before = (card.edits, blocks_text(card), len(bot.fake.thread(CHANNEL, card.ts)))
+
+    reply = await bot.driver.click(REQUESTER, card, ids.APPROVE)
+    refusal = await bot.ephemeral_for(REQUESTER, "another approver must review it")
+    await bot.settled()
+
+    assert reply.status == 200
+    assert refusal.startswith(":no_entry:")
+    assert (card.edits, blocks_text(card), len(bot.fake.thread(CHANNEL, card.ts))) == before
+    cr = await bot.engine.get("CHG-1")
+    assert cr is not None and cr.live_responses() == ()
+
+
+async def test_a_person_outside_the_stage_is_refused(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+
+    await bot.driver.click(ENGINEER, card, ids.APPROVE)
+
+    assert await bot.ephemeral_for(ENGINEER, "senior-network-engineers")
+
+
+async def test_reject_needs_a_reason_inline_then_settles_the_card(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    await bot.driver.click(SENIOR1, card, ids.REJECT)
+    modal = await bot.modal_for(SENIOR1, "Reject CHG-1")
+
+    blank = await bot.driver.submit(SENIOR1, modal, {"reason": {"value": {
+        "type": "plain_text_input", "value": "   "}}})
+    assert blank.json == {"response_action": "errors", "errors": {"reason": BLANK_REASON}}
+    assert (await bot.engine.get("CHG-1")).state is State.PENDING_REVIEW  # type: ignore[union-attr]
+
+    await bot.driver.submit(SENIOR1, modal, {"reason": {"value": {
+        "type": "plain_text_input", "value": "the rollback plan misses <edge-2>"}}})
+    card = await bot.card("CHG-1", shows="Rejected by <@USEN1>")
+
+    assert buttons(card) == []
+    assert "&lt;edge-2&gt;" in blocks_text(card)
+    await bot.thread_has(card, "<@USEN1> rejected it")
+    await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)
+                                     if "rejected it" in m.text])
+    assert "You rejected *CHG-1*" in blocks_text(await bot.modal_for(SENIOR1, "You rejected"))
+
+
+async def test_stale_dry_run_is_refused_with_a_rerun_hint_then_rerun_and_approve(
+    bot: Harness,
+) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    bot.clock.advance(minutes=31)
+
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    refusal = await bot.ephemeral_for(SENIOR1, "re-run it")
+    await bot.driver.click(SENIOR1, card, ids.RERUN_DRY_RUN)
+    await bot.thread_has(card, "(same output as before)")
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+
+    assert "31m old (limit 30m)" in refusal
+    await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
+    assert bot.executor.dry_runs == ["CHG-1"]
+
+
+async def test_withdrawn_approval_returns_the_card_to_pending(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.card("CHG-1", shows="1 of 2")
+    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    card = await bot.card("CHG-1", shows="Approved")
+
+    await bot.driver.click(SENIOR1, card, ids.WITHDRAW_APPROVAL)
+
+    card = await bot.card("CHG-1", shows="Pending review")
+    assert "1 of 2: <@USEN2>" in blocks_text(card)
+    assert ids.APPROVE in buttons(card)
+    await bot.thread_has(card, "Back in review")
+
+
+async def test_requester_withdraws_from_the_dm_copy_and_every_copy_settles(bot: Harness) -> None:
+    await bot.seed()
+    dm = await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)
+                                          if m.text.startswith("CHG-1 ")])
+
+    await bot.driver.click(REQUESTER, dm[0], ids.WITHDRAW_REQUEST)
+
+    card = await bot.card("CHG-1", shows="Withdrawn by <@UREQ>")
+    assert buttons(card) == []
+    copy = await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)
+                                            if m.text.startswith("CHG-1 ") and not buttons(m)])
+    assert "Withdrawn" in copy[0].text
+
+
+async def test_a_button_from_an_older_revision_is_refused(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    stale = type(card)(card.channel, card.ts, card.text, [
+        {**b, "elements": [{**e, "value": "CHG-1:7"} for e in b["elements"]]}
+        if b["type"] == "actions" else b for b in card.blocks], card.user)
+
+    await bot.driver.click(SENIOR1, stale, ids.APPROVE)
+
+    assert "revision 1 now, not the revision 7" in await bot.ephemeral_for(SENIOR1, "revision")
+
+
+async def test_a_rate_limited_update_is_retried_after_retry_after(bot: Harness) -> None:
+    await bot.seed()
+    await bot.settled()
+    card = await bot.card("CHG-1")
+    bot.fake.fail_next("chat.update", retry_after=0)
+
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+
+    await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
+    statuses = [c.status for c in bot.fake.calls_to("chat.update")]
+    assert 429 in statuses
+    assert statuses[statuses.index(429) + 1] == 200
+
+
+async def test_view_dry_run_and_comment_open_their_modals(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+
+    await bot.driver.click(SENIOR1, card, ids.VIEW_DRY_RUN)
+    dry_run = await bot.modal_for(SENIOR1, "Dry-run CHG-1")
+    await bot.driver.click(SENIOR2, card, ids.COMMENT)
+    comment = await bot.modal_for(SENIOR2, "Comment on CHG-1")
+    await bot.driver.submit(SENIOR2, comment, {"text": {"value": {
+        "type": "plain_text_input", "value": "looks fine to me"}}})
+
+    assert "neighbor 192.0.2.1 remote-as 65001" in blocks_text(dry_run)
+    await bot.thread_has(card, "looks fine to me")
+    cr = await bot.engine.get("CHG-1")
+    assert cr is not None and cr.live_responses() == ()
+
+
+async def test_a_reminder_mentions_the_stage_approvers_again(bot: Harness) -> None:
+    cr = await bot.seed()
+    card = await bot.card("CHG-1")
+    bot.clock.advance(hours=4, minutes=1)
+
+    await bot.engine.fire_deadline(cr.id)
+    assert bot.runtime.slack is not None
+    bot.runtime.slack.services.kick()
+
+    replies = await bot.thread_has(card, "Reminder")
+    reminder = next(r for r in replies if "Reminder" in r.text)
+    assert "<@USEN1>" in reminder.text
+    assert reminder.reply_broadcast
+
+
+async def test_a_long_dry_run_pages_inside_its_modal(bot: Harness) -> None:
+    bot.executor.dry_run_output = "\n".join(f"+ route {n} via <core>" for n in range(4000))
+    await bot.seed()
+    card = await bot.card("CHG-1")
+
+    await bot.driver.click(SENIOR1, card, ids.VIEW_DRY_RUN)
+    first = await bot.modal_for(SENIOR1, "Page 1 of")
+    await bot.driver.click_in_view(SENIOR1, first, f"{ids.DRY_RUN_PAGE}_next")
+
+    second = await bot.modal_for(SENIOR1, "Page 2 of")
+    assert second.id == first.id  # updated in place
+    assert "+ route 0 via" not in blocks_text(second)
+    assert "+ route 1500 via &lt;core&gt;" in blocks_text(second)

@@ -1,0 +1,113 @@
+"""App Home and the /change subcommands, end to end."""
+
+from __future__ import annotations
+
+from bot.slack import ids
+from tests.slack.harness import (
+    CHANNEL,
+    ENGINEER,
+    REQUESTER,
+    SENIOR1,
+    SENIOR2,
+    Harness,
+    blocks_text,
+)
+
+
+async def home_of(bot: Harness, user: str, shows: str) -> str:
+    def published() -> str:
+        home = bot.fake.home(user)
+        text = blocks_text(home) if home else ""
+        return text if shows in text else ""
+
+    return await bot.fake.wait_for(published)
+
+
+async def test_home_opened_lists_what_awaits_me_and_links_the_card(bot: Harness) -> None:
+    await bot.seed(title="Move edge-1 to AS65002")
+    await bot.settled()
+
+    reply = await bot.driver.event({"type": "app_home_opened", "user": SENIOR1, "tab": "home",
+                                    "channel": "D0HOME"})
+
+    assert reply.status == 200
+    text = await home_of(bot, SENIOR1, "Move edge-1")
+    assert "Awaiting my approval* (1)" in text
+    assert "archives/C0CHANGES/p" in text
+
+
+async def test_home_follows_the_change_for_requester_and_approvers(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.card("CHG-1", shows="1 of 2")
+    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.card("CHG-1", shows="Approved")
+    await bot.settled()
+
+    assert "My requests* (1)" in await home_of(bot, REQUESTER, "My requests* (1)")
+    assert "Recently decided* (1)" in await home_of(bot, SENIOR1, "Recently decided* (1)")
+    assert "Awaiting my approval* (0)" in await home_of(bot, SENIOR1, "Awaiting my approval")
+
+
+async def test_show_more_grows_a_list(bot: Harness) -> None:
+    for _ in range(7):
+        await bot.seed()
+    await bot.settled()
+    await bot.driver.event({"type": "app_home_opened", "user": SENIOR1, "tab": "home"})
+    await home_of(bot, SENIOR1, "Show more (2 more)")
+    home = bot.fake.home(SENIOR1)
+    assert home is not None
+
+    await bot.driver.click_in_view(SENIOR1, home, ids.HOME_MORE)
+
+    text = await home_of(bot, SENIOR1, "CHG-7")
+    assert "Show more" not in text
+
+
+async def test_list_show_and_help_answer_only_the_caller(bot: Harness) -> None:
+    await bot.seed(title="Move edge-1 to AS65002")
+
+    await bot.driver.slash(SENIOR1, "list")
+    await bot.driver.slash(SENIOR1, "chg-1")
+    await bot.driver.slash(SENIOR1, "help")
+
+    assert "Move edge-1" in await bot.ephemeral_for(SENIOR1, "Awaiting your approval* (1)")
+    assert await bot.ephemeral_for(SENIOR1, "CHG-1 Move edge-1 to AS65002")
+    assert await bot.ephemeral_for(SENIOR1, "`/change new`")
+
+
+async def test_bad_input_gets_usage_never_a_crash(bot: Harness) -> None:
+    for text in ("frobnicate", "show", "apply CHG-x", "list everything", "<!channel>"):
+        reply = await bot.driver.slash(ENGINEER, text)
+        assert reply.status == 200
+
+    shown = await bot.fake.wait_for(lambda: len(bot.fake.ephemerals(ENGINEER)) >= 5 and
+                                    bot.fake.ephemerals(ENGINEER))
+    assert all("/change new" in text for text in shown)
+    assert "unknown subcommand `frobnicate`" in shown[0]
+    assert "<!channel>" not in " ".join(shown)
+    await bot.driver.slash(ENGINEER, "show CHG-404")
+    assert await bot.ephemeral_for(ENGINEER, "CHG-404 does not exist")
+
+
+async def test_withdraw_dry_run_and_apply_subcommands(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.card("CHG-1", shows="1 of 2")
+    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.card("CHG-1", shows="Approved")
+
+    await bot.driver.slash(SENIOR2, "dry-run CHG-1")
+    assert await bot.ephemeral_for(SENIOR2, "Dry-run of CHG-1 recorded")
+    await bot.driver.slash(REQUESTER, "apply CHG-1")
+    assert await bot.ephemeral_for(REQUESTER, "CHG-1 is applied")
+    card = await bot.card("CHG-1", shows="Applied")
+    assert [b for b in card.blocks if b["type"] == "actions"] == []
+    await bot.driver.slash(REQUESTER, "withdraw CHG-1")
+    assert await bot.ephemeral_for(REQUESTER, "CHG-1 is already applied")
+    cr = await bot.engine.get("CHG-1")
+    assert cr is not None and cr.apply is not None
+    assert bot.executor.applies == [cr.apply.key]
+    assert len(bot.fake.messages(CHANNEL)) == 1

@@ -1,0 +1,83 @@
+"""Proposing through /change new and the modal posts the card, its DM copy and the stage mention."""
+
+from __future__ import annotations
+
+import time
+
+from bot.slack import ids
+from tests.slack.harness import (
+    CHANNEL,
+    CONTRACTOR,
+    REQUESTER,
+    Harness,
+    blocks_text,
+    buttons,
+    proposal_values,
+)
+
+
+async def test_propose_via_modal_posts_the_card(bot: Harness) -> None:
+    started = time.monotonic()
+    reply = await bot.driver.slash(REQUESTER, "new")
+    acked_in = time.monotonic() - started
+    assert reply.status == 200
+    assert acked_in < 1.0
+
+    form = await bot.modal_for(REQUESTER, "Propose a change",
+                               where=lambda v: v.view.get("callback_id") == ids.PROPOSE_VIEW)
+    submitted = await bot.driver.submit(REQUESTER, form, proposal_values())
+    assert submitted.status == 200
+    assert submitted.json["response_action"] == "update"
+
+    card = await bot.card("CHG-1", shows="sha256:")
+    text = blocks_text(card)
+    assert "Add BGP session to AS65001" in text
+    assert "Stage 1 of 1 · Senior review · 0 of 2" in text
+    assert buttons(card)[:2] == [ids.APPROVE, ids.REJECT]
+    replies = await bot.thread_has(card, "is open")
+    assert any("senior-network-engineers" not in r.text and "<@USEN1>" in r.text
+               for r in replies)
+    done = await bot.modal_for(REQUESTER, "CHG-1")
+    assert "pending review" in blocks_text(done)
+    dm_copy = await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)
+                                               if m.text.startswith("CHG-1 ")])
+    assert ids.WITHDRAW_REQUEST in buttons(dm_copy[0])
+    assert bot.executor.dry_runs == ["CHG-1"]
+
+
+async def test_missing_fields_come_back_as_inline_errors(bot: Harness) -> None:
+    await bot.driver.slash(REQUESTER, "")
+    form = await bot.modal_for(REQUESTER, "Propose a change")
+
+    reply = await bot.driver.submit(REQUESTER, form, proposal_values(title="  ", target="",
+                                                                    schedule=1))
+
+    assert reply.json == {"response_action": "errors", "errors": {
+        "title": "Give a title.", "target": "Give a target.",
+        "schedule": "Pick a time in the future, or leave it empty."}}
+    assert await bot.engine.get("CHG-1") is None
+    assert bot.fake.messages(CHANNEL) == []
+
+
+async def test_a_refused_proposal_shows_the_form_again_with_the_reason(bot: Harness) -> None:
+    await bot.driver.slash(CONTRACTOR, "new")
+    form = await bot.modal_for(CONTRACTOR, "Propose a change")
+
+    await bot.driver.submit(CONTRACTOR, form, proposal_values(family="core-router",
+                                                              action="reload"))
+
+    again = await bot.modal_for(CONTRACTOR, "denied by policy")
+    assert again.view["callback_id"] == ids.PROPOSE_VIEW
+    assert "core-router" in blocks_text(again)  # what was typed is kept
+    assert await bot.engine.get("CHG-1") is None
+
+
+async def test_an_empty_user_group_cannot_currently_be_met(bot: Harness) -> None:
+    bot.fake.workspace.usergroups["S01NETENG"].users.clear()
+    await bot.driver.slash(REQUESTER, "new")
+    form = await bot.modal_for(REQUESTER, "Propose a change")
+
+    await bot.driver.submit(REQUESTER, form, proposal_values(risk="medium"))
+
+    card = await bot.card("CHG-1", shows="cannot currently be met")
+    assert "network-engineers has 0 eligible people left, 1 needed" in blocks_text(card)

@@ -1,0 +1,134 @@
+"""Every card the bot can render passes slack_sdk validation, the count limits and its snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+
+import pytest
+
+from bot.slack import ids
+from bot.slack.context import Audience, AuditAnchor, CardContext, Settled
+from bot.slack.render import render_card
+from bot.slack.validate import check_message
+from tests.slack.snapshots import assert_snapshot
+from tests.support.builders import SENIORS, T0
+from tests.support.cards import LATER, sample_changes
+from workflow.model import TERMINAL_STATES, State
+
+CHANGES = sample_changes()
+ANCHOR = AuditAnchor(42, "3f2a9c0d1e4b" + "0" * 52)
+
+
+def context_for(name: str, audience: Audience = Audience.CHANNEL) -> CardContext:
+    cr = CHANGES[name]
+    settled = Settled("cancelled" if cr.state is State.CANCELLED else "expired", "system",
+                      LATER)
+    return CardContext(now=LATER, audience=audience, anchor=ANCHOR, settled=settled)
+
+
+def card(name: str, audience: Audience = Audience.CHANNEL) -> dict[str, object]:
+    return asdict(render_card(CHANGES[name], context_for(name, audience)))
+
+
+def button_ids(message: dict[str, object]) -> list[str]:
+    blocks = message["blocks"]
+    assert isinstance(blocks, list)
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+@pytest.mark.parametrize("audience", list(Audience))
+def test_every_card_is_valid_block_kit(name: str, audience: Audience) -> None:
+    message = asdict(render_card(CHANGES[name], context_for(name, audience)))
+
+    check_message(message)
+    if audience is Audience.CHANNEL:
+        assert_snapshot(f"card_{name}", message)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, cr in CHANGES.items() if cr.is_terminal))
+def test_settled_cards_have_no_buttons(name: str) -> None:
+    assert CHANGES[name].state in TERMINAL_STATES
+    assert button_ids(asdict(render_card(CHANGES[name], context_for(name)))) == []
+
+
+def test_pending_card_shows_progress_mentions_and_every_button() -> None:
+    message = card("pending_first_approval")
+
+    text = str(message["blocks"])
+    assert "Stage 1 of 1 · Senior review · 1 of 2: <@n1>" in text
+    assert button_ids(message) == [
+        ids.APPROVE, ids.REJECT, ids.WITHDRAW_APPROVAL, ids.RERUN_DRY_RUN, ids.VIEW_DRY_RUN,
+        ids.COMMENT,
+    ]
+    assert "audit #42 `3f2a9c0d1e4b`" in text
+
+
+def test_second_stage_is_named_and_counted() -> None:
+    text = str(card("pending_stage_two"))
+
+    assert "Stage 1 of 2 · Senior review · 2 of 2: <@n1>, <@n2>" in text
+    assert "Stage 2 of 2 · Change Advisory Board · 0 of 1" in text
+
+
+def test_high_risk_approve_asks_for_confirmation() -> None:
+    message = card("pending_first_approval")
+    approve = next(e for b in message["blocks"] if b["type"] == "actions"
+                   for e in b["elements"] if e["action_id"] == ids.APPROVE)
+
+    assert "confirm" in approve
+    assert approve["value"] == "CHG-1:1"
+
+
+def test_requester_copy_offers_withdraw_request_not_approve() -> None:
+    message = card("pending_first_approval", Audience.REQUESTER)
+
+    assert ids.APPROVE not in button_ids(message)
+    assert ids.WITHDRAW_REQUEST in button_ids(message)
+
+
+def test_dry_run_age_and_expiry_are_date_tokens_with_digest_prefix() -> None:
+    cr = CHANGES["pending_first_approval"]
+    assert cr.dry_run is not None
+    text = str(asdict(render_card(cr, context_for("pending_first_approval"))))
+    taken = int(cr.dry_run.taken_at.timestamp())
+    expiry = int((cr.dry_run.taken_at + timedelta(minutes=30)).timestamp())
+
+    assert f"`sha256:{cr.dry_run.digest[:12]}`" in text
+    assert f"<!date^{taken}^{{ago}}|" in text
+    assert f"<!date^{expiry}^" in text
+
+
+def test_stale_dry_run_is_flagged() -> None:
+    cr = CHANGES["pending_first_approval"]
+    fresh = str(asdict(render_card(cr, CardContext(now=T0 + timedelta(minutes=30)))))
+    stale = str(asdict(render_card(cr, CardContext(now=T0 + timedelta(minutes=31)))))
+
+    assert "stale" not in fresh
+    assert "Dry-run (stale)" in stale
+
+
+def test_group_without_enough_members_cannot_currently_be_met() -> None:
+    cr = CHANGES["pending_first_approval"]
+    enough = render_card(cr, CardContext(now=LATER, available={SENIORS: 1}))
+    short = asdict(render_card(cr, CardContext(now=LATER, available={SENIORS: 0})))
+
+    check_message(short)
+    assert "cannot currently be met" not in str(asdict(enough))
+    assert "cannot currently be met" in str(short)
+    assert_snapshot("card_cannot_be_met", short)
+
+
+def test_rejected_card_says_who_when_and_why_escaped() -> None:
+    text = str(asdict(render_card(CHANGES["rejected"], context_for("rejected"))))
+
+    assert "Rejected by <@n2>" in text
+    assert "&lt;edge-2&gt;" in text
+
+
+def test_long_texts_are_clipped_not_refused() -> None:
+    message = asdict(render_card(CHANGES["long_texts"], context_for("long_texts")))
+
+    check_message(message)
+    assert "…" in message["blocks"][0]["text"]["text"]

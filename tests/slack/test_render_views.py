@@ -1,0 +1,113 @@
+"""Modals and App Home are valid views within 100 blocks, with snapshots of the main ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.slack import ids
+from bot.slack.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page_count
+from bot.slack.home import AWAITING, DECIDED, MINE, HomeData, home_view
+from bot.slack.modals import ProposalForm, comment_modal, notice_modal, proposal_modal, reject_modal
+from bot.slack.validate import check_view
+from tests.slack.snapshots import assert_snapshot
+from tests.support.cards import NASTY_OUTPUT, sample_changes
+from workflow.model import ChangeRequest
+
+CHANGES = sample_changes()
+
+
+def test_proposal_modal_is_valid_and_reshows_what_was_typed() -> None:
+    empty = proposal_modal(origin="C1")
+    form = ProposalForm("Add BGP session", "why", "bgp", "add", "edge-1", "high", "neighbor x",
+                        "no neighbor x", "CHG-3192", 1_900_000_000)
+    again = proposal_modal(form, origin="C1", problem="no approval workflow matches risk=high")
+
+    check_view(empty)
+    check_view(again)
+    assert_snapshot("modal_proposal", empty)
+    assert "no approval workflow matches" in str(again["blocks"][0])
+    assert again["blocks"][6]["element"]["initial_option"]["value"] == "high"
+
+
+@pytest.mark.parametrize("name", ["pending_first_approval", "long_texts"])
+def test_reject_and_comment_modals_are_valid(name: str) -> None:
+    reject = reject_modal(CHANGES[name], origin="C1")
+    comment = comment_modal(CHANGES[name], origin="C1")
+
+    check_view(reject)
+    check_view(comment)
+    assert reject["callback_id"] == ids.REJECT_VIEW
+    if name == "pending_first_approval":
+        assert_snapshot("modal_reject", reject)
+
+
+def test_notice_modal_is_valid() -> None:
+    check_view(notice_modal("Submitting…", "Sending CHG-1 for review…"))
+
+
+def test_short_dry_run_fits_one_page_without_paging_buttons() -> None:
+    view = dry_run_modal(CHANGES["pending_first_approval"])
+
+    check_view(view)
+    assert all(b["type"] != "actions" for b in view["blocks"])
+    assert_snapshot("modal_dry_run", view)
+
+
+def test_long_dry_run_is_paginated_and_every_page_is_valid() -> None:
+    cr = CHANGES["long_texts"]
+    pages = page_count(NASTY_OUTPUT)
+    assert pages > 2
+
+    shown = []
+    for page in range(1, pages + 1):
+        view = dry_run_modal(cr, page)
+        check_view(view)
+        buttons = [e["action_id"] for b in view["blocks"] if b["type"] == "actions"
+                   for e in b["elements"]]
+        assert (PREVIOUS in buttons) == (page > 1)
+        assert (NEXT in buttons) == (page < pages)
+        shown += [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    text = "".join(s.removeprefix("```").removesuffix("```") for s in shown)
+    unescaped = text.replace("\u200b", "").replace("&lt;", "<").replace("&gt;", ">")
+    assert cr.dry_run is not None
+    # Pages keep every character of the output; only line ends at page cuts are trimmed.
+    assert unescaped.replace("&amp;", "&").replace("\n", "") == cr.dry_run.output.replace("\n", "")
+
+
+def test_dry_run_modal_without_dry_run_says_so() -> None:
+    view = dry_run_modal(CHANGES["pending_no_dry_run"])
+
+    check_view(view)
+    assert "no dry-run" in str(view)
+
+
+def home(lists: dict[str, list[ChangeRequest]], shown: dict[str, int] | None = None
+         ) -> dict[str, object]:
+    data = HomeData("n1", lists, shown or {}, {"CHG-1": "https://example.slack.com/archives/C1/p1"})
+    view = home_view(data)
+    check_view(view)
+    return view
+
+
+def test_home_lists_each_section_and_links_known_cards() -> None:
+    view = home({AWAITING: [CHANGES["pending_first_approval"]], MINE: [],
+                 DECIDED: [CHANGES["rejected"], CHANGES["applied"]]})
+
+    text = str(view)
+    assert "Awaiting my approval* (1)" in text
+    assert "You have no open requests." in text
+    assert "Recently decided* (2)" in text
+    assert "Open card" in text
+    assert_snapshot("home", view)
+
+
+def test_home_with_hundreds_of_changes_stays_within_100_blocks_and_offers_more() -> None:
+    many = [CHANGES["pending_first_approval"]] * 300
+
+    view = home({AWAITING: many, MINE: many, DECIDED: many},
+                shown={AWAITING: 500, MINE: 500, DECIDED: 500})
+
+    blocks = view["blocks"]
+    assert isinstance(blocks, list)
+    assert len(blocks) <= 100
+    assert ids.HOME_MORE in str(blocks)

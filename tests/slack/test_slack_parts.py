@@ -1,0 +1,149 @@
+"""The small parts: /change parsing, the proposal form, pacing, the drain and notice texts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.slack.command_parse import Parsed, parse
+from bot.slack.modals import ProposalForm
+from bot.slack.notices import requester_text, thread_text
+from bot.slack.pacing import ChannelPacer
+from bot.slack.proposal import form_errors, read_form, to_domain
+from bot.slack.relay import OutboxPump, drain
+from tests.support.cards import sample_changes
+from workflow.events import Event, EventKind
+from workflow.model import Risk
+from workflow.ports import OutboxMessage
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", Parsed("new")),
+    ("  new ", Parsed("new")),
+    ("LIST", Parsed("list")),
+    ("chg-42", Parsed("show", "CHG-42")),
+    ("show CHG-007", Parsed("show", "CHG-7")),
+    ("withdraw chg-3", Parsed("withdraw", "CHG-3")),
+    ("dry-run CHG-3", Parsed("dry-run", "CHG-3")),
+    ("apply CHG-3", Parsed("apply", "CHG-3")),
+    ("help", Parsed("help")),
+])
+def test_subcommands_parse(text: str, expected: Parsed) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("frobnicate", "unknown subcommand `frobnicate`"),
+    ("<@U1>", "unknown subcommand `@U1`"),
+    ("apply", "`apply` needs one change id"),
+    ("apply CHG-1 CHG-2", "`apply` needs one change id"),
+    ("show 42", "`show` needs one change id"),
+    ("list all", "`list` takes no arguments"),
+])
+def test_bad_input_becomes_help_with_the_problem(text: str, problem: str) -> None:
+    parsed = parse(text)
+
+    assert parsed.verb == "help"
+    assert parsed.problem is not None and parsed.problem.startswith(problem)
+
+
+def values(**typed: object) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in typed.items():
+        if key == "risk":
+            out[key] = {"value": {"selected_option": {"value": value}}}
+        elif key == "schedule":
+            out[key] = {"value": {"selected_date_time": value}}
+        else:
+            out[key] = {"value": {"value": value}}
+    return out
+
+
+def test_form_reads_trims_and_converts() -> None:
+    form = read_form(values(title=" Add peer ", family="bgp", action="add", target="edge-1",
+                            risk="high", payload="x", rollback_plan="y", ticket="T-1",
+                            schedule=int(NOW.timestamp()) + 3600))
+
+    content, metadata = to_domain(form)
+
+    assert form_errors(form, NOW) == {}
+    assert metadata.title == "Add peer"
+    assert content.risk is Risk.HIGH
+    assert content.scheduled_for == datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+def test_form_errors_name_each_field() -> None:
+    errors = form_errors(read_form(values(risk="huge", schedule=1)), NOW)
+
+    assert set(errors) == {"title", "family", "action", "target", "payload", "risk", "schedule"}
+
+
+def test_malformed_form_state_reads_as_empty() -> None:
+    assert read_form({"title": "x", "risk": {"value": []}}) == ProposalForm()
+
+
+async def test_pacer_spaces_posts_per_channel_only() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = ChannelPacer(1.0, clock=lambda: now[0], sleep=sleep)
+    await pacer.wait("C1")
+    await pacer.wait("C2")
+    now[0] += 0.25
+    await pacer.wait("C1")
+    await pacer.wait("C1")
+
+    assert slept == [0.75, 1.0]
+
+
+async def test_drain_delivers_in_order_and_sets_failures_aside() -> None:
+    outbox = [OutboxMessage("change.event", f"CHG-{n}") for n in range(1, 5)]
+    seen: list[str | None] = []
+    failed: list[OutboxMessage] = []
+
+    async def deliver(message: OutboxMessage) -> None:
+        seen.append(message.change_id)
+        if message.change_id == "CHG-2":
+            raise RuntimeError("Slack is down")
+        if message.change_id == "CHG-4":
+            outbox.append(OutboxMessage("change.event", "CHG-5"))
+
+    position = await drain(outbox, deliver, failed=failed)
+
+    assert seen == ["CHG-1", "CHG-2", "CHG-3", "CHG-4", "CHG-5"]
+    assert [m.change_id for m in failed] == ["CHG-2"]
+    assert position == len(outbox) == 5
+
+
+async def test_pump_drains_only_what_is_new() -> None:
+    outbox: list[OutboxMessage] = [OutboxMessage("change.event", "CHG-1")]
+    seen: list[str | None] = []
+
+    async def deliver(message: OutboxMessage) -> None:
+        seen.append(message.change_id)
+
+    pump = OutboxPump(outbox, deliver)
+    assert await pump.drain() == 1
+    outbox.append(OutboxMessage("change.event", "CHG-2"))
+    assert await pump.drain() == 1
+    await pump.close()
+
+    assert seen == ["CHG-1", "CHG-2"]
+
+
+def test_notices_for_people_other_than_the_requester() -> None:
+    cr = sample_changes()["pending_first_approval"]
+    approve = Event(EventKind.RESPONSE, cr.id, "n1", NOW, data={"verdict": "approve", "stage": 1})
+    own = Event(EventKind.COMMENT, cr.id, cr.requester, NOW, data={"text": "note"})
+
+    assert thread_text(approve) == ":white_check_mark: <@n1> approved (stage 1)"
+    assert requester_text(approve, cr) is not None
+    assert requester_text(own, cr) is None
+    assert thread_text(Event(EventKind.PROPOSED, cr.id, "req", NOW)) is None
