@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -17,12 +18,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import SystemClock
+from bot.executors.registry import PolicyExecutorRegistry
 from bot.relay import Relay
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.cardstore import CardStore, MemoryCardStore
 from bot.slack.courier import Courier, Deliver, RelayCourier
-from bot.slack.delivery import TOPIC, SlackDelivery
+from bot.slack.delivery import TOPIC, OutboxItem, SlackDelivery
 from bot.slack.homepub import HomePublisher
 from bot.slack.http import EVENTS_PATH, events_handler
 from bot.slack.membership import UsergroupMembership
@@ -32,8 +34,9 @@ from bot.slack.queries import ChangeQueries, MemoryChangeQueries
 from bot.slack.relay import OutboxPump
 from bot.slack.services import BotIdentity, SlackServices
 from bot.slack.sql_queries import SqlChangeQueries
+from bot.timers import DeadlineSource, DeadlineTimers
 from storage.database import DatabaseError, open_database
-from storage.memory import MemoryUnitOfWorkFactory
+from storage.memory import MemoryQueries, MemoryUnitOfWorkFactory
 from storage.sql.outbox import OutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
@@ -63,6 +66,7 @@ class Storage:
     queries: ChangeQueries
     cards: CardStore
     courier: Callable[[Deliver], Courier]
+    deadlines: DeadlineSource
     close: Callable[[], Awaitable[None]] = _nothing
 
 
@@ -72,7 +76,7 @@ def memory_storage() -> Storage:
     uow: UnitOfWorkFactory = factory
     outbox = factory.store.outbox
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
-                   lambda deliver: OutboxPump(outbox, deliver))
+                   lambda deliver: OutboxPump(outbox, deliver), MemoryQueries(factory.store))
 
 
 async def sql_storage(settings: Settings) -> Storage:
@@ -92,7 +96,8 @@ async def sql_storage(settings: Settings) -> Storage:
         relay = Relay(queue, SystemClock(), {TOPIC: deliver})  # outbox times are wall-clock
         return RelayCourier(relay)
 
-    return Storage(uow, SqlChangeQueries(Queries(db), uow), MemoryCardStore(), courier,
+    queries = Queries(db)
+    return Storage(uow, SqlChangeQueries(queries, uow), MemoryCardStore(), courier, queries,
                    db.dispose)
 
 
@@ -122,6 +127,7 @@ class Runtime:
     clock: Clock
     storage: Storage
     engine: Engine
+    timers: DeadlineTimers
     slack: SlackRuntime | None = None
     _started: bool = field(default=False, repr=False)
 
@@ -131,16 +137,20 @@ class Runtime:
             app.router.add_post(EVENTS_PATH, self.slack.http_handler)
 
     async def start(self) -> None:
-        """Start delivering, and connect over Socket Mode when configured."""
-        if self.slack is None or self._started:
+        """Settle interrupted applies, arm every deadline, start delivering, connect Socket Mode."""
+        if self._started:
             return
         self._started = True
+        await self.timers.start()
+        if self.slack is None:
+            return
         self.slack.courier.start()
         if self.slack.socket is not None:
             await self.slack.socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
-        """Disconnect, stop delivering, close sessions and storage."""
+        """Stop the timers, disconnect, stop delivering, close sessions and storage."""
+        await self.timers.stop()
         if self.slack is not None:
             if self.slack.socket is not None:
                 await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
@@ -172,10 +182,12 @@ async def open_runtime(
     """
     policy = load(settings)
     clock = clock or SystemClock()
+    executors = executors or policy_executors(policy)
     storage = await open_storage(settings, memory=memory)
     if not settings.slack_enabled:
         engine = Engine(storage.uow, clock, policy, PolicyDirectory(policy), executors)
-        return Runtime(settings, policy, clock, storage, engine)
+        timers = DeadlineTimers(engine, storage.deadlines, clock)
+        return Runtime(settings, policy, clock, storage, engine, timers)
     session = aiohttp.ClientSession()
     try:
         return await _with_slack(settings, policy, clock, storage, executors, pacing_s, session)
@@ -198,12 +210,13 @@ async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: C
     membership = UsergroupMembership(client)
     directory = PolicyDirectory(policy, membership)
     engine = Engine(storage.uow, clock, policy, directory, executors)
+    timers = DeadlineTimers(engine, storage.deadlines, clock)
     people = People(policy, membership)
     homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url)
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s))
-    courier = storage.courier(delivery.deliver)
+    courier = storage.courier(arming(timers, delivery.deliver))
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
                              client, clock, courier.kick, membership)
     app = build_app(services, identity, bot_token=token,
@@ -214,7 +227,26 @@ async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: C
         slack.http_handler = events_handler(app, settings.slack_signing_secret)
     if settings.slack_app_token is not None:
         slack.socket = AsyncSocketModeHandler(app, settings.slack_app_token)
-    return Runtime(settings, policy, clock, storage, engine, slack)
+    return Runtime(settings, policy, clock, storage, engine, timers, slack)
+
+
+def policy_executors(policy: Callable[[], Policy]) -> ExecutorRegistry:
+    """Executors bound in the policy; a webhook whose secret is missing is named at start-up."""
+    registry = PolicyExecutorRegistry(policy)
+    for problem in registry.problems():
+        print(f"changegate: warning: {problem}", file=sys.stderr)
+    return registry
+
+
+def arming(timers: DeadlineTimers, deliver: Deliver) -> Deliver:
+    """Re-arm a change's timer from its new state before its event is delivered."""
+
+    async def deliver_and_arm(message: OutboxItem) -> None:
+        if message.change_id is not None:
+            await timers.arm_id(message.change_id)
+        await deliver(message)
+
+    return deliver_and_arm
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None
