@@ -1,4 +1,4 @@
-"""Command line: `serve` the bot, `check` a policy file, and the `db` and `audit` tools."""
+"""Command line: `serve` the bot, `check` a policy file, and the `db`, `audit` and `token` tools."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from bot.database_commands import add_arguments, fail
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
+from bot.token_commands import add_token_arguments
 from storage.database import DatabaseError, create_database
 from workflow.model import Stage
 from workflow.policy import Policy, PolicyError, load_policy
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_policy(sub)
         sub.set_defaults(command=_with_policy(command))
     add_arguments(commands, _add_policy)
+    add_token_arguments(commands, _add_policy)
     return parser
 
 

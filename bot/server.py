@@ -7,6 +7,7 @@ import signal
 
 from aiohttp import web
 
+from bot.api.wiring import mount_runtime_api
 from bot.composition import Runtime, StartupError, open_runtime
 from bot.settings import Settings
 from storage.database import redact_url
@@ -32,6 +33,7 @@ def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Appli
     app.router.add_get("/healthz", healthz)
     if runtime is not None:
         runtime.add_routes(app)
+        mount_runtime_api(app, runtime)  # REST API under /api/v1 (bot/api)
     return app
 
 

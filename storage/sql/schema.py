@@ -168,3 +168,25 @@ outbox = Table(
         postgresql_where=READY,
     ),
 )
+
+# Bearer tokens of the REST API: only the sha256 of the bearer value is kept; a name is unique
+# among live tokens, so a revoked name can be given to a new token.
+LIVE_TOKEN = text("revoked_at IS NULL")
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(12), primary_key=True),
+    Column("name", String, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("scopes", String, nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index(
+        "uq_api_tokens_live_name",
+        "name",
+        unique=True,
+        sqlite_where=LIVE_TOKEN,
+        postgresql_where=LIVE_TOKEN,
+    ),
+)

@@ -1,0 +1,99 @@
+"""Actions on a change: dry-run, submit, review, comment, withdraw, apply, report, resolve.
+
+Each is one engine call with the token's user as the actor; the engine enforces every rule.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.api import params
+from bot.api.bodies import COMMENT, DRY_RUN, EMPTY, RESOLVE, RESULT, REVIEW
+from bot.api.body import json_body
+from bot.api.changes import answer, existing
+from bot.api.context import deps
+from bot.api.problems import bad_input
+from storage.tokens import ApiToken
+from workflow.model import ApplyStatus
+
+
+async def dry_run(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/dry-run: record a runner's output, or run the bound executor."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    values = await json_body(request, DRY_RUN)
+    if "output" in values:
+        cr = await d.engine.record_dry_run(change_id, token.user, values["output"],
+                                           values.get("revision"))
+        return answer(d, cr)
+    if values:
+        raise bad_input("output", "is required when revision is given")
+    return answer(d, await d.engine.run_dry_run(change_id, token.user))
+
+
+async def submit(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/submit: the policy picks the workflow now."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    await json_body(request, EMPTY)
+    return answer(d, await d.engine.submit(change_id, token.user))
+
+
+async def review(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/review: approve, or reject with a reason."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    values = await json_body(request, REVIEW, required=True)
+    comment = values.get("comment", "")
+    if values["approved"]:
+        return answer(d, await d.engine.approve(change_id, token.user, comment))
+    return answer(d, await d.engine.reject(change_id, token.user, comment))
+
+
+async def comment(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/comments: a note that never counts."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    values = await json_body(request, COMMENT, required=True)
+    return answer(d, await d.engine.comment(change_id, token.user, values["text"]), 201)
+
+
+async def withdraw(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/withdraw: the requester cancels; anyone else takes back an approval."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    await json_body(request, EMPTY)
+    current = await existing(d, change_id)
+    if token.user == current.requester:
+        return answer(d, await d.engine.withdraw_request(change_id, token.user))
+    return answer(d, await d.engine.withdraw_approval(change_id, token.user))
+
+
+async def apply(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/apply: the one apply gate (a stale dry-run is re-run first)."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    await json_body(request, EMPTY)
+    return answer(d, await d.engine.apply(change_id, token.user))
+
+
+async def result(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/result: an outside executor reports the apply it ran."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    values = await json_body(request, RESULT, required=True)
+    current = await existing(d, change_id)
+    key = values.get("key") or (current.apply.key if current.apply else "")
+    cr = await d.engine.record_outcome(change_id, token.user, key,
+                                       ApplyStatus(values["status"]), values.get("output", ""))
+    return answer(d, cr)
+
+
+async def resolve(request: web.Request, token: ApiToken) -> web.Response:
+    """POST /changes/{id}/resolve: a person settles an apply whose outcome was unknown."""
+    d = deps(request)
+    change_id = params.change_id(request)
+    values = await json_body(request, RESOLVE, required=True)
+    cr = await d.engine.resolve(change_id, token.user, ApplyStatus(values["status"]),
+                                values["note"])
+    return answer(d, cr)

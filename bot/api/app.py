@@ -1,0 +1,62 @@
+"""The REST API as an aiohttp sub-application, mounted under /api/v1 of the bot's server."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.api.context import DEPENDENCIES, ApiDependencies
+from bot.api.openapi import PREFIX, document
+from bot.api.problems import ApiProblem, from_http, refusal
+from bot.api.routes import ROUTES, WebHandler
+from workflow.errors import WorkflowError
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def problems(request: web.Request, handler: WebHandler) -> web.StreamResponse:
+    """Every error leaves as problem details and is counted; nothing a client sends is a 500."""
+    try:
+        return await handler(request)
+    except ApiProblem as exc:
+        problem = exc
+    except WorkflowError as exc:
+        problem = refusal(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        problem = from_http(exc, request.path)
+    except SQLAlchemyError:
+        log.exception("database error on %s %s", request.method, request.path)
+        problem = ApiProblem(503, "database_unavailable",
+                             "the database did not answer as expected: try again shortly",
+                             headers={"Retry-After": "5"})
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        problem = ApiProblem(500, "internal_error", "an unexpected error; it has been logged")
+    request.config_dict[DEPENDENCIES].metrics.count_problem(problem.status, problem.reason)
+    return problem.response(request.rel_url.raw_path)
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    """GET /openapi.json: the document describing this API."""
+    return web.json_response(document())
+
+
+def create_api(dependencies: ApiDependencies) -> web.Application:
+    """The API application; mount it with `mount_api`."""
+    api = web.Application(middlewares=[problems])
+    api[DEPENDENCIES] = dependencies
+    for route in ROUTES:
+        api.router.add_route(route.method, route.path, route.web_handler(),
+                             name=route.operation)
+    api.router.add_route("GET", "/openapi.json", openapi_json, name="openapi")
+    return api
+
+
+def mount_api(app: web.Application, api: web.Application) -> None:
+    """Serve the API under /api/v1 of the bot's application."""
+    app.add_subapp(PREFIX, api)

@@ -1,0 +1,116 @@
+"""The request bodies of the API, declared once, and how they become the engine's values."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot.api.fields import Field
+from workflow.model import ChangeRequest, Content, Metadata, Risk
+
+# Field limits (characters); docs/api.md lists them.
+TITLE_MAX = 200
+SHORT_MAX = 100
+TARGET_MAX = 500
+DESCRIPTION_MAX = 20_000
+PAYLOAD_MAX = 200_000
+ROLLBACK_MAX = 50_000
+OUTPUT_MAX = 1_000_000
+NOTE_MAX = 10_000
+LABEL_MAX = 100
+LABELS_MAX = 20
+KEY_MAX = 500
+
+RISKS = tuple(r.value for r in Risk)
+OUTCOMES = ("applied", "failed")
+CONTENT_FIELDS = ("family", "action", "target", "risk", "payload", "rollback_plan",
+                  "scheduled_for")
+METADATA_FIELDS = ("title", "description", "ticket", "labels")
+
+
+def change_fields(*, required: bool) -> tuple[Field, ...]:
+    """The fields of a change (semantics section 1); required ones only when creating."""
+    return (
+        Field("title", "string", "What the change does, in a line.", required, TITLE_MAX,
+              blank=False),
+        Field("description", "string", "Why, and anything reviewers should know.",
+              max_length=DESCRIPTION_MAX),
+        Field("ticket", "string", "Reference in an outside change system, e.g. CHG-3192.",
+              max_length=SHORT_MAX),
+        Field("labels", "labels", "Free labels such as env=prod; policies may match on them.",
+              max_length=LABEL_MAX, max_items=LABELS_MAX),
+        Field("family", "string", "Kind of change, e.g. bgp, dns.zone, firewall.", required,
+              SHORT_MAX, blank=False),
+        Field("action", "string", "add, update, delete, push, reload, or free-form.", required,
+              SHORT_MAX, blank=False),
+        Field("target", "string", "Device, zone or tenant changed.", required, TARGET_MAX,
+              blank=False),
+        Field("risk", "enum", "Risk level; policies usually choose the workflow by it.",
+              required, choices=RISKS),
+        Field("payload", "string", "The change itself: commands, JSON, a diff.", required,
+              PAYLOAD_MAX, blank=False),
+        Field("rollback_plan", "string", "How to undo the change.", max_length=ROLLBACK_MAX),
+        Field("scheduled_for", "datetime", "When to apply once approved (with a time zone); "
+              "null applies when a person asks.", nullable=True),
+    )
+
+
+OUTPUT = Field("output", "string", "Dry-run output (diff or impact text) from your runner.",
+               True, OUTPUT_MAX)
+CREATE = (
+    *change_fields(required=True),
+    Field("dry_run", "object", "The dry-run output of revision 1, recorded with the change.",
+          members=(OUTPUT,)),
+    Field("submit", "boolean", "Send the change for review at once (in the same transaction)."),
+)
+PATCH = change_fields(required=False)
+DRY_RUN = (
+    replace(OUTPUT, required=False, description="Dry-run output from your runner; leave the "
+            "body empty to run the executor bound to the change's family instead."),
+    Field("revision", "integer", "The revision the output is for; refused if the change has "
+          "moved on."),
+)
+EMPTY: tuple[Field, ...] = ()
+REVIEW = (
+    Field("approved", "boolean", "true approves, false rejects.", required=True),
+    Field("comment", "string", "Optional when approving; the reason, required, when rejecting.",
+          max_length=NOTE_MAX),
+)
+COMMENT = (Field("text", "string", "The note; it never counts as a review.", True, NOTE_MAX,
+                 blank=False),)
+RESULT = (
+    Field("status", "enum", "What your executor did.", required=True, choices=OUTCOMES),
+    Field("output", "string", "What it printed.", max_length=OUTPUT_MAX),
+    Field("key", "string", "The apply's idempotency key (CHG-n:revision:digest); defaults to "
+          "the running apply's.", max_length=KEY_MAX),
+)
+RESOLVE = (
+    Field("status", "enum", "What really happened to the apply.", required=True,
+          choices=OUTCOMES),
+    Field("note", "string", "How you know.", True, NOTE_MAX, blank=False),
+)
+
+
+def new_content(values: dict[str, Any]) -> Content:
+    """Content of revision 1 from a checked create body."""
+    return Content(values["family"], values["action"], values["target"], Risk(values["risk"]),
+                   values["payload"], values.get("rollback_plan", ""),
+                   values.get("scheduled_for"))
+
+
+def new_metadata(values: dict[str, Any]) -> Metadata:
+    """Metadata from a checked create body."""
+    return Metadata(values["title"], values.get("description", ""), values.get("ticket", ""),
+                    values.get("labels", ()))
+
+
+def merged(cr: ChangeRequest, values: dict[str, Any]) -> tuple[Content | None, Metadata | None]:
+    """A partial edit laid over the current values; None where nothing of that kind changes."""
+    content_changes = {k: v for k, v in values.items() if k in CONTENT_FIELDS}
+    if "risk" in content_changes:
+        content_changes["risk"] = Risk(content_changes["risk"])
+    metadata_changes = {k: v for k, v in values.items() if k in METADATA_FIELDS}
+    content = replace(cr.content, **content_changes)
+    metadata = replace(cr.metadata, **metadata_changes)
+    return (content if content != cr.content else None,
+            metadata if metadata != cr.metadata else None)

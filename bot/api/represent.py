@@ -1,0 +1,96 @@
+"""JSON representations: the aggregate as the codec writes it, plus what clients derive from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.audit_chain import AuditRow
+from workflow.codec import change_to_dict, content_to_dict
+from workflow.model import TERMINAL_STATES, ChangeRequest, State
+from workflow.progress import active_stage, all_progress
+
+UNDECIDED = frozenset({State.DRAFT, State.PENDING_REVIEW})
+
+
+def decided(cr: ChangeRequest) -> bool:
+    """The review is over: approved (and maybe applying) or ended."""
+    return cr.state not in UNDECIDED
+
+
+def terminal(cr: ChangeRequest) -> bool:
+    """Nothing will happen to the change any more (but a new revision)."""
+    return cr.state in TERMINAL_STATES
+
+
+def progress(cr: ChangeRequest) -> list[dict[str, Any]]:
+    """Each stage with the people counted toward each requirement."""
+    return [
+        {
+            "stage": p.index + 1,
+            "name": p.stage.name,
+            "met": p.met,
+            "requirements": [
+                {"group": r.requirement.group, "count": r.requirement.count,
+                 "approvers": list(r.approvers), "met": r.met}
+                for r in p.requirements
+            ],
+        }
+        for p in all_progress(cr)
+    ]
+
+
+def _active(cr: ChangeRequest) -> int | None:
+    """1-based number of the stage waiting for approvals while in review."""
+    if cr.state is not State.PENDING_REVIEW:
+        return None
+    index = active_stage(cr)
+    return None if index is None else index + 1
+
+
+def change_json(cr: ChangeRequest) -> dict[str, Any]:
+    """The whole change: every revision, the dry-run, responses, comments, workflow, apply."""
+    return {
+        **change_to_dict(cr),
+        "revision": cr.revision,
+        "content": content_to_dict(cr.content),
+        "authors": sorted(cr.authors),
+        "active_stage": _active(cr),
+        "progress": progress(cr),
+        "decided": decided(cr),
+        "terminal": terminal(cr),
+    }
+
+
+def summary_json(cr: ChangeRequest) -> dict[str, Any]:
+    """A list entry: enough to pick a change, without outputs and histories."""
+    content = cr.content
+    return {
+        "id": cr.id,
+        "title": cr.metadata.title,
+        "state": cr.state.value,
+        "requester": cr.requester,
+        "revision": cr.revision,
+        "version": cr.version,
+        "family": content.family,
+        "action": content.action,
+        "target": content.target,
+        "risk": content.risk.value,
+        "labels": list(cr.metadata.labels),
+        "ticket": cr.metadata.ticket,
+        "scheduled_for": _time(content.scheduled_for),
+        "created_at": _time(cr.created_at),
+        "submitted_at": _time(cr.submitted_at),
+        "approved_at": _time(cr.approved_at),
+        "active_stage": _active(cr),
+        "workflow": cr.workflow.name if cr.workflow else None,
+    }
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def audit_json(row: AuditRow) -> dict[str, Any]:
+    """An audit row as `changegate audit export` writes it: re-verifiable elsewhere."""
+    return {"seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash,
+            "record": dict(row.record)}

@@ -1,0 +1,64 @@
+"""Building the API's dependencies from a storage, and from a running process's Runtime."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.api.app import create_api, mount_api
+from bot.api.context import ApiDependencies
+from bot.api.metrics import Metrics
+from bot.composition import Runtime
+from storage.memory import MemoryStore, MemoryUnitOfWorkFactory
+from storage.memory_reads import MemoryApiReads
+from storage.memory_tokens import MemoryTokens
+from storage.sql.api_reads import SqlApiReads
+from storage.sql.engines import Database
+from storage.sql.tokens import SqlTokens
+from storage.sql.uow import SqlUnitOfWorkFactory
+from storage.tokens import TokenStore
+from workflow.directory import PolicyDirectory
+from workflow.engine import Engine
+from workflow.ports import Clock, Directory
+
+
+def sql_dependencies(db: Database, engine: Engine, directory: Directory, clock: Clock,
+                     metrics: Metrics | None = None) -> ApiDependencies:
+    """Reads and tokens on the database the engine writes to."""
+    return ApiDependencies(engine, SqlApiReads(db), SqlTokens(db), directory, clock,
+                           metrics or Metrics())
+
+
+def memory_dependencies(store: MemoryStore, engine: Engine, directory: Directory, clock: Clock,
+                        tokens: TokenStore | None = None, metrics: Metrics | None = None
+                        ) -> ApiDependencies:
+    """Reads over the in-memory store; tokens live in memory too (tests, demos)."""
+    return ApiDependencies(engine, MemoryApiReads(store), tokens or MemoryTokens(), directory,
+                           clock, metrics or Metrics())
+
+
+def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application | None:
+    """The API over the runtime's engine and storage, with the directory Slack uses if any;
+    None for a storage it cannot read."""
+    directory: Directory = (runtime.slack.services.directory if runtime.slack is not None
+                            else PolicyDirectory(runtime.policy))
+    uow = runtime.storage.uow
+    if isinstance(uow, SqlUnitOfWorkFactory):
+        dependencies = sql_dependencies(uow.db, runtime.engine, directory, runtime.clock, metrics)
+    elif isinstance(uow, MemoryUnitOfWorkFactory):
+        dependencies = memory_dependencies(uow.store, runtime.engine, directory, runtime.clock,
+                                           metrics=metrics)
+    else:
+        return None
+    return create_api(dependencies)
+
+
+def mount_runtime_api(app: web.Application, runtime: Runtime,
+                      metrics: Metrics | None = None) -> None:
+    """Serve the API of a running process under /api/v1 of its application.
+
+    Pass the `Metrics` the Slack side counts its Web API errors on (`count_slack_error`) to
+    expose them in GET /api/v1/metrics.
+    """
+    api = api_for(runtime, metrics)
+    if api is not None:
+        mount_api(app, api)

@@ -1,0 +1,81 @@
+"""What the REST API reads, over the in-memory store: the same answers as the SQL queries."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from datetime import datetime
+
+from storage.audit_chain import AuditRow, VerifyResult, verify_rows
+from storage.memory import MemoryStore
+from storage.migrate import head_revision
+from storage.reads import Backlog, ChangeFilter, ChangePage, matches
+from storage.sql.projection import change_number
+from workflow.model import ChangeRequest
+
+
+class MemoryApiReads:
+    """Queries over committed in-memory state."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        return self._store.changes.get(change_id)
+
+    async def by_idempotency_key(self, requester: str, key: str) -> ChangeRequest | None:
+        for cr in self._store.changes.values():
+            if cr.requester == requester and cr.idempotency_key == key:
+                return cr
+        return None
+
+    async def changes(self, where: ChangeFilter, before: int | None, limit: int) -> ChangePage:
+        numbered = sorted(
+            ((change_number(cr.id), cr) for cr in self._store.changes.values()),
+            key=lambda pair: pair[0], reverse=True,
+        )
+        found = [(n, cr) for n, cr in numbered
+                 if (before is None or n < before) and matches(cr, where)]
+        page = found[:limit]
+        more = len(found) > limit
+        return ChangePage([cr for _, cr in page], page[-1][0] if more else None)
+
+    async def history(self, change_id: str) -> list[AuditRow]:
+        return await self.audit(change_id=change_id, limit=None)
+
+    async def audit(
+        self, *, since: datetime | None = None, change_id: str | None = None, after: int = 0,
+        limit: int | None = 500, kinds: Collection[str] = (),
+    ) -> list[AuditRow]:
+        found = [
+            row for row in self._store.audit
+            if row.seq > after
+            and (change_id is None or row.record.get("change_id") == change_id)
+            and (since is None or datetime.fromisoformat(str(row.record["at"])) >= since)
+            and (not kinds or row.record.get("kind") in kinds)
+        ]
+        return found if limit is None else found[:limit]
+
+    async def verify(self) -> VerifyResult:
+        return verify_rows(self._store.audit)
+
+    async def head(self) -> AuditRow | None:
+        return self._store.audit[-1] if self._store.audit else None
+
+    async def count_by_state(self) -> dict[str, int]:
+        return dict(Counter(cr.state.value for cr in self._store.changes.values()))
+
+    async def backlog(self) -> Backlog:
+        """As the in-memory outbox queue sees it (messages it has not delivered or given up on)."""
+        pending, dead = 0, 0
+        for position in range(1, len(self._store.outbox) + 1):
+            state = self._store.outbox_state.get(position)
+            if state is not None and state.dead_at is not None:
+                dead += 1
+            elif state is None or state.delivered_at is None:
+                pending += 1
+        return Backlog(pending, dead)
+
+    async def schema_revision(self) -> str | None:
+        """Memory has no migrations: it is always what the code expects."""
+        return head_revision()
