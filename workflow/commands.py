@@ -115,6 +115,7 @@ class RecordApplyOutcome:
     key: str
     status: ApplyStatus
     output: str = ""
+    actor_groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

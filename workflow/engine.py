@@ -206,7 +206,8 @@ class Engine:
         self, change_id: str, actor: str, key: str, status: ApplyStatus, output: str = ""
     ) -> ChangeRequest:
         """An outside pipeline reports the outcome of the apply it ran."""
-        command = RecordApplyOutcome(change_id, actor, key, status, output)
+        groups = await self._directory.groups_of(actor)
+        command = RecordApplyOutcome(change_id, actor, key, status, output, groups)
         return await self._complete(command)
 
     async def resolve(

@@ -67,6 +67,7 @@ def start_apply(
 def record_outcome(cr: ChangeRequest, cmd: RecordApplyOutcome, now: datetime) -> Decision:
     """The executor's report ends the running apply; an unknown outcome waits for a person."""
     require_state(cr, [State.EXECUTING], "record an apply outcome")
+    check_operator(cr, cmd.actor, cmd.actor_groups, "report its apply outcome")
     assert cr.apply is not None
     if cmd.key != cr.apply.key:
         raise InvalidInput("key", f"{cmd.key} is not the running apply of {cr.id} ({cr.apply.key})")

@@ -61,7 +61,7 @@ def executing() -> ChangeRequest:
 def apply_unknown() -> ChangeRequest:
     cr = executing()
     assert cr.apply is not None
-    outcome = RecordApplyOutcome("CHG-1", "x", cr.apply.key, ApplyStatus.UNKNOWN)
+    outcome = RecordApplyOutcome("CHG-1", SYSTEM_ACTOR, cr.apply.key, ApplyStatus.UNKNOWN)
     return decide(cr, outcome, T0).change
 
 
@@ -112,8 +112,11 @@ REFUSALS: list[tuple[str, object, Command, type[errors.WorkflowError], str]] = [
      Edit("CHG-1", "req", content=content(scheduled_for=T0.replace(tzinfo=None))),
      errors.InvalidInput, "scheduled_for"),
     ("outcome with wrong key", executing,
-     RecordApplyOutcome("CHG-1", "x", "CHG-1:1:nope", ApplyStatus.APPLIED), errors.InvalidInput,
+     RecordApplyOutcome("CHG-1", "req", "CHG-1:1:nope", ApplyStatus.APPLIED), errors.InvalidInput,
      "key"),
+    ("outcome reported by outsider", executing,
+     RecordApplyOutcome("CHG-1", "x", "CHG-1:1:k", ApplyStatus.APPLIED), errors.NotPermitted,
+     "report its apply outcome"),
     ("resolve without note", apply_unknown,
      ResolveUnknown("CHG-1", "req", frozenset(), ApplyStatus.APPLIED, ""), errors.InvalidInput,
      "note"),
@@ -152,7 +155,7 @@ TERMINAL_MAKERS = {
 def _finish(status: ApplyStatus) -> ChangeRequest:
     cr = executing()
     assert cr.apply is not None
-    return decide(cr, RecordApplyOutcome("CHG-1", "x", cr.apply.key, status), T0).change
+    return decide(cr, RecordApplyOutcome("CHG-1", "req", cr.apply.key, status), T0).change
 
 
 ABSORBED = [
