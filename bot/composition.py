@@ -22,7 +22,7 @@ from bot.executors.registry import PolicyExecutorRegistry
 from bot.relay import Relay
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.cardstore import CardStore, MemoryCardStore
+from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
 from bot.slack.courier import Courier, Deliver, RelayCourier
 from bot.slack.delivery import TOPIC, OutboxItem, SlackDelivery
 from bot.slack.homepub import HomePublisher
@@ -37,6 +37,7 @@ from bot.slack.sql_queries import SqlChangeQueries
 from bot.timers import DeadlineSource, DeadlineTimers
 from storage.database import DatabaseError, open_database
 from storage.memory import MemoryQueries, MemoryUnitOfWorkFactory
+from storage.sql.cards import SqlCards
 from storage.sql.outbox import OutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
@@ -82,8 +83,7 @@ def memory_storage() -> Storage:
 async def sql_storage(settings: Settings) -> Storage:
     """The database named by CHANGEGATE_DATABASE_URL, migrated; delivered by the durable relay.
 
-    Card references are still kept in memory (no table for them yet): after a restart the next
-    event of a change posts a fresh card instead of updating the old one.
+    Card references are stored too, so every copy is updated in place across restarts.
     """
     try:
         db = await open_database(settings.database_url)
@@ -97,8 +97,8 @@ async def sql_storage(settings: Settings) -> Storage:
         return RelayCourier(relay)
 
     queries = Queries(db)
-    return Storage(uow, SqlChangeQueries(queries, uow), MemoryCardStore(), courier, queries,
-                   db.dispose)
+    cards = SqlCardStore(SqlCards(db), SystemClock())
+    return Storage(uow, SqlChangeQueries(queries, uow), cards, courier, queries, db.dispose)
 
 
 async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:

@@ -190,3 +190,15 @@ api_tokens = Table(
         postgresql_where=LIVE_TOKEN,
     ),
 )
+
+# Where each copy of a change's Slack card was posted, so it is updated in place after a restart.
+slack_cards = Table(
+    "slack_cards",
+    metadata,
+    Column("channel", String, primary_key=True),
+    Column("ts", String, primary_key=True),
+    Column("change_id", String, nullable=False, index=True),
+    Column("audience", String, nullable=False),
+    Column("rendered", String, nullable=False),
+    Column("posted_at", UTCDateTime, nullable=False),
+)
