@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import ids
 from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
 from bot.slack.feedback import FAILED, tell
-from bot.slack.modals import comment_modal, reject_modal
+from bot.slack.modals import comment_modal, reject_modal, resolve_modal
 from bot.slack.services import SlackServices
 from workflow.decision import describe_state
 from workflow.errors import WorkflowError
@@ -39,7 +39,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         ids.RERUN_DRY_RUN: engine.run_dry_run,
         ids.APPLY: engine.apply,
     }
-    modals = {ids.REJECT: reject_modal, ids.COMMENT: comment_modal}
+    modals = {ids.REJECT: reject_modal, ids.COMMENT: comment_modal, ids.RESOLVE: resolve_modal}
 
     @app.action(re.compile(f"^({'|'.join(ids.CARD_ACTIONS)})$"))
     async def card_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -65,6 +65,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 await direct[action_id](change_id, user)
             elif action_id == ids.REJECT and cr.state is not State.PENDING_REVIEW:
                 await refuse(f"cannot reject: {describe_state(cr)}")
+            elif action_id == ids.RESOLVE and cr.state is not State.APPLY_UNKNOWN:
+                await refuse(f"nothing to settle: {describe_state(cr)}")
             elif action_id == ids.COMMENT and cr.is_terminal:
                 await refuse(f"cannot comment: {describe_state(cr)}")
             elif action_id in modals:

@@ -174,6 +174,9 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     value = ids.button_value(cr.id, cr.revision)
     if cr.state is State.EXECUTING:
         return [button("View dry-run", ids.VIEW_DRY_RUN, value)]
+    if cr.state is State.APPLY_UNKNOWN:
+        return [button("Mark applied or failed", ids.RESOLVE, value, style="primary"),
+                button("View dry-run", ids.VIEW_DRY_RUN, value)]
     if cr.state not in OPEN:
         return []
     row: list[Block] = []

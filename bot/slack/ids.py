@@ -11,9 +11,10 @@ RERUN_DRY_RUN = "cg_rerun_dry_run"
 VIEW_DRY_RUN = "cg_view_dry_run"
 COMMENT = "cg_comment"
 APPLY = "cg_apply"
+RESOLVE = "cg_resolve"
 CARD_ACTIONS = (
     APPROVE, REJECT, WITHDRAW_APPROVAL, WITHDRAW_REQUEST, RERUN_DRY_RUN, VIEW_DRY_RUN, COMMENT,
-    APPLY,
+    APPLY, RESOLVE,
 )
 
 # Elsewhere: paging the dry-run modal, App Home.
@@ -25,11 +26,14 @@ OPEN_CARD = "cg_open_card"
 PROPOSE_VIEW = "cg_propose_view"
 REJECT_VIEW = "cg_reject_view"
 COMMENT_VIEW = "cg_comment_view"
+RESOLVE_VIEW = "cg_resolve_view"
 
 # Block ids inside the modals.
 CARD_ACTIONS_BLOCK = "cg_actions"
 REASON_BLOCK = "reason"
 COMMENT_BLOCK = "text"
+OUTCOME_BLOCK = "outcome"
+NOTE_BLOCK = "note"
 VALUE = "value"
 
 

@@ -99,6 +99,23 @@ def comment_modal(cr: ChangeRequest, origin: str = "") -> View:
                  close="Cancel", private_metadata=_metadata(cr, origin))
 
 
+OUTCOMES = [("applied", "It was applied"), ("failed", "It failed or was not applied")]
+
+
+def resolve_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """Settle an apply whose outcome is unknown: what happened, and how the person knows."""
+    blocks = [
+        section(f"Settling the apply of *{cr.id}* · {escape(clip(cr.metadata.title, 200))} "
+                f"on {escape(clip(cr.content.target, 150))}"),
+        select_input(ids.OUTCOME_BLOCK, "What happened on the target", OUTCOMES),
+        text_input(ids.NOTE_BLOCK, "How you know", multiline=True, max_length=LONG_TEXT_MAX,
+                   placeholder="Checked the running config on edge-1: the neighbor is up"),
+        context("ChangeGate never applies it again by itself; your note goes in the audit log."),
+    ]
+    return modal(f"Settle {cr.id}", blocks, callback_id=ids.RESOLVE_VIEW, submit="Record",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
+
+
 def notice_modal(title: str, text: str) -> View:
     """A read-only view: "Submitting…" while work runs, then the outcome."""
     return modal(title, [section(text)], close="Close")

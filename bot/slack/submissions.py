@@ -16,7 +16,7 @@ from bot.slack.mrkdwn import clip, escape
 from bot.slack.proposal import form_errors, read_form, to_domain
 from bot.slack.services import SlackServices
 from workflow.errors import NoExecutor, WorkflowError
-from workflow.model import ChangeRequest
+from workflow.model import ApplyStatus, ChangeRequest
 
 log = logging.getLogger(__name__)
 BLANK_REASON = "Say why you reject it: the requester needs to know what to change."
@@ -27,6 +27,13 @@ def _typed(view: dict[str, Any], block: str) -> str:
     value = view.get("state", {}).get("values", {}).get(block, {}).get(ids.VALUE, {})
     text = value.get("value") if isinstance(value, dict) else None
     return text.strip() if isinstance(text, str) else ""
+
+
+def _chosen(view: dict[str, Any], block: str) -> str:
+    value = view.get("state", {}).get("values", {}).get(block, {}).get(ids.VALUE, {})
+    option = value.get("selected_option") if isinstance(value, dict) else None
+    chosen = option.get("value") if isinstance(option, dict) else None
+    return chosen if isinstance(chosen, str) else ""
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
@@ -81,6 +88,24 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                                                                "Posting…"))
         await _decide(services, body, view, lambda user: services.engine.comment(
             change_id, user, text), f"Your comment is in the thread of *{change_id}*.")
+
+
+    @app.view(ids.RESOLVE_VIEW)
+    async def resolve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        outcome = _chosen(view, ids.OUTCOME_BLOCK)
+        note = _typed(view, ids.NOTE_BLOCK)
+        errors = {}
+        if outcome not in (ApplyStatus.APPLIED.value, ApplyStatus.FAILED.value):
+            errors[ids.OUTCOME_BLOCK] = "Choose whether it was applied or failed."
+        if not note:
+            errors[ids.NOTE_BLOCK] = "Say how you know: what you checked on the target."
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        change_id = str(read_metadata(view).get("change", ""))
+        await ack(response_action="update", view=notice_modal(f"Settle {change_id}", "Recording…"))
+        await _decide(services, body, view, lambda user: services.engine.resolve(
+            change_id, user, ApplyStatus(outcome), note), f"*{change_id}* is marked {outcome}.")
 
 
 async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],

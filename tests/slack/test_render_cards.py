@@ -47,10 +47,18 @@ def test_every_card_is_valid_block_kit(name: str, audience: Audience) -> None:
         assert_snapshot(f"card_{name}", message)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, cr in CHANGES.items() if cr.is_terminal))
+SETTLED = sorted(n for n, cr in CHANGES.items() if cr.is_terminal and n != "apply_unknown")
+
+
+@pytest.mark.parametrize("name", SETTLED)
 def test_settled_cards_have_no_buttons(name: str) -> None:
     assert CHANGES[name].state in TERMINAL_STATES
     assert button_ids(asdict(render_card(CHANGES[name], context_for(name)))) == []
+
+
+def test_unknown_apply_card_offers_only_settling_and_the_dry_run() -> None:
+    rendered = asdict(render_card(CHANGES["apply_unknown"], context_for("apply_unknown")))
+    assert button_ids(rendered) == [ids.RESOLVE, ids.VIEW_DRY_RUN]
 
 
 def test_pending_card_shows_progress_mentions_and_every_button() -> None:
