@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from storage.audit_chain import GENESIS, AuditRow, chain_hash
+from storage.outbox_rules import MAX_ATTEMPTS, Delivery, backoff
 from workflow.codec import event_to_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
 from workflow.events import Event
@@ -196,35 +197,13 @@ class OutboxState:
     last_error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A claimed message; `attempts` counts this one (the same shape as the SQL queue's)."""
-
-    id: int
-    topic: str
-    change_id: str | None
-    payload: Mapping[str, Any]
-    attempts: int
-
-
-OUTBOX_MAX_ATTEMPTS = 8
-OUTBOX_FIRST_DELAY = timedelta(seconds=5)
-OUTBOX_LONGEST_DELAY = timedelta(hours=1)
-
-
-def outbox_backoff(attempts: int) -> timedelta:
-    """Delay before the next attempt: doubling from 5s, capped at an hour (as on SQL)."""
-    delay: timedelta = OUTBOX_FIRST_DELAY * 2 ** max(attempts - 1, 0)
-    return min(delay, OUTBOX_LONGEST_DELAY)
-
-
 class MemoryOutboxQueue:
     """The relay's side of the in-memory outbox: claim with a lease, mark delivered or failed.
 
     Message ids are positions in `MemoryStore.outbox` counted from 1; the list itself is unchanged.
     """
 
-    def __init__(self, store: MemoryStore, max_attempts: int = OUTBOX_MAX_ATTEMPTS) -> None:
+    def __init__(self, store: MemoryStore, max_attempts: int = MAX_ATTEMPTS) -> None:
         self._store = store
         self._max_attempts = max_attempts
 
@@ -269,7 +248,7 @@ class MemoryOutboxQueue:
             return False
         dead = state.attempts >= self._max_attempts
         state.lease_owner, state.lease_until, state.last_error = None, None, error
-        state.next_attempt_at = now + outbox_backoff(state.attempts)
+        state.next_attempt_at = now + backoff(state.attempts)
         state.dead_at = now if dead else None
         return dead
 

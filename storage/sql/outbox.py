@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.outbox_rules import MAX_ATTEMPTS, Delivery, backoff
 from storage.sql.engines import Database
 from storage.sql.errors import translated
 from storage.sql.projection import plain_json
 from storage.sql.schema import outbox
 from workflow.ports import OutboxMessage
-
-MAX_ATTEMPTS = 8
-FIRST_DELAY = timedelta(seconds=5)
-LONGEST_DELAY = timedelta(hours=1)
 
 
 class SqlOutbox:
@@ -40,24 +36,6 @@ class SqlOutbox:
         ]
         async with translated():
             await self._conn.execute(insert(outbox), rows)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A claimed message; `attempts` counts this one."""
-
-    id: int
-    topic: str
-    change_id: str | None
-    payload: Mapping[str, Any]
-    attempts: int
-
-
-def backoff(attempts: int, first: timedelta = FIRST_DELAY, longest: timedelta = LONGEST_DELAY
-            ) -> timedelta:
-    """Delay before the next attempt: doubling from `first`, capped at `longest`."""
-    delay: timedelta = first * 2 ** max(attempts - 1, 0)
-    return min(delay, longest)
 
 
 class OutboxQueue:

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from storage.outbox_rules import backoff
 from storage.sql.engines import Database
-from storage.sql.outbox import OutboxQueue, backoff
+from storage.sql.outbox import OutboxQueue
 from storage.sql.schema import outbox
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.samples import T0
