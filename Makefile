@@ -1,4 +1,5 @@
-# `make run` starts the bot with the example policy; `make test` runs every check and the test suite.
+# `make run` serves the sandbox workspace (the bot, a local Slack and a page at /sandbox) with the
+# example sandbox policy; `make test` runs every check and the test suite.
 # Both create .venv on first use and reinstall only when pyproject.toml changes.
 
 PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint pytest clean
 
 run: $(STAMP)
-	$(BIN)/changegate serve --policy examples/changegate.yaml
+	$(BIN)/changegate serve --sandbox --policy examples/sandbox.yaml
 
 test: lint pytest
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.database_commands import add_arguments, fail
+from bot.sandbox.serve import run_sandbox
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from bot.token_commands import add_token_arguments
@@ -24,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command: Command = args.command
     try:
-        settings = Settings.load(os.environ, policy=args.policy)
+        settings = Settings.load(os.environ, policy=args.policy,
+                                 sandbox=getattr(args, "sandbox", False))
     except SettingsError as exc:
         return fail(str(exc))
     return command(settings, args)
@@ -57,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _add_policy(sub)
         sub.set_defaults(command=_with_policy(command))
+        if name == "serve":
+            sub.add_argument("--sandbox", action="store_true",
+                             help="serve the sandbox workspace at /sandbox even with Slack "
+                             "settings (it is served anyway without SLACK_BOT_TOKEN)")
     add_arguments(commands, _add_policy)
     add_token_arguments(commands, _add_policy)
     return parser
@@ -72,11 +78,15 @@ def _add_policy(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(settings: Settings, policy: Policy) -> int:
-    """Open the database, then serve until SIGINT or SIGTERM."""
+    """Open the database, then serve (the sandbox workspace without Slack) until SIGINT or
+    SIGTERM."""
 
     async def start() -> None:
         await create_database(settings.database_url)
-        await run_server(settings, policy.version)
+        if settings.serves_sandbox:
+            await run_sandbox(settings, policy)
+        else:
+            await run_server(settings, policy.version)
 
     try:
         asyncio.run(start())

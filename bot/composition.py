@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -118,6 +119,14 @@ class SlackRuntime:
     socket: AsyncSocketModeHandler | None = None
 
 
+class Mount(Protocol):
+    """More served on the bot's own server, such as the sandbox workspace and its page."""
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass
 class Runtime:
     """Everything the server runs; `start` after the HTTP site is up, `close` on the way out."""
@@ -129,12 +138,15 @@ class Runtime:
     engine: Engine
     timers: DeadlineTimers
     slack: SlackRuntime | None = None
+    mounts: list[Mount] = field(default_factory=list)
     _started: bool = field(default=False, repr=False)
 
     def add_routes(self, app: web.Application) -> None:
-        """Mount POST /slack/events when Slack runs in HTTP mode."""
+        """Mount POST /slack/events when Slack runs in HTTP mode, and every extra mount."""
         if self.slack is not None and self.slack.http_handler is not None:
             app.router.add_post(EVENTS_PATH, self.slack.http_handler)
+        for mount in self.mounts:
+            mount.add_routes(app)
 
     async def start(self) -> None:
         """Settle interrupted applies, arm every deadline, start delivering, connect Socket Mode."""
@@ -151,6 +163,8 @@ class Runtime:
     async def close(self) -> None:
         """Stop the timers, disconnect, stop delivering, close sessions and storage."""
         await self.timers.stop()
+        for mount in self.mounts:
+            await mount.close()
         if self.slack is not None:
             if self.slack.socket is not None:
                 await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
@@ -175,14 +189,16 @@ async def open_runtime(
     executors: ExecutorRegistry | None = None,
     pacing_s: float = DEFAULT_INTERVAL_S,
     memory: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> Runtime:
     """Build the process from settings; with a bot token, Slack too (auth.test checked now).
 
-    `memory` keeps everything in this process instead of the database (tests, demos).
+    `memory` keeps everything in this process instead of the database (tests, demos);
+    `environ` is what the policy's executors see instead of this process's environment.
     """
     policy = load(settings)
     clock = clock or SystemClock()
-    executors = executors or policy_executors(policy)
+    executors = executors or policy_executors(policy, environ)
     storage = await open_storage(settings, memory=memory)
     if not settings.slack_enabled:
         engine = Engine(storage.uow, clock, policy, PolicyDirectory(policy), executors)
@@ -230,9 +246,10 @@ async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: C
     return Runtime(settings, policy, clock, storage, engine, timers, slack)
 
 
-def policy_executors(policy: Callable[[], Policy]) -> ExecutorRegistry:
+def policy_executors(policy: Callable[[], Policy],
+                     environ: Mapping[str, str] | None = None) -> ExecutorRegistry:
     """Executors bound in the policy; a webhook whose secret is missing is named at start-up."""
-    registry = PolicyExecutorRegistry(policy)
+    registry = PolicyExecutorRegistry(policy, environ)
     for problem in registry.problems():
         print(f"changegate: warning: {problem}", file=sys.stderr)
     return registry
@@ -275,3 +292,4 @@ async def identify(client: AsyncWebClient, team_id: str | None) -> BotIdentity:
         raise StartupError(f"SLACK_BOT_TOKEN belongs to workspace {identity.team_id}, "
                            f"but SLACK_TEAM_ID is {team_id}")
     return identity
+

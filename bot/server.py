@@ -72,13 +72,14 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
             f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",
             flush=True,
         )
-        received = await _wait_for_stop_signal()
+        received = await wait_for_stop_signal()
         print(f"ChangeGate stopping on {received.name}", flush=True)
     finally:
         await runner.cleanup()
 
 
-async def _wait_for_stop_signal() -> signal.Signals:
+async def wait_for_stop_signal() -> signal.Signals:
+    """The first SIGINT or SIGTERM (also what the sandbox's server waits for)."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[signal.Signals] = loop.create_future()
 

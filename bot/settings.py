@@ -33,10 +33,13 @@ class Settings:
     slack_api_url: str | None = None
     slack_team_id: str | None = None
     slack_channel: str | None = None
+    sandbox: bool = False
 
     @classmethod
-    def load(cls, environ: Mapping[str, str], *, policy: str | None = None) -> Settings:
-        """Build settings from `environ`; a `--policy` given on the command line wins."""
+    def load(cls, environ: Mapping[str, str], *, policy: str | None = None,
+             sandbox: bool = False) -> Settings:
+        """Build settings from `environ`; a `--policy` given on the command line wins, and
+        `--sandbox` asks for the sandbox workspace whatever the Slack variables say."""
         policy_path = Path(policy or _get(environ, "CHANGEGATE_POLICY") or DEFAULT_POLICY)
         return cls(
             policy_path=policy_path,
@@ -51,12 +54,18 @@ class Settings:
                                     "a workspace id such as T0123ABCD"),
             slack_channel=_slack_id(environ, "SLACK_CHANNEL", "CG",
                                     "a channel id such as C0123ABCD (not the #name)"),
+            sandbox=sandbox,
         )
 
     @property
     def slack_enabled(self) -> bool:
         """Slack is served when a bot token is set."""
         return self.slack_bot_token is not None
+
+    @property
+    def serves_sandbox(self) -> bool:
+        """`serve` runs the sandbox workspace (docs/sandbox.md) when asked, or without Slack."""
+        return self.sandbox or not self.slack_enabled
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:

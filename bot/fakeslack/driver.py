@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.fakeslack import payloads
 from bot.fakeslack.server import FakeSlack
-from bot.fakeslack.state import Message, ViewRecord
+from bot.fakeslack.state import Ephemeral, Message, ViewRecord
 
 FORM = "application/x-www-form-urlencoded"
 ACK_DEADLINE_S = 3.0  # Slack gives up on an unacknowledged envelope after three seconds
@@ -102,9 +102,10 @@ class SlackDriver:
         return await self.post(urlencode(form))
 
     async def click(self, user: str, message: Message, action_id: str,
-                    *, team_id: str | None = None) -> Reply:
-        """Press the button `action_id` on a message, sending the value the button carries."""
-        action = _find_button(message.blocks, action_id)
+                    *, team_id: str | None = None, value: str | None = None) -> Reply:
+        """Press the button `action_id` on a message, sending the value the button carries
+        (`value` picks among buttons sharing an action id)."""
+        action = _find_button(message.blocks, action_id, value)
         payload = payloads.block_actions(
             self.fake.workspace, user=user, action=action,
             trigger_id=self.fake.issue_trigger(user),
@@ -113,9 +114,24 @@ class SlackDriver:
         )
         return await self._interactive(payload)
 
-    async def click_in_view(self, user: str, view: ViewRecord, action_id: str) -> Reply:
+    async def click_ephemeral(self, user: str, ephemeral: Ephemeral, action_id: str,
+                              value: str | None = None) -> Reply:
+        """Press a button on a message only `user` sees (such as `/change show`'s card)."""
+        message = ephemeral.as_message(self.fake.workspace.bot_user_id)
+        action = _find_button(message.blocks, action_id, value)
+        payload = payloads.block_actions(
+            self.fake.workspace, user=user, action=action,
+            trigger_id=self.fake.issue_trigger(user),
+            response_url=self.fake.issue_response_url(message.channel, user, message.ts),
+            message=message,
+        )
+        payload["container"]["is_ephemeral"] = True
+        return await self._interactive(payload)
+
+    async def click_in_view(self, user: str, view: ViewRecord, action_id: str,
+                            value: str | None = None) -> Reply:
         """Press a button inside a modal or the Home tab."""
-        action = _find_button(view.view.get("blocks", []), action_id)
+        action = _find_button(view.view.get("blocks", []), action_id, value)
         payload = payloads.block_actions(self.fake.workspace, user=user, action=action,
                                          trigger_id=self.fake.issue_trigger(user), view=view)
         return await self._interactive(payload)
@@ -130,7 +146,14 @@ class SlackDriver:
         reply = await self._interactive(payload)
         if reply.status == 200 and view.hash == shown:  # else a views.update already replaced it
             _apply_view_response(self.fake, view, reply.json or {})
+            await self.fake.changed()
         return reply
+
+    async def open_home(self, user: str) -> Reply:
+        """Open the app's Home tab, as Slack reports it with app_home_opened."""
+        channel = self.fake.workspace.dm_with(user).id
+        return await self.event({"type": "app_home_opened", "user": user, "channel": channel,
+                                 "tab": "home", "event_ts": f"{time.time():.6f}"})
 
     async def event(self, event: dict[str, Any], *, team_id: str | None = None,
                     event_id: str | None = None) -> Reply:
@@ -142,13 +165,14 @@ class SlackDriver:
         return await self.post(json.dumps(body), "application/json")
 
 
-def _find_button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+def _find_button(blocks: list[dict[str, Any]], action_id: str,
+                 value: str | None = None) -> dict[str, Any]:
     for block in blocks:
         elements = block.get("elements", []) if block.get("type") == "actions" else []
         if block.get("accessory"):
             elements = [block["accessory"]]
         for element in elements:
-            if element.get("action_id") == action_id:
+            if element.get("action_id") == action_id and value in (None, element.get("value")):
                 return {"type": element["type"], "action_id": action_id,
                         "block_id": block.get("block_id", ""), "value": element.get("value", ""),
                         "text": element.get("text", {})}

@@ -86,8 +86,9 @@ def post_ephemeral(fake: Fake, args: Args) -> Result:
         raise ApiError("user_not_found")
     blocks = _blocks(args)
     text = _text(args, blocks)
-    fake.state.ephemerals.append(Ephemeral(channel, user, text, blocks, "chat.postEphemeral"))
-    return {"message_ts": fake.state.next_ts()}
+    ts = fake.state.next_ts()
+    fake.state.ephemerals.append(Ephemeral(channel, user, text, blocks, "chat.postEphemeral", ts))
+    return {"message_ts": ts}
 
 
 def conversations_open(fake: Fake, args: Args) -> Result:

@@ -44,5 +44,5 @@ def respond_to_url(fake: Fake, handle: ResponseUrl | None, body: Any) -> tuple[i
             handle.channel, ts, text, blocks, fake.workspace.bot_user_id)
         return 200, "ok"
     fake.state.ephemerals.append(Ephemeral(handle.channel, handle.user, text, blocks,
-                                           "response_url"))
+                                           "response_url", fake.state.next_ts()))
     return 200, "ok"

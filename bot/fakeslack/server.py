@@ -78,11 +78,17 @@ class FakeSlack:
         self._handles = itertools.count(1)
         self.socket = SocketLink(self.workspace.app_id, self._notify)
         self.fake = Fake(self.workspace, self.state, lambda: self.clock(), self._socket_url)
+        self.version = 0  # counts changes, so a client can ask for what happened after one
         self.app = web.Application()
-        self.app.router.add_route("*", "/api/{method}", self._api)
-        self.app.router.add_post("/response/{handle}", self._response_url)
+        self.add_routes(self.app)
         self.app.router.add_get("/link", self.socket.handle)
         self._runner: web.AppRunner | None = None
+
+    def add_routes(self, app: web.Application, prefix: str = "") -> None:
+        """Serve the Web API and response URLs under `prefix` of an application (the sandbox
+        mounts them on the bot's own server); set `base_url` to match before any request."""
+        app.router.add_route("*", f"{prefix}/api/{{method}}", self._api)
+        app.router.add_post(f"{prefix}/response/{{handle}}", self._response_url)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -168,11 +174,23 @@ class FakeSlack:
                     return result
                 await self._changed.wait()
 
+    def close_view(self, view: ViewRecord) -> None:
+        """The person closed a modal: Slack closes it with every view stacked on it."""
+        for record in self.state.views.values():
+            if record.root_id == view.root_id:
+                record.closed = True
+        self._notify()
+
     def _notify(self) -> None:
         asyncio.get_running_loop().create_task(self._notify_all())
 
+    async def changed(self) -> None:
+        """Count a change and wake everyone waiting for one."""
+        await self._notify_all()
+
     async def _notify_all(self) -> None:
         async with self._changed:
+            self.version += 1
             self._changed.notify_all()
 
     # ---- HTTP handlers ----------------------------------------------------------------

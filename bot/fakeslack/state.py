@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class Message:
     thread_ts: str | None = None
     reply_broadcast: bool = False
     edits: int = 0
+    posted: float = field(default_factory=time.time)  # wall clock, for clients to show
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "user": self.user,
@@ -35,13 +37,20 @@ class Message:
 
 @dataclass
 class Ephemeral:
-    """A message only one person sees: chat.postEphemeral or an ephemeral response_url reply."""
+    """A message only one person sees: chat.postEphemeral or an ephemeral response_url reply;
+    `ts` places it among the channel's messages."""
 
     channel: str
     user: str
     text: str
     blocks: list[dict[str, Any]]
     via: str
+    ts: str = ""
+    posted: float = field(default_factory=time.time)
+
+    def as_message(self, bot_user: str) -> Message:
+        """The ephemeral as a message a button of it can be pressed on."""
+        return Message(self.channel, self.ts, self.text, self.blocks, bot_user)
 
 
 @dataclass

@@ -8,20 +8,28 @@ from typing import Any
 
 @dataclass
 class User:
-    """A member; `tz` and `tz_offset` are what users.info reports."""
+    """A member; `tz` and `tz_offset` are what users.info reports, `real_name` what people read."""
 
     id: str
     name: str
     tz: str = "Europe/London"
     tz_offset: int = 0
     is_bot: bool = False
+    real_name: str = ""
+    title: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """The name a client shows: the full name when there is one, else the handle."""
+        return self.real_name or self.name
 
     def as_json(self, team_id: str) -> dict[str, Any]:
         return {
-            "id": self.id, "team_id": team_id, "name": self.name, "real_name": self.name,
+            "id": self.id, "team_id": team_id, "name": self.name, "real_name": self.shown_name,
             "tz": self.tz, "tz_label": self.tz, "tz_offset": self.tz_offset,
             "is_bot": self.is_bot, "deleted": False,
-            "profile": {"display_name": self.name, "real_name": self.name},
+            "profile": {"display_name": self.name, "real_name": self.shown_name,
+                        "title": self.title},
         }
 
 
@@ -60,9 +68,10 @@ class Workspace:
     channels: dict[str, Channel] = field(default_factory=dict)
 
     def add_user(self, user_id: str, name: str | None = None, tz: str = "Europe/London",
-                 tz_offset: int = 0) -> User:
+                 tz_offset: int = 0, *, real_name: str = "", title: str = "") -> User:
         """Register a member (idempotent)."""
-        user = self.users.setdefault(user_id, User(user_id, name or user_id.lower(), tz, tz_offset))
+        user = self.users.setdefault(user_id, User(user_id, name or user_id.lower(), tz, tz_offset,
+                                                   real_name=real_name, title=title))
         return user
 
     def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> Usergroup:

@@ -1,0 +1,154 @@
+"""`changegate serve` as a sandbox: the bot, its REST API, a fake Slack and the page, on one port.
+
+The bot checks its token with auth.test while it is built, before its server exists; so the
+listening socket is bound first, the fake's Web API answers on it during the build, and then the
+whole application takes the same socket over. Nothing else can grab the port in between.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+
+from aiohttp import web
+
+from bot.composition import Runtime, StartupError, open_runtime
+from bot.sandbox.directory import DirectoryError, load_directory
+from bot.sandbox.web import POLL_S
+from bot.sandbox.workspace import SandboxWorkspace
+from bot.server import SHUTDOWN_TIMEOUT, ServerError, create_app, wait_for_stop_signal
+from bot.settings import Settings
+from bot.slack.pacing import DEFAULT_INTERVAL_S
+from storage.database import redact_url
+from workflow.policy import Policy
+from workflow.ports import Clock
+
+LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    """A served sandbox: the server's address, the page's, and handles for tests."""
+
+    url: str
+    page_url: str
+    runtime: Runtime
+    workspace: SandboxWorkspace
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (0 picks a free port), or a ServerError saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+async def run_sandbox(settings: Settings, policy: Policy) -> None:
+    """Serve the sandbox until SIGINT or SIGTERM; the start-up line names the page."""
+    async with running_sandbox(settings, policy, policy.version) as sandbox:
+        print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, database "
+              f"{redact_url(settings.database_url)}); sandbox workspace: open {sandbox.page_url}",
+              flush=True)
+        received = await wait_for_stop_signal()
+        print(f"ChangeGate stopping on {received.name}", flush=True)
+
+
+@asynccontextmanager
+async def running_sandbox(settings: Settings, policy: Policy, policy_version: str, *,
+                          clock: Clock | None = None, pacing_s: float = DEFAULT_INTERVAL_S,
+                          memory: bool = False, poll_s: float = POLL_S
+                          ) -> AsyncIterator[RunningSandbox]:
+    """Serve the sandbox until the block ends; `memory` keeps changes in this process."""
+    try:
+        directory = load_directory(policy, settings.policy_path)
+    except DirectoryError as exc:
+        raise ServerError(str(exc)) from None
+    sock = listen(settings.host, settings.port)
+    try:
+        port = sock.getsockname()[1]
+        internal = f"http://{url_host(LOOPBACK.get(settings.host, settings.host))}:{port}"
+        workspace = SandboxWorkspace(directory, internal, poll_s)
+        async with _answering(workspace, sock):
+            runtime = await _runtime(settings, workspace, clock, pacing_s, memory)
+        runtime.mounts.append(workspace)
+        try:
+            runner = web.AppRunner(create_app(policy_version, runtime),
+                                   shutdown_timeout=SHUTDOWN_TIMEOUT)
+            await runner.setup()
+        except BaseException:
+            await runtime.close()
+            raise
+        try:
+            await web.SockSite(runner, sock).start()
+            await workspace.open()
+            await runtime.start()
+            url = f"http://{url_host(settings.host)}:{port}"
+            yield RunningSandbox(url, workspace.page_url, runtime, workspace)
+        finally:
+            await runtime.close()  # stops timers and delivery while the fake still answers
+            await runner.cleanup()
+    finally:
+        sock.close()
+
+
+async def _runtime(settings: Settings, workspace: SandboxWorkspace, clock: Clock | None,
+                   pacing_s: float, memory: bool) -> Runtime:
+    w = workspace.fake.workspace
+    sandboxed = sandbox_settings(settings, api_url=workspace.api_url, bot_token=w.bot_token,
+                                 team_id=w.team_id, signing_secret=workspace.signing_secret,
+                                 channel=workspace.directory.default_channel)
+    try:
+        return await open_runtime(sandboxed, clock=clock, pacing_s=pacing_s, memory=memory,
+                                  environ=sandbox_environ())
+    except StartupError as exc:
+        raise ServerError(str(exc)) from exc
+
+
+@asynccontextmanager
+async def _answering(workspace: SandboxWorkspace, sock: socket.socket) -> AsyncIterator[None]:
+    """The fake's Web API alone on (a duplicate of) the socket while the bot is built; every
+    answer closes its connection, so the bot keeps none to this short-lived server."""
+
+    @web.middleware
+    async def closing(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        response.force_close()
+        return response
+
+    app = web.Application(middlewares=[closing])
+    workspace.add_api_routes(app)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock.dup()).start()
+        yield
+    finally:
+        await runner.cleanup()
+
+
+def sandbox_settings(settings: Settings, *, api_url: str, bot_token: str, team_id: str,
+                     signing_secret: str, channel: str) -> Settings:
+    """The settings pointed at an in-process sandbox workspace instead of Slack: HTTP mode with
+    a secret made for this run; any Slack credentials of the environment are left unused."""
+    return replace(settings, slack_api_url=api_url, slack_bot_token=bot_token,
+                   slack_team_id=team_id, slack_signing_secret=signing_secret,
+                   slack_app_token=None, slack_channel=channel)
+
+
+def sandbox_environ(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment for a sandbox's executors: this Python's directory first on PATH, so
+    an executor written as `[python, -m, …]` runs with the packages ChangeGate runs with."""
+    here = os.path.dirname(sys.executable)
+    path = environ.get("PATH", "")
+    return {**environ, "PATH": os.pathsep.join(p for p in (here, path) if p)}

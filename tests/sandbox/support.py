@@ -1,0 +1,66 @@
+"""Serving the sandbox in a test, and talking to its page's endpoints as the page does."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox.serve import RunningSandbox, running_sandbox
+from bot.settings import Settings
+from storage.database import create_database
+from workflow.policy import load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+REQUESTER, SENIOR1, SENIOR2, SENIOR3 = "U0RITA", "U0SAM", "U0SUE", "U0SID"
+CHANNEL = "C0CHANGES"
+PROPOSAL = {"title": {"value": "Peer with AS65001 on edge-1"}, "family": {"value": "bgp"},
+            "action": {"value": "add"}, "target": {"value": "edge-1"},
+            "risk": {"value": "high"},
+            "payload": {"value": "neighbor 192.0.2.1 remote-as 65001"},
+            "rollback_plan": {"value": "no neighbor 192.0.2.1"}}
+
+
+def copy_examples(into: Path) -> Path:
+    """The sandbox policy and its users file in a directory of their own; the policy's path."""
+    for name in ("sandbox.yaml", "sandbox-users.yaml"):
+        shutil.copyfile(EXAMPLES / name, into / name)
+    return into / "sandbox.yaml"
+
+
+@asynccontextmanager
+async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0
+                        ) -> AsyncIterator[RunningSandbox]:
+    """The sandbox as `changegate serve --sandbox` runs it, on port 0 and unpaced."""
+    policy_path = copy_examples(tmp_path)
+    settings = Settings.load({"CHANGEGATE_PORT": "0"}, policy=str(policy_path))
+    await create_database(settings.database_url)
+    policy = load_policy(policy_path)
+    async with running_sandbox(settings, policy, policy.version, pacing_s=0,
+                               poll_s=poll_s) as running:
+        yield running
+
+
+class PageClient:
+    """The page's two endpoints, for tests that need no browser."""
+
+    def __init__(self, sandbox: RunningSandbox, session: aiohttp.ClientSession) -> None:
+        self.base = sandbox.page_url
+        self.session = session
+
+    async def state(self, user: str, after: int = -1) -> dict[str, Any]:
+        async with self.session.get(f"{self.base}/state",
+                                    params={"as": user, "after": str(after)}) as response:
+            assert response.status == 200
+            body: dict[str, Any] = await response.json()
+            return body
+
+    async def act(self, user: str, **body: Any) -> dict[str, Any]:
+        async with self.session.post(f"{self.base}/act", json={"as": user, **body}) as response:
+            answer: dict[str, Any] = await response.json()
+            return answer
