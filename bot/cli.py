@@ -1,4 +1,6 @@
-"""Command line: `serve` the bot, `check` a policy file, and the `db`, `audit` and `token` tools."""
+"""Command line: `serve` the bot, the policy tools (`check`, `init`, `policy explain`), the
+`db`, `audit` and `token` tools, and the pipeline client (`submit`, `wait`, `dry-run`, `apply`,
+`result`)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.client_commands import add_client_arguments
 from bot.database_commands import add_arguments, fail
+from bot.policy_commands import add_policy_arguments
 from bot.sandbox.serve import run_sandbox
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from bot.token_commands import add_token_arguments
 from storage.database import DatabaseError, create_database
-from workflow.model import Stage
 from workflow.policy import Policy, PolicyError, load_policy
 
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -54,7 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for name, command, help_text in (
         ("serve", serve, "run the bot: load the policy, open the database, serve HTTP"),
-        ("check", check, "validate a policy file and summarise it"),
     ):
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _add_policy(sub)
@@ -63,8 +65,10 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--sandbox", action="store_true",
                              help="serve the sandbox workspace at /sandbox even with Slack "
                              "settings (it is served anyway without SLACK_BOT_TOKEN)")
+    add_policy_arguments(commands, _add_policy)
     add_arguments(commands, _add_policy)
     add_token_arguments(commands, _add_policy)
+    add_client_arguments(commands)
     return parser
 
 
@@ -95,28 +99,6 @@ def serve(settings: Settings, policy: Policy) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
         return 130
     return 0
-
-
-def check(settings: Settings, policy: Policy) -> int:
-    """Print a short summary of a valid policy file."""
-    print(f"{settings.policy_path}: valid")
-    print(f"version: {policy.version}")
-    print(f"groups ({len(policy.groups)}): {', '.join(sorted(policy.groups)) or 'none'}")
-    print("workflows by priority (the lowest number that matches wins):")
-    for workflow in sorted(policy.workflows, key=lambda w: w.priority):
-        print(f"  {workflow.priority:>4}  {workflow.name}: {_describe_stages(workflow.stages)}")
-    return 0
-
-
-def _describe_stages(stages: Sequence[Stage]) -> str:
-    if not stages:
-        return "no approval required"
-    return "; then ".join(_describe_stage(stage) for stage in stages)
-
-
-def _describe_stage(stage: Stage) -> str:
-    needs = " and ".join(f"{r.count} of {r.group}" for r in stage.requirements)
-    return f"{stage.name} ({needs})" if stage.name else needs
 
 
 if __name__ == "__main__":

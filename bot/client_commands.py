@@ -1,0 +1,243 @@
+"""`changegate submit`, `wait`, `dry-run`, `apply` and `result`: a pipeline's side of the API.
+
+They read CHANGEGATE_URL and CHANGEGATE_TOKEN; the token's Slack user is the actor, so the
+four-eyes rules hold for pipelines exactly as in Slack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bot.api_client import ApiClient, ClientError, Endpoint
+from bot.client_wait import EXIT_ERROR, EXIT_OF_STATE, describe, wait_and_report
+from bot.database_commands import fail
+from bot.settings import Settings
+
+Use = Callable[[ApiClient, argparse.Namespace], Awaitable[int]]
+
+OUTPUT_MAX = 1_000_000  # characters of a result's output the API takes (docs/api.md, limits)
+CHANGE_ID = re.compile(r"CHG-[1-9][0-9]{0,17}")
+
+
+class ClientParser(argparse.ArgumentParser):
+    """Usage errors exit 1, because to `wait` exit 2 means "rejected"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Refuse leftovers here: the top-level parser would exit 2 for them."""
+        parsed, rest = super().parse_known_args(args, namespace)
+        if rest:
+            self.error(f"unrecognized arguments: {' '.join(rest)}")
+        return parsed, rest
+
+
+def add_client_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the pipeline commands to the top-level parser."""
+    submit = _add(commands, "submit", _run(submit_change),
+                  "propose a change from a JSON file, submit it, print its id")
+    submit.add_argument("--file", required=True, metavar="change.json",
+                        help="the change: the JSON body of POST /api/v1/changes (- for stdin)")
+    submit.add_argument("--dry-run-file", metavar="out.txt",
+                        help="dry-run output to record with revision 1 (- for stdin)")
+    submit.add_argument("--idempotency-key", metavar="KEY",
+                        help="a retry with the same key returns the change already proposed")
+    submit.add_argument("--wait", action="store_true",
+                        help="then wait like `changegate wait` and exit with its code")
+    _add_wait_options(submit)
+
+    wait = _add(commands, "wait", _run(wait_for_change),
+                "wait until a change is decided or ended; the exit code tells the outcome")
+    wait.add_argument("change", type=change_id, metavar="CHG-n")
+    _add_wait_options(wait)
+
+    dry = _add(commands, "dry-run", _run(record_dry_run),
+               "record fresh dry-run output; unchanged output keeps the approvals")
+    dry.add_argument("change", type=change_id, metavar="CHG-n")
+    dry.add_argument("--file", required=True, metavar="out.txt",
+                     help="what the dry-run printed (- for stdin)")
+    dry.add_argument("--json", action="store_true", help="print the change as JSON")
+
+    apply = _add(commands, "apply", _run(apply_change),
+                 "start the apply of an approved change (re-checks the dry-run first)")
+    apply.add_argument("change", type=change_id, metavar="CHG-n")
+    apply.add_argument("--json", action="store_true", help="print the change as JSON")
+
+    result = _add(commands, "result", _run(report_result),
+                  "report the outcome of an apply the pipeline ran")
+    result.add_argument("change", type=change_id, metavar="CHG-n")
+    result.add_argument("--status", required=True, choices=("applied", "failed"))
+    result.add_argument("--output-file", metavar="FILE", help="the apply's output (- for stdin)")
+    result.add_argument("--key", help="the running apply's key (CHG-n:revision:digest); "
+                                      "default: the change's current apply")
+    result.add_argument("--json", action="store_true", help="print the change as JSON")
+
+
+def _add(commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+         command: Callable[[Settings, argparse.Namespace], int], help_text: str
+         ) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help_text, description=help_text,
+                                 epilog="Needs CHANGEGATE_URL and CHANGEGATE_TOKEN.")
+    parser.__class__ = ClientParser
+    parser.set_defaults(command=command, policy=None)
+    return parser
+
+
+def _add_wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--until", choices=("decided", "terminal"), default="decided",
+                        help="decided (default): approved, scheduled, executing or ended; "
+                             "terminal: applied, failed, apply_unknown, rejected, cancelled, "
+                             "expired")
+    parser.add_argument("--timeout", type=seconds, metavar="S",
+                        help="give up after S seconds with exit code 4 (default: no limit)")
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+
+
+def change_id(text: str) -> str:
+    """A change id argument such as CHG-42."""
+    if not CHANGE_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a change id such as CHG-42")
+    return text
+
+
+def seconds(text: str) -> float:
+    """A --timeout: seconds, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 10**9:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+def _run(use: Use) -> Callable[[Settings, argparse.Namespace], int]:
+    """A command over an API session; every error is one `changegate: …` message and exit 1."""
+
+    def run(_: Settings, args: argparse.Namespace) -> int:
+        async def session(endpoint: Endpoint) -> int:
+            async with ApiClient(endpoint) as client:
+                return await use(client, args)
+
+        try:
+            return asyncio.run(session(Endpoint.from_environment(os.environ)))
+        except ClientError as exc:
+            return fail(*exc.lines)
+        except KeyboardInterrupt:
+            return 130
+
+    return run
+
+
+async def submit_change(client: ApiClient, args: argparse.Namespace) -> int:
+    """Print the id; with --wait, wait and exit like `wait`."""
+    body = _change_body(args.file, args.dry_run_file)
+    headers = {"Idempotency-Key": args.idempotency_key} if args.idempotency_key else None
+    answer = await client.call("POST", "/changes", body=body, headers=headers)
+    change = answer.body
+    replayed = answer.headers.get("Idempotent-Replayed") == "true"
+    print(("already proposed " if replayed else "proposed ") + describe(change), file=sys.stderr)
+    if not args.wait:
+        print(json.dumps(change) if args.json else change["id"])
+        return 0
+    if not args.json:
+        print(change["id"], flush=True)
+    return await wait_and_report(client, change["id"], args, print_state=False)
+
+
+def _change_body(path: str, dry_run_path: str | None) -> dict[str, Any]:
+    if path == "-" and dry_run_path == "-":
+        raise ClientError("--file and --dry-run-file cannot both read standard input")
+    text = read_text(path, "change file")
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ClientError(f"change file {path} is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ClientError(f"change file {path} must hold a JSON object with the fields of a "
+                          f"change (title, family, action, target, risk, payload, …)")
+    if dry_run_path is not None:
+        if "dry_run" in body:
+            raise ClientError(f"change file {path} has a dry_run already; drop it or "
+                              "--dry-run-file")
+        body["dry_run"] = {"output": read_text(dry_run_path, "dry-run file")}
+    body.setdefault("submit", True)
+    return body
+
+
+def read_text(path: str, what: str) -> str:
+    """A UTF-8 file, or standard input for `-`."""
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ClientError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ClientError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from None
+
+
+async def wait_for_change(client: ApiClient, args: argparse.Namespace) -> int:
+    """Print the state the change reached (or is still in) and exit with its code."""
+    return await wait_and_report(client, args.change, args, print_state=True)
+
+
+async def record_dry_run(client: ApiClient, args: argparse.Namespace) -> int:
+    """Print the state afterwards: still approved, or back in review if the output changed."""
+    output = read_text(args.file, "dry-run file")
+    change = (await client.call("POST", f"/changes/{args.change}/dry-run",
+                                body={"output": output})).body
+    print(json.dumps(change) if args.json else change["state"])
+    print(f"recorded a dry-run of {describe(change)}", file=sys.stderr)
+    return 0
+
+
+async def apply_change(client: ApiClient, args: argparse.Namespace) -> int:
+    """Print the state: executing (run it, then `result`) or the executor's outcome."""
+    change = (await client.call("POST", f"/changes/{args.change}/apply")).body
+    state = change["state"]
+    print(json.dumps(change) if args.json else state)
+    if state == "executing" and change.get("apply"):
+        print(f"{args.change} is executing (apply key {change['apply']['key']}): apply it, then "
+              f"report with `changegate result {args.change} --status applied|failed`",
+              file=sys.stderr)
+    return EXIT_OF_STATE.get(state, 0)
+
+
+async def report_result(client: ApiClient, args: argparse.Namespace) -> int:
+    """Record the outcome; exit 0 once it is recorded, whichever outcome it is."""
+    body: dict[str, Any] = {"status": args.status}
+    if args.output_file is not None:
+        body["output"] = clip(read_text(args.output_file, "output file"))
+    if args.key:
+        body["key"] = args.key
+    change = (await client.call("POST", f"/changes/{args.change}/result", body=body)).body
+    print(json.dumps(change) if args.json else change["state"])
+    print(f"recorded: {args.change} {change['state']}", file=sys.stderr)
+    return 0
+
+
+def clip(output: str, limit: int = OUTPUT_MAX) -> str:
+    """Keep an apply's output within the API's limit: its start and its end, marked."""
+    if len(output) <= limit:
+        return output
+    marker = f"\n[… {len(output) - limit} characters cut by changegate result …]\n"
+    keep = limit - len(marker)
+    head = keep // 2
+    print(f"the output has {len(output)} characters; its middle is cut to fit the API's "
+          f"{limit}", file=sys.stderr)
+    return output[:head] + marker + output[len(output) - (keep - head):]
+
+

@@ -1,0 +1,195 @@
+"""`changegate check [--live]`, `init` and `policy explain`: the policy author's tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.database_commands import fail
+from bot.policy_explain import Question, explain, render
+from bot.settings import Settings
+from bot.slack_sizes import (
+    SlackLookupError,
+    UsergroupSize,
+    sizes_by_id,
+    slack_groups,
+    usergroup_sizes,
+)
+from bot.starter_policy import STARTER_POLICY
+from workflow.model import Risk, Stage
+from workflow.policy import Policy, PolicyError, load_policy
+
+AddPolicy = Callable[[argparse.ArgumentParser], None]
+
+
+def add_policy_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+                         add_policy: AddPolicy) -> None:
+    """Add `check`, `init` and the `policy` command group to the top-level parser."""
+    check_help = "validate a policy file and summarise it"
+    check = commands.add_parser("check", help=check_help, description=check_help)
+    check.add_argument("--live", action="store_true",
+                       help="also read the sizes of the Slack user groups the policy names "
+                            "(SLACK_BOT_TOKEN, SLACK_API_URL) and check the counts against them")
+    check.add_argument("--json", action="store_true", help="print JSON for machines")
+    check.set_defaults(command=check_policy)
+
+    init_help = "write a starter policy file (valid, commented)"
+    init = commands.add_parser("init", help=init_help, description=init_help)
+    init.add_argument("--path", metavar="PATH",
+                      help="where to write it (default: $CHANGEGATE_POLICY, else changegate.yaml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--json", action="store_true", help="print JSON for machines")
+    init.set_defaults(command=init_policy, policy=None)
+
+    policy = commands.add_parser("policy", help="ask what the policy does",
+                                 description="ask what the policy does")
+    policy_commands = policy.add_subparsers(required=True, metavar="COMMAND")
+    explain_help = "which workflow a change would get, its stages, who may submit and approve"
+    why = policy_commands.add_parser("explain", help=explain_help, description=explain_help)
+    why.add_argument("--risk", required=True, choices=[r.value for r in Risk])
+    why.add_argument("--family", required=True, help="e.g. bgp, dns.zone, firewall")
+    why.add_argument("--action", required=True, help="e.g. add, update, delete, reload")
+    why.add_argument("--target", required=True, help="device, zone or tenant")
+    why.add_argument("--labels", action="append", default=[], metavar="LABEL,…",
+                     help="labels of the change, comma-separated or repeated (env=prod)")
+    why.add_argument("--user", metavar="U…",
+                     help="a Slack user id: may they submit it, could they approve it")
+    why.add_argument("--json", action="store_true", help="print JSON for machines")
+    why.set_defaults(command=explain_policy)
+    for parser in (check, why):
+        add_policy(parser)
+
+
+def load(settings: Settings, as_json: bool = False, sizes: dict[str, int] | None = None,
+         live: bool = False) -> Policy | int:
+    """The valid policy, or the exit code after listing every problem of the file."""
+    try:
+        return load_policy(settings.policy_path, usergroup_sizes=sizes)
+    except PolicyError as exc:
+        if as_json:
+            print(json.dumps({"path": str(settings.policy_path), "valid": False,
+                              "errors": exc.errors}))
+        n = len(exc.errors)
+        against = " against live Slack user group sizes" if live else ""
+        header = (f"policy file {settings.policy_path} has {n} problem{'s' if n != 1 else ''}"
+                  f"{against}:")
+        return fail(header, *exc.errors)
+
+
+def check_policy(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate the file; with --live, validate it again with Slack's user group sizes."""
+    policy = load(settings, args.json)
+    if isinstance(policy, int):
+        return policy
+    sizes: list[UsergroupSize] | None = None
+    if args.live and not slack_groups(policy):
+        sizes = []  # nothing to ask Slack about
+    elif args.live:
+        if settings.slack_bot_token is None:
+            return fail("check --live reads Slack user group sizes and needs SLACK_BOT_TOKEN "
+                        "(a xoxb- bot token with the usergroups:read scope); it is not set")
+        try:
+            sizes = asyncio.run(usergroup_sizes(policy, settings.slack_bot_token,
+                                                settings.slack_api_url))
+        except SlackLookupError as exc:
+            return fail(str(exc))
+        unknown = [f"{policy.source}: groups.{s.group}.slack_usergroup: Slack answered "
+                   f"{s.error} for {s.usergroup}; check the user group id"
+                   for s in sizes if s.error]
+        if unknown:
+            if args.json:
+                print(json.dumps({"path": str(settings.policy_path), "valid": False,
+                                  "errors": unknown}))
+            return fail(f"policy file {settings.policy_path} names Slack user groups that Slack "
+                        "cannot list:", *unknown)
+        policy = load(settings, args.json, dict(sizes_by_id(sizes)), live=True)
+        if isinstance(policy, int):
+            return policy
+    if args.json:
+        print(json.dumps(summary(settings.policy_path, policy, sizes)))
+        return 0
+    for line in describe(settings.policy_path, policy, sizes):
+        print(line)
+    return 0
+
+
+def summary(path: Path, policy: Policy, sizes: Sequence[UsergroupSize] | None
+            ) -> dict[str, Any]:
+    """The valid policy for machines: version, groups, workflows by priority, live sizes."""
+    return {
+        "path": str(path), "valid": True, "version": policy.version,
+        "groups": sorted(policy.groups),
+        "workflows": [{"priority": w.priority, "name": w.name,
+                       "stages": _describe_stages(w.stages)} for w in policy.workflows],
+        "slack_usergroups": None if sizes is None else [
+            {"group": s.group, "usergroup": s.usergroup, "size": s.size} for s in sizes],
+    }
+
+
+def describe(path: Path, policy: Policy, sizes: Sequence[UsergroupSize] | None) -> list[str]:
+    """A short summary for people."""
+    lines = [f"{path}: valid", f"version: {policy.version}",
+             f"groups ({len(policy.groups)}): {', '.join(sorted(policy.groups)) or 'none'}",
+             "workflows by priority (the lowest number that matches wins):"]
+    for workflow in sorted(policy.workflows, key=lambda w: w.priority):
+        lines.append(f"  {workflow.priority:>4}  {workflow.name}: "
+                     f"{_describe_stages(workflow.stages)}")
+    if sizes is not None:
+        lines.append("Slack user groups (live): " + ("none in the policy" if not sizes else ""))
+        lines += [f"  {s.group} ({s.usergroup}): {s.size} member{'s' if s.size != 1 else ''}"
+                  for s in sizes]
+    return lines
+
+
+def _describe_stages(stages: Sequence[Stage]) -> str:
+    if not stages:
+        return "no approval required"
+    return "; then ".join(_describe_stage(stage) for stage in stages)
+
+
+def _describe_stage(stage: Stage) -> str:
+    needs = " and ".join(f"{r.count} of {r.group}" for r in stage.requirements)
+    return f"{stage.name} ({needs})" if stage.name else needs
+
+
+def init_policy(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the starter policy; an existing file is kept unless --force."""
+    path = Path(args.path) if args.path else settings.policy_path
+    try:
+        with open(path, "w" if args.force else "x", encoding="utf-8") as handle:
+            handle.write(STARTER_POLICY)
+    except FileExistsError:
+        return fail(f"{path} already exists; keep it, or overwrite it with --force")
+    except OSError as exc:
+        return fail(f"cannot write {path}: {exc.strerror or exc}")
+    policy = load_policy(path)
+    if args.json:
+        print(json.dumps({"path": str(path), "version": policy.version}))
+        return 0
+    print(f"wrote a starter policy to {path}")
+    shown = "" if os.fspath(path) == "changegate.yaml" else f" --policy {path}"
+    print(f"replace its example user ids, then run: changegate check{shown}", file=sys.stderr)
+    return 0
+
+
+def explain_policy(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when a workflow matches, 1 when the change would be refused (no workflow)."""
+    policy = load(settings, args.json)
+    if isinstance(policy, int):
+        return policy
+    labels = tuple(label.strip() for given in args.labels for label in given.split(",")
+                   if label.strip())
+    result = explain(policy, Question(Risk(args.risk), args.family, args.action, args.target,
+                                      labels, args.user))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for line in render(result):
+            print(line)
+    return 0 if result["workflow"] is not None else 1
