@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
+
+from bot.slack.shape import well_formed
 
 EVENTS_PATH = "/slack/events"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -20,11 +21,13 @@ def events_handler(app: AsyncApp, signing_secret: str) -> Handler:
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        body = await request.text()
         try:
+            # Slack signs UTF-8 text; other bytes cannot carry its signature (and would fail
+            # to decode as a 500 rather than be refused).
+            body = (await request.read()).decode("utf-8")
             valid = verifier.is_valid(body, request.headers.get("X-Slack-Request-Timestamp"),
                                       request.headers.get("X-Slack-Signature"))
-        except ValueError:  # a timestamp that is not a number
+        except ValueError:  # not UTF-8, or a timestamp that is not a number
             valid = False
         if not valid:
             return web.json_response({"error": "invalid request"}, status=401)
@@ -32,20 +35,8 @@ def events_handler(app: AsyncApp, signing_secret: str) -> Handler:
             bolt_request = await to_bolt_request(request)
         except (ValueError, TypeError, AttributeError, KeyError):
             return web.json_response({"error": "malformed payload"}, status=400)
-        if not _is_slack_payload(bolt_request.body):
+        if not well_formed(bolt_request.body):
             return web.json_response({"error": "not a Slack payload"}, status=400)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return handle
-
-
-def _is_slack_payload(body: Any) -> bool:
-    """Slash commands carry `command`; interactions and events carry `type`."""
-    if not isinstance(body, dict):
-        return False
-    if body.get("ssl_check"):
-        return True
-    kind = body.get("type")
-    if isinstance(kind, str) and kind:
-        return True
-    return isinstance(body.get("command"), str) and bool(body.get("command"))
