@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from storage.leases import lease_duration, process_owner
 from workflow.ports import Clock, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # the default of CHANGEGATE_LEASE_SECONDS
 IDLE = timedelta(seconds=1)
 BATCH = 50
+PARALLEL = 8  # changes delivered at once within a round
+# A delivery is cut off (and retried later) after this long. Slack's pacing of one post a
+# second per channel can make a busy channel's posts wait, so it is generous; the batch's
+# leases are renewed meanwhile, so no other relay takes the message over.
+DELIVERY_TIMEOUT = timedelta(minutes=5)
 
 
 class Claimed(Protocol):
@@ -48,7 +51,19 @@ class OutboxQueue(Protocol):
         self, owner: str, limit: int, lease: timedelta, now: datetime
     ) -> Sequence[Claimed]: ...
 
+    async def release(self, message_ids: Sequence[int], owner: str) -> None:
+        """Hand back claimed messages that were not attempted."""
+        ...
+
+    async def renew(self, message_ids: Sequence[int], owner: str, until: datetime) -> None:
+        """Extend this owner's lease of messages it is still delivering."""
+        ...
+
     async def mark_delivered(self, message_id: int, now: datetime) -> bool: ...
+
+    async def mark_delivered_all(self, message_ids: Sequence[int], now: datetime) -> int:
+        """Mark several delivered in one go; how many were not marked before."""
+        ...
 
     async def mark_failed(self, message_id: int, owner: str, error: str, now: datetime) -> bool:
         """Schedule a retry; True when the message was dead-lettered."""
@@ -82,18 +97,37 @@ class Round:
     delivered: int = 0
     failed: int = 0
     dead: int = 0
+    released: int = 0  # claimed, then handed back unattempted because the relay stopped
+
+
+@dataclass
+class Tally:
+    """What the lanes of one round did, and the messages they are still delivering."""
+
+    pending: set[int]
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    released: int = 0
+
+    def finished(self, message_ids: Sequence[int], *, released: bool = False) -> None:
+        self.pending.difference_update(message_ids)
+        if released:
+            self.released += len(message_ids)
 
 
 def default_owner() -> str:
     """A lease owner name unique to this process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return process_owner()
 
 
 class Relay:
     """Claims due messages, hands each to the handler of its topic, and records the result.
 
-    A handler must finish within 80% of the lease, so no other relay claims a message still
-    being delivered. Observers see every claimed message first; their failures are only logged.
+    A batch is claimed under one lease that is renewed while it is delivered; a handler that
+    runs longer than `timeout` is cut off (and retried later), so a hung call never holds a
+    message for ever. Observers see every claimed message first; their failures are only
+    logged.
     """
 
     def __init__(
@@ -106,8 +140,10 @@ class Relay:
         observers: Sequence[Observer] = (),
         owner: str | None = None,
         batch: int = BATCH,
-        lease: timedelta = LEASE,
+        lease: timedelta | None = None,
         idle: timedelta = IDLE,
+        parallel: int = PARALLEL,
+        timeout: timedelta = DELIVERY_TIMEOUT,
     ) -> None:
         self._queue = queue
         self._clock = clock
@@ -116,29 +152,72 @@ class Relay:
         self._observers = tuple(observers)
         self.owner = owner or default_owner()
         self._batch = batch
-        self._lease = lease
+        self._parallel = parallel
+        self._timeout = timeout
+        self._lease = lease or lease_duration()
         self._idle = idle
         self._wake = asyncio.Event()
         self._stopping = False
 
     async def run_once(self) -> Round:
-        """Claim one batch and deliver it in order."""
-        claimed = await self._queue.claim(self.owner, self._batch, self._lease, self._clock.now())
-        delivered = failed = dead = 0
+        """Claim one batch and deliver it: each change's messages in order, several changes at
+        once (a slow Slack call for one change never holds up the cards of the others). The
+        batch's leases are renewed while it is delivered, so however long Slack's pacing makes
+        it take, no other relay claims a message still being delivered."""
+        claimed = await self._queue.claim(self.owner, self._batch, self._lease,
+                                          self._clock.now())
+        lanes: dict[str, list[Claimed]] = {}
         for message in claimed:
-            await self._observe(message)
-            error = await self._deliver(message)
-            if error is None:
-                await self._queue.mark_delivered(message.id, self._clock.now())
-                delivered += 1
-                continue
-            failed += 1
-            log.warning("outbox message %s (%s) failed, attempt %s: %s",
-                        message.id, message.topic, message.attempts, error)
-            if await self._queue.mark_failed(message.id, self.owner, error, self._clock.now()):
-                dead += 1
-                await self._raise_alert(message, error)
-        return Round(len(claimed), delivered, failed, dead)
+            lanes.setdefault(message.change_id or f"#{message.id}", []).append(message)
+        tally = Tally({m.id for m in claimed})
+        room = asyncio.Semaphore(self._parallel)
+        renewing = asyncio.get_running_loop().create_task(self._renew(tally))
+        try:
+            await asyncio.gather(*(self._lane(batch, tally, room) for batch in lanes.values()))
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        return Round(len(claimed), tally.delivered, tally.failed, tally.dead, tally.released)
+
+    async def _renew(self, tally: Tally) -> None:
+        """Every third of the lease, extend it for the messages still being delivered."""
+        while tally.pending:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                await self._queue.renew(sorted(tally.pending), self.owner,
+                                        self._clock.now() + self._lease)
+            except Exception:  # the database is away: the leases may still hold until then
+                log.exception("outbox leases could not be renewed")
+
+    async def _lane(self, messages: list[Claimed], tally: Tally,
+                    room: asyncio.Semaphore) -> None:
+        """One change's messages, in order; marked delivered together at the end."""
+        done: list[int] = []
+        async with room:
+            for position, message in enumerate(messages):
+                if self._stopping:  # hand the rest back at once rather than finish them
+                    rest = [m.id for m in messages[position:]]
+                    await self._queue.release(rest, self.owner)
+                    tally.finished(rest, released=True)
+                    break
+                await self._observe(message)
+                error = await self._deliver(message)
+                if error is None:
+                    done.append(message.id)
+                    continue
+                tally.failed += 1
+                log.warning("outbox message %s (%s) failed, attempt %s: %s",
+                            message.id, message.topic, message.attempts, error)
+                if await self._queue.mark_failed(message.id, self.owner, error,
+                                                 self._clock.now()):
+                    tally.dead += 1
+                    await self._raise_alert(message, error)
+                tally.finished([message.id])
+            if done:
+                await self._queue.mark_delivered_all(done, self._clock.now())
+                tally.delivered += len(done)
+                tally.finished(done)
 
     async def run(self) -> None:
         """Deliver until stopped; sleep `idle` (or until woken) when nothing is due."""
@@ -149,7 +228,7 @@ class Relay:
             except Exception:
                 log.exception("outbox relay round failed")
                 done = Round()
-            if done.claimed < self._batch:
+            if done.claimed < self._batch and not done.released:
                 await self._pause()
 
     def wake(self) -> None:
@@ -173,10 +252,10 @@ class Relay:
         if handler is None:
             return f"no handler for topic {message.topic!r}"
         try:
-            async with asyncio.timeout(self._lease.total_seconds() * 0.8):
+            async with asyncio.timeout(self._timeout.total_seconds()):
                 await handler(message)
         except TimeoutError:
-            return "the handler did not finish before the lease ran low"
+            return f"the handler did not finish within {self._timeout.total_seconds():g} s"
         except Exception as error:  # a failed delivery is retried, whatever the cause
             return f"{type(error).__name__}: {error}"
         return None

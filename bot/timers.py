@@ -15,13 +15,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.relay import Claimed
+from storage.leases import lease_duration
 from workflow.errors import ChangeNotFound
 from workflow.model import ChangeRequest
 from workflow.ports import Clock
 
 log = logging.getLogger(__name__)
 
-SWEEP_EVERY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 REARM_LIMIT = 100_000
 SWEEP_LIMIT = 500
@@ -39,17 +39,20 @@ class Deadline(Protocol):
 
 
 class DeadlineSource(Protocol):
-    """Pending deadlines from the database (SQL `Queries`, `MemoryQueries`)."""
+    """Pending deadlines from the database (SQL `Queries`, `MemoryQueries`), read without the
+    writer's lock."""
 
     async def deadlines(
         self, until: datetime | None = None, limit: int = 1000
     ) -> Sequence[Deadline]: ...
 
+    async def deadline_of(self, change_id: str) -> datetime | None:
+        """The change's next deadline; None when it has none (or does not exist)."""
+        ...
+
 
 class DeadlineEngine(Protocol):
     """The part of the engine timers use: it re-checks every deadline against its clock."""
-
-    async def get(self, change_id: str) -> ChangeRequest | None: ...
 
     async def fire_deadline(self, change_id: str) -> ChangeRequest: ...
 
@@ -68,6 +71,12 @@ def next_deadline(change: ChangeRequest) -> datetime | None:
     """The earliest of the change's deadlines (expiry, reminder, apply)."""
     times = [t for t in (change.expires_at, change.remind_at, change.apply_at) if t is not None]
     return min(times) if times else None
+
+
+def sweep_interval() -> timedelta:
+    """Half the lease (CHANGEGATE_LEASE_SECONDS): a dead replica's deadlines and applies are
+    taken over at most that long after its leases have run out."""
+    return lease_duration() / 2
 
 
 def job_id(change_id: str) -> str:
@@ -97,13 +106,13 @@ class DeadlineTimers:
         clock: Clock,
         *,
         scheduler: AsyncIOScheduler | None = None,
-        sweep_every: timedelta = SWEEP_EVERY,
+        sweep_every: timedelta | None = None,
     ) -> None:
         self._engine = engine
         self._deadlines = deadlines
         self._clock = clock
         self.scheduler = scheduler or new_scheduler()
-        self._sweep_every = sweep_every
+        self._sweep_every = sweep_every or sweep_interval()
         self._armed: dict[str, datetime] = {}
         self._running: set[str] = set()
         self._retry: dict[str, tuple[int, datetime]] = {}  # change id -> (failures, not before)
@@ -156,12 +165,10 @@ class DeadlineTimers:
             self.scheduler.remove_job(job_id(change_id))
 
     async def arm_id(self, change_id: str) -> datetime | None:
-        """Re-read a change and arm it; used after commits (for example by the outbox relay)."""
-        change = await self._engine.get(change_id)
-        if change is None:
-            self.disarm(change_id)
-            return None
-        return self.arm(change)
+        """Re-read a change's deadline and arm it; used after commits (by the outbox relay)."""
+        when = await self._deadlines.deadline_of(change_id)
+        self.arm_at(change_id, when)
+        return when
 
     async def observe(self, message: Claimed) -> None:
         """A relay observer: any event on a change may have moved its deadlines."""
@@ -195,7 +202,15 @@ class DeadlineTimers:
         return change
 
     async def sweep(self) -> list[str]:
-        """Fire every deadline already due that is not waiting for a retry; return their ids."""
+        """Settle applies no live process holds any more (another replica died mid-apply), then
+        fire every deadline already due that is not waiting for a retry; return their ids."""
+        try:
+            recovered = await self._engine.recover_interrupted_applies()
+        except Exception as error:
+            log.warning("interrupted applies could not be settled: %s", error)
+        else:
+            for change_id in recovered:
+                log.warning("the apply of %s was interrupted: its outcome is unknown", change_id)
         now = self._clock.now()
         due = await self._deadlines.deadlines(until=now, limit=SWEEP_LIMIT)
         fired: list[str] = []

@@ -6,11 +6,12 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
 from storage.audit_chain import GENESIS, AuditRow, chain_hash
+from storage.leases import lease_duration, process_owner
 from storage.outbox_rules import MAX_ATTEMPTS, Delivery, backoff
 from workflow.codec import event_to_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
@@ -28,13 +29,35 @@ class MemoryStore:
     outbox: list[OutboxMessage] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     outbox_state: dict[int, OutboxState] = field(default_factory=dict)  # by message id
+    apply_leases: dict[str, ApplyLease] = field(default_factory=dict)  # by change id
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyLease:
+    """Who runs a started apply, and until when without renewal."""
+
+    key: str
+    owner: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """This process's name on its apply leases, and how long one lasts."""
+
+    owner: str
+    lease: timedelta
+
+    def lease_for(self, key: str) -> ApplyLease:
+        return ApplyLease(key, self.owner, datetime.now(UTC) + self.lease)
 
 
 class MemoryChanges:
     """Change repository staging writes until commit, with version compare-and-set."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, holder: LeaseHolder) -> None:
         self._store = store
+        self._holder = holder
         self.staged: dict[str, tuple[ChangeRequest, int | None]] = {}
 
     async def next_id(self) -> str:
@@ -61,6 +84,14 @@ class MemoryChanges:
             raise ConcurrencyConflict(change.id)
         self.staged[change.id] = (change, expected_version)
 
+    async def get_many(self, change_ids: Sequence[str]) -> dict[str, ChangeRequest]:
+        found = {change_id: await self.get(change_id) for change_id in change_ids}
+        return {change_id: cr for change_id, cr in found.items() if cr is not None}
+
+    async def update_many(self, saves: Sequence[tuple[ChangeRequest, int]]) -> None:
+        for change, expected in saves:
+            await self.update(change, expected)
+
     async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
         due = [
             cr.id for cr in self._store.changes.values()
@@ -70,6 +101,40 @@ class MemoryChanges:
 
     async def in_state_executing(self) -> Sequence[str]:
         return [cr.id for cr in self._store.changes.values() if cr.state is State.EXECUTING]
+
+    async def abandoned_applies(self) -> Sequence[str]:
+        now = datetime.now(UTC)
+        found = []
+        for cr in self._store.changes.values():
+            lease = self._store.apply_leases.get(cr.id)
+            if cr.state is State.EXECUTING and (
+                lease is None or lease.until <= now or lease.owner != self._holder.owner
+            ):  # one process: another holder is gone
+                found.append(cr.id)
+        return found
+
+    async def renew_apply_lease(self, change_id: str, key: str) -> timedelta | None:
+        lease = self._store.apply_leases.get(change_id)
+        if lease is None or lease.key != key or lease.owner != self._holder.owner:
+            return None
+        self._store.apply_leases[change_id] = self._holder.lease_for(key)
+        return self._holder.lease
+
+    async def release_apply_lease(self, change_id: str, key: str) -> None:
+        lease = self._store.apply_leases.get(change_id)
+        if lease is not None and lease.key == key and lease.owner == self._holder.owner:
+            del self._store.apply_leases[change_id]
+
+    def follow_applies(self) -> None:
+        """At commit: hold the applies the staged saves started, drop those that ended."""
+        leases = self._store.apply_leases
+        for change, _ in self.staged.values():
+            if change.apply is None:
+                continue
+            if change.state is not State.EXECUTING:
+                leases.pop(change.id, None)
+            elif change.id not in leases or leases[change.id].key != change.apply.key:
+                leases[change.id] = self._holder.lease_for(change.apply.key)
 
     def check(self) -> None:
         """Re-check every staged write against committed state, as a database would at commit."""
@@ -109,9 +174,10 @@ class MemoryOutbox:
 class MemoryUnitOfWork:
     """All-or-nothing commit of staged writes into the shared store."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, holder: LeaseHolder | None = None) -> None:
         self._store = store
-        self.changes = MemoryChanges(store)
+        self.changes = MemoryChanges(store, holder or LeaseHolder(process_owner(),
+                                                                   lease_duration()))
         self.audit = MemoryAudit()
         self.outbox = MemoryOutbox()
 
@@ -131,6 +197,7 @@ class MemoryUnitOfWork:
     async def commit(self) -> None:
         await asyncio.sleep(0)
         self.changes.check()
+        self.changes.follow_applies()
         for change, _ in self.changes.staged.values():
             self._store.changes[change.id] = change
         for event in self.audit.staged:
@@ -147,11 +214,12 @@ class MemoryUnitOfWork:
 class MemoryUnitOfWorkFactory:
     """Opens units of work over one shared in-memory store."""
 
-    def __init__(self, store: MemoryStore | None = None) -> None:
+    def __init__(self, store: MemoryStore | None = None, *, owner: str | None = None) -> None:
         self.store = store or MemoryStore()
+        self.holder = LeaseHolder(owner or process_owner(), lease_duration())
 
     def __call__(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store)
+        return MemoryUnitOfWork(self.store, self.holder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +241,11 @@ class MemoryQueries:
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
+
+    async def deadline_of(self, change_id: str) -> datetime | None:
+        """The change's next deadline, if it exists and has one."""
+        cr = self._store.changes.get(change_id)
+        return next_deadline(cr) if cr is not None else None
 
     async def deadlines(self, until: datetime | None = None, limit: int = 1000) -> list[Deadline]:
         """Next deadline of every change that has one (up to `until`), soonest first."""
@@ -216,6 +289,7 @@ class MemoryOutboxQueue:
     ) -> list[Delivery]:
         """Up to `limit` due messages, leased to `owner` until `now + lease`, oldest first."""
         claimed: list[Delivery] = []
+        elsewhere = self._held_elsewhere(owner, now)
         for index, message in enumerate(self._store.outbox):
             if len(claimed) >= limit:
                 break
@@ -226,11 +300,39 @@ class MemoryOutboxQueue:
                 continue
             if state.lease_until is not None and state.lease_until > now:
                 continue
+            if message.change_id is not None and message.change_id in elsewhere:
+                continue
             state.lease_owner, state.lease_until = owner, now + lease
             state.attempts += 1
             claimed.append(Delivery(index + 1, message.topic, message.change_id,
                                     dict(message.payload), state.attempts))
         return claimed
+
+    def _held_elsewhere(self, owner: str, now: datetime) -> set[str]:
+        """Changes one of whose messages another relay is delivering."""
+        return {
+            message.change_id for index, message in enumerate(self._store.outbox)
+            if message.change_id is not None
+            and (state := self._store.outbox_state.get(index + 1)) is not None
+            and state.delivered_at is None and state.dead_at is None
+            and state.lease_until is not None and state.lease_until > now
+            and state.lease_owner != owner
+        }
+
+    async def release(self, message_ids: Sequence[int], owner: str) -> None:
+        """Hand back messages claimed but not attempted: claimable again at once, uncounted."""
+        for message_id in message_ids:
+            state = self.state(message_id)
+            if state.lease_owner == owner and state.delivered_at is None:
+                state.lease_owner, state.lease_until = None, None
+                state.attempts -= 1
+
+    async def renew(self, message_ids: Sequence[int], owner: str, until: datetime) -> None:
+        """Extend the lease of messages this owner is still delivering."""
+        for message_id in message_ids:
+            state = self.state(message_id)
+            if state.lease_owner == owner and state.delivered_at is None:
+                state.lease_until = until
 
     async def mark_delivered(self, message_id: int, now: datetime) -> bool:
         """Delivered: never claimed again. False if it was already marked."""
@@ -240,6 +342,10 @@ class MemoryOutboxQueue:
         state.delivered_at, state.lease_owner, state.lease_until = now, None, None
         state.last_error = None
         return True
+
+    async def mark_delivered_all(self, message_ids: Sequence[int], now: datetime) -> int:
+        """Mark several delivered; how many were not marked before."""
+        return sum([await self.mark_delivered(message_id, now) for message_id in message_ids])
 
     async def mark_failed(self, message_id: int, owner: str, error: str, now: datetime) -> bool:
         """Retry later with backoff; True when this failure dead-lettered the message."""

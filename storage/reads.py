@@ -29,6 +29,14 @@ class ChangePage:
 
 
 @dataclass(frozen=True, slots=True)
+class Page:
+    """How many changes a list holds, and the first of them."""
+
+    total: int
+    items: list[ChangeRequest]
+
+
+@dataclass(frozen=True, slots=True)
 class Backlog:
     """Outbox messages not delivered yet, and those given up on."""
 

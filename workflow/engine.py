@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from workflow.apply_hold import ApplyHold
 from workflow.commands import (
     AddComment,
     Approve,
@@ -61,6 +62,13 @@ class Engine:
         self._directory = directory
         self._executors = executors
         self._runner = CommandRunner(uow, clock, max_attempts)
+        self._hold = ApplyHold(uow)
+
+    async def room(self, below: int, within_s: float) -> bool:
+        """Wait, at most `within_s` seconds, until fewer than `below` commands wait or run in
+        this process: a listener that acknowledges only then slows a burst down to what the
+        database takes, instead of queueing it without bound."""
+        return await self._runner.admission.room(below, within_s)
 
     async def get(self, change_id: str) -> ChangeRequest | None:
         """Read one change outside any command."""
@@ -219,9 +227,10 @@ class Engine:
         return await self._complete(command)
 
     async def recover_interrupted_applies(self) -> list[str]:
-        """After a crash, every apply left executing has an unknown outcome: never re-apply it."""
+        """An apply no live process holds any more (its process died, or gave it up) has an
+        unknown outcome: never re-apply it. Applies another replica is running are left alone."""
         async with self._uow() as uow:
-            ids = list(await uow.changes.in_state_executing())
+            ids = list(await uow.changes.abandoned_applies())
         recovered: list[str] = []
         for change_id in ids:
             cr = await self._require(change_id)
@@ -276,20 +285,29 @@ class Engine:
         return cr
 
     async def _execute(self, cr: ChangeRequest) -> ChangeRequest:
-        """Call the executor after the start is committed; record the outcome afterwards."""
+        """Call the executor after the start is committed, holding the apply meanwhile; record
+        the outcome afterwards. If it is not recorded here, the hold is given up."""
         assert cr.apply is not None
         executor = self._executors.for_change(cr) if self._executors else None
         if executor is None:
             return cr
+        key = cr.apply.key
+        recorded = False
         try:
-            result = await executor.apply(cr, cr.apply.key)
-        except Exception as exc:
-            result = ApplyResult(ApplyStatus.UNKNOWN, f"executor error: {exc}")
-        if result is None:
-            return cr
-        command = RecordApplyOutcome(cr.id, SYSTEM_ACTOR, cr.apply.key, result.status,
-                                     result.output)
-        return await self._complete(command)
+            async with self._hold.held(cr.id, key):
+                try:
+                    result = await executor.apply(cr, key)
+                except Exception as exc:
+                    result = ApplyResult(ApplyStatus.UNKNOWN, f"executor error: {exc}")
+            if result is None:
+                return cr
+            command = RecordApplyOutcome(cr.id, SYSTEM_ACTOR, key, result.status, result.output)
+            done = await self._complete(command)
+            recorded = True
+            return done
+        finally:
+            if not recorded:
+                await self._hold.release(cr.id, key)
 
     async def handle(self, command: Command, *, audit_refusal: bool = True) -> Decision:
         """Decide one command in one unit of work, retrying on version conflicts."""

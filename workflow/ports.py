@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -40,7 +40,20 @@ class ChangeRepository(Protocol):
         ...
 
     async def update(self, change: ChangeRequest, expected_version: int) -> None:
-        """Replace the change if stored at `expected_version`, else raise ConcurrencyConflict."""
+        """Replace the change if stored at `expected_version`, else raise ConcurrencyConflict.
+
+        Saving a change that has just started its apply makes this process the apply's holder,
+        under a lease it renews (`renew_apply_lease`) while the executor runs.
+        """
+        ...
+
+    async def get_many(self, change_ids: Sequence[str]) -> dict[str, ChangeRequest]:
+        """Several stored changes by id; missing ones are left out."""
+        ...
+
+    async def update_many(self, saves: Sequence[tuple[ChangeRequest, int]]) -> None:
+        """`update` for several (change, expected version) pairs; ConcurrencyConflict when any
+        one was saved by someone else first (the unit of work is then rolled back)."""
         ...
 
     async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
@@ -49,6 +62,20 @@ class ChangeRepository(Protocol):
 
     async def in_state_executing(self) -> Sequence[str]:
         """Ids of changes whose apply has started and not ended."""
+        ...
+
+    async def abandoned_applies(self) -> Sequence[str]:
+        """Ids of executing changes no live process holds: the holder's lease ran out or was
+        released. Where only one process can run (SQLite, memory), any other holder is gone."""
+        ...
+
+    async def renew_apply_lease(self, change_id: str, key: str) -> timedelta | None:
+        """Extend this process's hold on a running apply; how long it now lasts, or None when
+        the process no longer holds it."""
+        ...
+
+    async def release_apply_lease(self, change_id: str, key: str) -> None:
+        """Give up this process's hold: the apply's outcome will not be recorded by it."""
         ...
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from workflow.admission import Admission
 from workflow.codec import event_to_dict
 from workflow.commands import Command
 from workflow.decide import decide
 from workflow.decision import Decision, event
 from workflow.errors import Busy, ConcurrencyConflict, WorkflowError
 from workflow.events import Event, EventKind
+from workflow.group_commit import GroupCommit
 from workflow.model import ChangeRequest
 from workflow.ports import Clock, OutboxMessage, UnitOfWorkFactory
 
@@ -20,15 +22,35 @@ Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
 class CommandRunner:
     """One transaction per command with bounded retries on version conflicts; refusals audited."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_attempts: int = 8) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_attempts: int = 8,
+                 admission: Admission | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._max_attempts = max_attempts
+        self.admission = admission or Admission()
+        self._group = GroupCommit(uow, clock.now, decide_all, outbox_messages, self._alone)
 
     async def run(
         self, change_id: str | None, actor: str, build: Build, audit_refusal: bool = True
     ) -> Decision:
-        """Read, decide every built command, compare-and-set, audit, outbox, commit."""
+        """Read, decide every built command, compare-and-set, audit, outbox, commit: a command
+        on an existing change shares its transaction with those arriving at the same moment."""
+        async with self.admission.admitted(change_id):
+            if change_id is None:
+                return await self._attempts(change_id, actor, build, audit_refusal)
+            try:
+                return await self._group.run(change_id, build)
+            except WorkflowError as refusal:
+                if audit_refusal:
+                    await self.audit_refusal(change_id, actor, refusal)
+                raise
+
+    async def _alone(self, change_id: str, build: Build) -> Decision:
+        return await self._attempts(change_id, "", build, audit_refusal=False)
+
+    async def _attempts(
+        self, change_id: str | None, actor: str, build: Build, audit_refusal: bool
+    ) -> Decision:
         for _ in range(self._max_attempts):
             now = self._clock.now()
             try:

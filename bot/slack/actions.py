@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -22,6 +24,12 @@ from workflow.model import ChangeRequest, State
 log = logging.getLogger(__name__)
 Act = Callable[[str, str], Awaitable[ChangeRequest]]
 REVISION_BOUND = frozenset({ids.APPROVE, ids.REJECT, ids.APPLY})
+BACKLOG = 64  # commands waiting or running before a click's acknowledgement is held back
+ROOM_WAIT_S = 1.0  # held back at most this long, and at most DECIDE_WITHIN_S more for the
+DECIDE_WITHIN_S = 1.5  # decision: Slack gives up on an acknowledgement after three seconds
+# Buttons decided in one quick transaction, acknowledged once committed; the others run an
+# executor or open a form, and are acknowledged first.
+DECIDED_BEFORE_ACK = frozenset({ids.APPROVE, ids.WITHDRAW_APPROVAL, ids.WITHDRAW_REQUEST})
 
 
 def clicker(body: dict[str, Any]) -> str:
@@ -43,7 +51,18 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.action(re.compile(f"^({'|'.join(ids.CARD_ACTIONS)})$"))
     async def card_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await engine.room(BACKLOG, ROOM_WAIT_S)  # a click storm waits here, not in a queue
+        acting = asyncio.get_running_loop().create_task(act(body, respond))
+        if body["actions"][0]["action_id"] in DECIDED_BEFORE_ACK:
+            # Acknowledge once the decision is committed: a click Slack was told about is
+            # never lost with a process that stops right after; a slow one is acknowledged
+            # anyway before Slack's three seconds are up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(acting), DECIDE_WITHIN_S)
         await ack()
+        await acting
+
+    async def act(body: dict[str, Any], respond: AsyncRespond) -> None:
         action = body["actions"][0]
         action_id = str(action["action_id"])
         user = clicker(body)

@@ -12,12 +12,12 @@ from bot.slack.card import render_card
 from bot.slack.command_parse import parse, usage
 from bot.slack.context import CardContext
 from bot.slack.feedback import FAILED, tell
-from bot.slack.home import AWAITING, MINE
+from bot.slack.home import AWAITING, DECIDED, MINE
 from bot.slack.modals import proposal_modal
 from bot.slack.mrkdwn import clip, escape
 from bot.slack.services import SlackServices
+from storage.reads import Page
 from workflow.errors import WorkflowError
-from workflow.model import ChangeRequest
 
 log = logging.getLogger(__name__)
 LISTED = 10
@@ -94,7 +94,7 @@ async def _act(services: SlackServices, verb: str, change_id: str, user: str) ->
 
 
 async def _list(services: SlackServices, user: str) -> tuple[str, list[dict[str, Any]]]:
-    lists = await services.homes.lists(user)
+    lists = await services.homes.lists(user, {AWAITING: LISTED, MINE: LISTED, DECIDED: 0})
     lines = [_section("Awaiting your approval", lists[AWAITING]),
              _section("Your requests", lists[MINE])]
     text = "\n\n".join(lines)
@@ -102,10 +102,11 @@ async def _list(services: SlackServices, user: str) -> tuple[str, list[dict[str,
                                                           "text": clip(text, 3000)}}]
 
 
-def _section(title: str, items: list[ChangeRequest]) -> str:
-    if not items:
+def _section(title: str, page: Page) -> str:
+    if not page.total:
         return f"*{title}*: none"
     rows = [f"• *{cr.id}* {escape(clip(cr.metadata.title, 80))} · {cr.state.value}"
-            for cr in items[:LISTED]]
-    more = f"\n…and {len(items) - LISTED} more in the App Home" if len(items) > LISTED else ""
-    return f"*{title}* ({len(items)})\n" + "\n".join(rows) + more
+            for cr in page.items[:LISTED]]
+    hidden = page.total - len(rows)
+    more = f"\n…and {hidden} more in the App Home" if hidden > 0 else ""
+    return f"*{title}* ({page.total})\n" + "\n".join(rows) + more

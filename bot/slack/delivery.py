@@ -32,9 +32,13 @@ log = logging.getLogger(__name__)
 TOPIC = "change.event"
 HOME_FANOUT = 50  # Home tabs republished per event at most (views.publish is Tier 4)
 REMEMBERED_MENTIONS = 1000
+REMEMBERED_SYNCS = 5000
 STAGE_OPENERS = frozenset({EventKind.SUBMITTED, EventKind.STAGE_APPROVED,
                            EventKind.RETURNED_TO_REVIEW, EventKind.APPROVALS_INVALIDATED})
 NUDGES = frozenset({EventKind.REMINDED, EventKind.ESCALATED})
+# Events that leave the change where it was: only the actor's and the requester's tabs change.
+ONLY_ACTOR_AND_REQUESTER = frozenset({EventKind.RESPONSE, EventKind.COMMENT,
+                                      EventKind.DRY_RUN_RECORDED, EventKind.REMINDED})
 WIDE = STAGE_OPENERS | {EventKind.APPROVED, EventKind.REJECTED, EventKind.CANCELLED,
                         EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT}
 
@@ -75,6 +79,12 @@ class SlackDelivery:
         self._locks: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._mentioned: dict[tuple[str, int, int, str], None] = {}
+        self._synced: dict[str, tuple[int, list[CardRef]]] = {}  # by change id, oldest first
+        self._refused = 0  # posts Slack refused so far
+        # What each copy shows since its last update here. Only a post is stored (with what it
+        # showed then): storing every update would queue each delivery behind the database's
+        # writer. After a restart, or on another replica, a copy is at worst updated once more.
+        self._shown: dict[tuple[str, str], str] = {}
 
     async def deliver(self, message: OutboxItem) -> None:
         """Bring Slack in line with one committed event (an outbox message or a claimed one)."""
@@ -85,9 +95,23 @@ class SlackDelivery:
             cr = await self._changes.get(message.change_id)
             if cr is None:
                 return
-            refs = await self.sync(cr)
+            refs = await self._sync_once(cr)
             await self._tell(event, cr, refs)
         await self._refresh_homes(event, cr)
+
+    async def _sync_once(self, cr: ChangeRequest) -> list[CardRef]:
+        """Sync the cards once per version: the events a command wrote together, and those
+        delivered after the cards already show a later state, cost no further reads or calls."""
+        synced = self._synced.pop(cr.id, None)
+        if synced is None or synced[0] != cr.version:
+            refused = self._refused
+            synced = (cr.version, await self.sync(cr))
+            if self._refused != refused:  # a copy was not posted: try again next event
+                return synced[1]
+        self._synced[cr.id] = synced
+        if len(self._synced) > REMEMBERED_SYNCS:
+            del self._synced[next(iter(self._synced))]
+        return synced[1]
 
     async def refresh(self, change_id: str) -> None:
         """Re-render every copy of a card, e.g. after a group's membership changed."""
@@ -135,7 +159,7 @@ class SlackDelivery:
     async def _update(self, cr: ChangeRequest, ref: CardRef, base: CardContext) -> None:
         message = self._render(cr, ref.audience, base)
         printed = fingerprint(message)
-        if printed == ref.rendered:
+        if printed == self._shown.get((ref.channel, ref.ts), ref.rendered):
             return
         try:
             await self._client.chat_update(channel=ref.channel, ts=ref.ts, **message.as_kwargs())
@@ -143,7 +167,13 @@ class SlackDelivery:
             log.warning("card %s at %s/%s not updated: %s", cr.id, ref.channel, ref.ts,
                         exc.response.get("error"))
             return
-        await self._cards.save(CardRef(ref.change_id, ref.channel, ref.ts, ref.audience, printed))
+        self._remember(ref.channel, ref.ts, printed)
+
+    def _remember(self, channel: str, ts: str, printed: str) -> None:
+        self._shown.pop((channel, ts), None)
+        self._shown[(channel, ts)] = printed
+        if len(self._shown) > REMEMBERED_SYNCS:
+            del self._shown[next(iter(self._shown))]
 
     async def _tell(self, event: Event, cr: ChangeRequest, refs: list[CardRef]) -> None:
         """Thread reply under the card, stage-open mention, and the requester's DM."""
@@ -190,12 +220,14 @@ class SlackDelivery:
         await self._post(home.channel, text=text, thread_ts=home.ts, reply_broadcast=True)
 
     async def _refresh_homes(self, event: Event, cr: ChangeRequest) -> None:
+        """The requester's and the actor's tabs change with every event; the other responders'
+        when the change moves, the workflow's groups' when a stage or the review opens or ends."""
         concerned = {cr.requester, event.actor}
-        concerned |= {r.person for r in cr.responses if r.revision == cr.revision}
+        if event.kind not in ONLY_ACTOR_AND_REQUESTER:
+            concerned |= {r.person for r in cr.responses if r.revision == cr.revision}
         if event.kind in WIDE:
             concerned |= await self._people.of_workflow(cr, HOME_FANOUT)
-        for person in sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT]:
-            await self._homes.publish(person)
+        await self._homes.refresh(sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT])
 
     async def _dm(self, user: str) -> str | None:
         """The bot's DM channel with a person (cached); None if Slack does not know them."""
@@ -215,5 +247,6 @@ class SlackDelivery:
             response = await self._client.chat_postMessage(channel=channel, **kwargs)
         except SlackApiError as exc:
             log.warning("message to %s not posted: %s", channel, exc.response.get("error"))
+            self._refused += 1
             return None
         return dict(response.data) if isinstance(response.data, dict) else None

@@ -32,6 +32,7 @@ class HomeData:
     lists: Mapping[str, Sequence[ChangeRequest]]
     shown: Mapping[str, int] = field(default_factory=dict)
     links: Mapping[str, str] = field(default_factory=dict)
+    totals: Mapping[str, int] = field(default_factory=dict)  # when `lists` hold a first page
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
@@ -45,19 +46,20 @@ def home_view(data: HomeData) -> dict[str, Any]:
     budget = VIEW_BLOCKS_MAX - fixed
     for key, title, empty in SECTIONS:
         items = list(data.lists.get(key, ()))
+        total = data.totals.get(key, len(items))
         want = data.shown.get(key, FIRST_PAGE)
         room = max(0, min(want, budget - 1))
         shown = items[:room]
         budget -= len(shown)
         blocks.append(divider())
-        blocks.append(section(f"*{title}* ({len(items)})"))
+        blocks.append(section(f"*{title}* ({total})"))
         if not items:
             blocks.append(context(empty))
             continue
         blocks += [_item(cr, data.links.get(cr.id)) for cr in shown]
-        if len(items) > len(shown) and budget > 0:
+        if total > len(shown) and budget > 0:
             blocks.append(actions(f"more_{key}", button(
-                f"Show more ({len(items) - len(shown)} more)", ids.HOME_MORE, key)))
+                f"Show more ({total - len(shown)} more)", ids.HOME_MORE, key)))
             budget -= 1
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
 

@@ -1,34 +1,30 @@
-"""Builds and publishes each person's App Home from current state; also feeds `/change list`."""
+"""Builds and publishes each person's App Home from current state; also feeds `/change list`.
+
+Tabs follow changes within Slack's budget for views.publish: a burst at once, then about two a
+second, each person's tab published once with the latest state however often it changed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable, Mapping
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.budget import Budget
 from bot.slack.cardstore import CardStore
 from bot.slack.context import Audience
 from bot.slack.home import AWAITING, DECIDED, FIRST_PAGE, MINE, MORE_STEP, HomeData, home_view
 from bot.slack.queries import ChangeQueries
-from workflow.model import TERMINAL_STATES, ChangeRequest, State, Verdict
+from storage.reads import Page
 from workflow.ports import Directory
-from workflow.progress import active_stage
 
 log = logging.getLogger(__name__)
 SCAN_LIMIT = 500
-IN_REVIEW = frozenset({State.DRAFT, State.PENDING_REVIEW})
-
-
-def awaits(cr: ChangeRequest, person: str, groups: frozenset[str]) -> bool:
-    """Whether the person could approve the change's active stage right now."""
-    if cr.state is not State.PENDING_REVIEW or cr.workflow is None or person in cr.authors:
-        return False
-    index = active_stage(cr)
-    if index is None or not groups & cr.workflow.stages[index].groups:
-        return False
-    return not any(r.person == person for r in cr.live_responses()
-                   if r.verdict is Verdict.APPROVE or r.stage == index)
+BURST = 60  # tabs published at once before pacing starts
+PER_SECOND = 2.0  # views.publish is Tier 4: about a hundred calls a minute
 
 
 def card_link(workspace_url: str, channel: str, ts: str) -> str:
@@ -40,26 +36,31 @@ class HomePublisher:
     """Computes the three lists for a person and publishes their Home tab."""
 
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, directory: Directory,
-                 cards: CardStore, workspace_url: str = "https://slack.com/") -> None:
+                 cards: CardStore, workspace_url: str = "https://slack.com/",
+                 budget: Budget | None = None) -> None:
         self._client = client
         self._changes = changes
         self._directory = directory
         self._cards = cards
         self.workspace_url = workspace_url
         self._shown: dict[str, dict[str, int]] = {}
+        self._budget = budget or Budget(BURST, PER_SECOND)
+        self._due: dict[str, None] = {}  # people whose tab is out of date, oldest first
+        self._catching_up: asyncio.Task[None] | None = None
 
-    async def lists(self, person: str) -> dict[str, list[ChangeRequest]]:
+    async def lists(self, person: str, limits: Mapping[str, int] | None = None
+                    ) -> dict[str, Page]:
         """Awaiting my approval; my requests not yet settled; the rest that involves me and is
-        past review (approved, applying or settled)."""
+        past review (approved, applying or settled): each a count and its first `limits[key]`
+        changes (SCAN_LIMIT when not given)."""
+        limits = limits or {}
         groups = await self._directory.groups_of(person)
-        awaiting = [cr for cr in await self._changes.in_review(SCAN_LIMIT)
-                    if awaits(cr, person, groups)]
-        involving = await self._changes.involving(person, SCAN_LIMIT)
-        mine = [cr for cr in involving
-                if cr.requester == person and cr.state not in TERMINAL_STATES]
-        listed = {cr.id for cr in mine}
-        decided = [cr for cr in involving if cr.id not in listed and cr.state not in IN_REVIEW]
-        return {AWAITING: awaiting, MINE: mine, DECIDED: decided}
+        return {
+            AWAITING: await self._changes.awaiting(person, groups,
+                                                   limits.get(AWAITING, SCAN_LIMIT)),
+            MINE: await self._changes.open_requests(person, limits.get(MINE, SCAN_LIMIT)),
+            DECIDED: await self._changes.decided(person, limits.get(DECIDED, SCAN_LIMIT)),
+        }
 
     def show_more(self, person: str, key: str) -> None:
         """The person asked to see more of one list."""
@@ -67,16 +68,44 @@ class HomePublisher:
         shown[key] = shown.get(key, FIRST_PAGE) + MORE_STEP
 
     async def publish(self, person: str) -> None:
-        """Re-render and publish the person's Home tab; a failure is logged, never raised."""
+        """Re-render and publish the person's Home tab now; a failure is logged, never raised."""
+        self._due.pop(person, None)
         try:
-            lists = await self.lists(person)
+            shown = self._shown.get(person, {})
+            pages = await self.lists(person, {key: shown.get(key, FIRST_PAGE)
+                                              for key in (AWAITING, MINE, DECIDED)})
             links = {}
-            for cr in {c.id: c for items in lists.values() for c in items}.values():
-                for ref in await self._cards.cards(cr.id):
-                    if ref.audience is Audience.CHANNEL:
-                        links[cr.id] = card_link(self.workspace_url, ref.channel, ref.ts)
-                        break
-            data = HomeData(person, lists, self._shown.get(person, {}), links)
+            for page in pages.values():  # only what the tab shows is read, and linked
+                for cr in page.items:
+                    for ref in await self._cards.cards(cr.id):
+                        if ref.audience is Audience.CHANNEL:
+                            links[cr.id] = card_link(self.workspace_url, ref.channel, ref.ts)
+                            break
+            data = HomeData(person, {k: p.items for k, p in pages.items()}, shown, links,
+                            {k: p.total for k, p in pages.items()})
             await self._client.views_publish(user_id=person, view=home_view(data))
         except SlackApiError as exc:
             log.warning("App Home of %s not published: %s", person, exc.response.get("error"))
+
+    async def refresh(self, people: Iterable[str]) -> None:
+        """These people's tabs are out of date: publish them now while the budget lasts; the
+        rest are published, each once with the latest state, as the budget refills."""
+        for person in people:
+            self._due[person] = None
+        while self._due and self._budget.take():
+            await self.publish(next(iter(self._due)))
+        if self._due and (self._catching_up is None or self._catching_up.done()):
+            self._catching_up = asyncio.get_running_loop().create_task(
+                self._catch_up(), name="home-catch-up")
+
+    async def _catch_up(self) -> None:
+        while self._due:
+            await asyncio.sleep(self._budget.wait_s())
+            if not self._due or not self._budget.take():
+                continue
+            person = next(iter(self._due))
+            try:
+                await self.publish(person)
+            except Exception:  # a closed session at shutdown, Slack unreachable: never loop
+                log.exception("App Home of %s not published", person)
+                self._due.pop(person, None)

@@ -1,7 +1,7 @@
 """Read queries the Slack side needs beyond the engine's get: lists for App Home and audit anchors.
 
-The engine's ports have no list queries yet, so they are defined here as a Protocol with an
-in-memory implementation; a database implementation belongs in storage.
+Defined here as a Protocol with an in-memory implementation; the SQL one (sql_queries.py) answers
+each from an index.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from typing import Protocol
 
 from bot.slack.context import AuditAnchor, Settled
 from storage.memory import MemoryStore
-from workflow.model import ChangeRequest, State
+from storage.reads import Page, awaits
+from workflow.model import TERMINAL_STATES, ChangeRequest, State
 
 REFUSED = "refused"
+IN_REVIEW = frozenset({State.DRAFT, State.PENDING_REVIEW})
 
 
 class ChangeQueries(Protocol):
@@ -26,6 +28,19 @@ class ChangeQueries(Protocol):
 
     async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
         """Changes pending review, oldest first."""
+        ...
+
+    async def awaiting(self, person: str, groups: frozenset[str], limit: int) -> Page:
+        """Changes whose active stage the person (in `groups`) could approve now, oldest first."""
+        ...
+
+    async def open_requests(self, person: str, limit: int) -> Page:
+        """The person's requests not yet settled, newest first."""
+        ...
+
+    async def decided(self, person: str, limit: int) -> Page:
+        """What the person took part in that is past review, except their own open requests;
+        latest activity first."""
         ...
 
     async def involving(self, person: str, limit: int) -> Sequence[ChangeRequest]:
@@ -53,6 +68,23 @@ class MemoryChangeQueries:
     async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
         found = [c for c in self._store.changes.values() if c.state is State.PENDING_REVIEW]
         return sorted(found, key=lambda c: (c.submitted_at or c.created_at, c.id))[:limit]
+
+    async def awaiting(self, person: str, groups: frozenset[str], limit: int) -> Page:
+        found = [cr for cr in await self.in_review(len(self._store.changes))
+                 if awaits(cr, person, groups)]
+        return Page(len(found), found[:limit])
+
+    async def open_requests(self, person: str, limit: int) -> Page:
+        found = [cr for cr in await self.involving(person, len(self._store.changes))
+                 if cr.requester == person and cr.state not in TERMINAL_STATES]
+        found.sort(key=lambda cr: (cr.created_at, int(cr.id.rpartition("-")[2])), reverse=True)
+        return Page(len(found), found[:limit])
+
+    async def decided(self, person: str, limit: int) -> Page:
+        found = [cr for cr in await self.involving(person, len(self._store.changes))
+                 if cr.state not in IN_REVIEW
+                 and not (cr.requester == person and cr.state not in TERMINAL_STATES)]
+        return Page(len(found), found[:limit])
 
     async def involving(self, person: str, limit: int) -> Sequence[ChangeRequest]:
         latest = self._latest_seq()

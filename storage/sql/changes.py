@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.sql.apply_leases import Holder, SqlApplyLeases
+from storage.sql.children import ChildWrites
 from storage.sql.errors import is_unique_violation, translated
-from storage.sql.projection import author_rows, change_row, response_rows, review_group_rows
-from storage.sql.schema import change_authors, change_requests, counters, responses, review_groups
+from storage.sql.projection import change_row
+from storage.sql.schema import change_requests, counters
 from workflow.codec import change_from_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
 from workflow.model import ChangeRequest, State
 
 CHANGE_COUNTER = "change_requests"
-CHILDREN = (responses, review_groups, change_authors)
 
 
 class SqlChanges:
-    """Change requests of one unit of work's transaction."""
+    """Change requests of one unit of work's transaction; saving a change that starts an apply
+    makes this process the apply's holder (see SqlApplyLeases)."""
 
-    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+    def __init__(self, conn: AsyncConnection, now: datetime, holder: Holder) -> None:
         self._conn = conn
         self._now = now
+        self._leases = SqlApplyLeases(conn, now, holder)
+        self._read: dict[str, ChangeRequest] = {}  # as read in this transaction, by id
 
     async def next_id(self) -> str:
         """Bump the counter row: the row lock (or SQLite's write lock) makes every n unique."""
@@ -46,7 +50,10 @@ class SqlChanges:
             data = await self._conn.scalar(
                 select(change_requests.c.data).where(change_requests.c.id == change_id)
             )
-        return change_from_dict(data) if data is not None else None
+        if data is None:
+            return None
+        found = self._read[change_id] = change_from_dict(data)
+        return found
 
     async def find_by_idempotency_key(self, requester: str, key: str) -> ChangeRequest | None:
         async with translated():
@@ -75,45 +82,69 @@ class SqlChanges:
                 if existing is not None:
                     raise DuplicateRequest(existing.id) from None
             raise ConcurrencyConflict(change.id) from None
-        await self._write_children(change)
+        writes = ChildWrites()
+        writes.add(change, None)
+        await writes.write(self._conn, change.id)
+        await self._leases.follow(change)
+        self._read[change.id] = change
 
     async def update(self, change: ChangeRequest, expected_version: int) -> None:
         """`UPDATE … WHERE id = ? AND version = ?`: no row means someone else saved first."""
-        row = change_row(change, self._now)
-        del row["created_at"]
-        async with translated(change.id):
-            result = await self._conn.execute(
-                update(change_requests)
-                .where(
-                    change_requests.c.id == change.id,
-                    change_requests.c.version == expected_version,
-                )
-                .values(row)
-            )
-        if result.rowcount != 1:
-            raise ConcurrencyConflict(change.id)
-        for table in CHILDREN:
-            async with translated(change.id):
-                await self._conn.execute(delete(table).where(table.c.change_id == change.id))
-        await self._write_children(change)
+        await self.update_many([(change, expected_version)])
 
-    async def _write_children(self, change: ChangeRequest) -> None:
-        """Responses, review groups and authors follow the aggregate on every save."""
-        for table, rows in (
-            (responses, response_rows(change)),
-            (review_groups, review_group_rows(change)),
-            (change_authors, author_rows(change)),
-        ):
-            if not rows:
-                continue
-            try:
-                async with translated(change.id):
-                    await self._conn.execute(insert(table), rows)
-            except IntegrityError as exc:
-                # A second live response of one person: another writer got there first.
-                if is_unique_violation(exc):
-                    raise ConcurrencyConflict(change.id) from None
-                raise
+    async def get_many(self, change_ids: Sequence[str]) -> dict[str, ChangeRequest]:
+        """Several changes in one query; missing ones are left out."""
+        if not change_ids:
+            return {}
+        async with translated():
+            rows = (await self._conn.execute(
+                select(change_requests.c.id, change_requests.c.data)
+                .where(change_requests.c.id.in_(list(change_ids)))
+            )).all()
+        found = {row.id: change_from_dict(row.data) for row in rows}
+        self._read.update(found)
+        return found
+
+    async def update_many(self, saves: Sequence[tuple[ChangeRequest, int]]) -> None:
+        """Compare-and-set several changes, then their child rows, a statement per kind of
+        write: all saved, or ConcurrencyConflict (the caller rolls the transaction back)."""
+        if not saves:
+            return
+        first = saves[0][0].id
+        rows = []
+        for change, expected in saves:
+            row = change_row(change, self._now)
+            del row["created_at"], row["id"]
+            rows.append({**row, "b_id": change.id, "b_version": expected})
+        statement = update(change_requests).where(
+            change_requests.c.id == bindparam("b_id"),
+            change_requests.c.version == bindparam("b_version"),
+        )
+        if len(rows) == 1 or not self._conn.dialect.supports_sane_multi_rowcount:
+            for row in rows:
+                change_id, expected = row.pop("b_id"), row.pop("b_version")
+                async with translated(change_id):
+                    result = await self._conn.execute(
+                        update(change_requests)
+                        .where(change_requests.c.id == change_id,
+                               change_requests.c.version == expected)
+                        .values(row))
+                if result.rowcount != 1:
+                    raise ConcurrencyConflict(change_id)
+        else:
+            async with translated(first):
+                result = await self._conn.execute(statement, rows)
+            if result.rowcount != len(rows):
+                raise ConcurrencyConflict(first)
+        writes = ChildWrites()
+        for change, expected in saves:
+            before = self._read.get(change.id)
+            writes.add(change, before if before is not None and before.version == expected
+                       else None)  # not what is stored: rewrite every child row
+        await writes.write(self._conn, first)
+        for change, _ in saves:
+            await self._leases.follow(change)
+            self._read[change.id] = change
 
     async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
         async with translated():
@@ -133,3 +164,12 @@ class SqlChanges:
                 .order_by(change_requests.c.number)
             )
             return list(result)
+
+    async def abandoned_applies(self) -> Sequence[str]:
+        return await self._leases.abandoned()
+
+    async def renew_apply_lease(self, change_id: str, key: str) -> timedelta | None:
+        return await self._leases.renew(change_id, key)
+
+    async def release_apply_lease(self, change_id: str, key: str) -> None:
+        await self._leases.release(change_id, key)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.outbox_rules import MAX_ATTEMPTS, Delivery, backoff
@@ -15,6 +15,8 @@ from storage.sql.errors import translated
 from storage.sql.projection import plain_json
 from storage.sql.schema import outbox
 from workflow.ports import OutboxMessage
+
+CLAIM_LOCK_KEY = 0x4347_4F55_5442_4F58  # PostgreSQL advisory lock: one claim at a time
 
 
 class SqlOutbox:
@@ -44,6 +46,10 @@ class OutboxQueue:
     On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several replicas claim at once without ever
     taking the same row; on SQLite the writer's lock serialises claims. A relay that dies
     leaves a lease that simply runs out, and the row is claimed again.
+
+    A change's messages are delivered by one relay at a time: a claim skips every change one
+    of whose messages another relay holds, so two replicas never post the same card at once.
+    Claims queue on an advisory lock on PostgreSQL to see each other's leases.
     """
 
     def __init__(self, db: Database, max_attempts: int = MAX_ATTEMPTS) -> None:
@@ -54,13 +60,25 @@ class OutboxQueue:
         self, owner: str, limit: int, lease: timedelta, now: datetime
     ) -> list[Delivery]:
         """Up to `limit` due messages, leased to `owner` until `now + lease`, oldest first."""
+        busy = outbox.alias("busy")
+        held_elsewhere = exists().where(
+            busy.c.change_id == outbox.c.change_id,
+            busy.c.delivered_at.is_(None),
+            busy.c.dead_at.is_(None),
+            busy.c.lease_until > now,
+            busy.c.lease_owner != owner,
+        )
         ready = (
             outbox.c.delivered_at.is_(None),
             outbox.c.dead_at.is_(None),
             outbox.c.next_attempt_at <= now,
             (outbox.c.lease_until.is_(None)) | (outbox.c.lease_until <= now),
+            ~held_elsewhere,
         )
         async with translated(), self._db.writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": CLAIM_LOCK_KEY})
             ids = list(await conn.scalars(
                 select(outbox.c.id).where(*ready).order_by(outbox.c.id).limit(limit)
                 .with_for_update(skip_locked=True)
@@ -77,6 +95,30 @@ class OutboxQueue:
             claimed = [_delivery(r) for r in result]
         return sorted(claimed, key=lambda d: d.id)
 
+    async def release(self, message_ids: Sequence[int], owner: str) -> None:
+        """Hand back messages claimed but not attempted: claimable again at once, uncounted."""
+        if not message_ids:
+            return
+        async with translated(), self._db.writer.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
+                       outbox.c.delivered_at.is_(None))
+                .values(lease_owner=None, lease_until=None, attempts=outbox.c.attempts - 1)
+            )
+
+    async def renew(self, message_ids: Sequence[int], owner: str, until: datetime) -> None:
+        """Extend the lease of messages this owner is still delivering."""
+        if not message_ids:
+            return
+        async with translated(), self._db.writer.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
+                       outbox.c.delivered_at.is_(None))
+                .values(lease_until=until)
+            )
+
     async def mark_delivered(self, message_id: int, now: datetime) -> bool:
         """Delivered: never claimed again. False if it was already marked."""
         async with translated(), self._db.writer.begin() as conn:
@@ -86,6 +128,16 @@ class OutboxQueue:
                 .values(delivered_at=now, lease_owner=None, lease_until=None, last_error=None)
             )
             return bool(result.rowcount == 1)
+
+    async def mark_delivered_all(self, message_ids: Sequence[int], now: datetime) -> int:
+        """Mark several delivered in one transaction; how many were not marked before."""
+        async with translated(), self._db.writer.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(message_ids)), outbox.c.delivered_at.is_(None))
+                .values(delivered_at=now, lease_owner=None, lease_until=None, last_error=None)
+            )
+            return int(result.rowcount)
 
     async def mark_failed(self, message_id: int, owner: str, error: str, now: datetime) -> bool:
         """Schedule a retry with exponential backoff; dead-letter after the last attempt.

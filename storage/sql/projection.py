@@ -99,3 +99,9 @@ def review_group_rows(cr: ChangeRequest) -> list[Row]:
 def author_rows(cr: ChangeRequest) -> list[Row]:
     """The people four eyes bars from reviewing the change."""
     return [{"change_id": cr.id, "person": p} for p in sorted(cr.authors)]
+
+
+def people_rows(cr: ChangeRequest) -> list[Row]:
+    """Everyone who took part: the requester, authors, responders and commenters."""
+    people = cr.authors | {r.person for r in cr.responses} | {c.person for c in cr.comments}
+    return [{"change_id": cr.id, "person": p} for p in sorted(people)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from storage.audit_chain import AuditRow
 from storage.sql.audit_trail import to_audit_row
@@ -15,6 +15,7 @@ from storage.sql.engines import Database
 from storage.sql.schema import (
     audit_events,
     change_authors,
+    change_people,
     change_requests,
     responses,
     review_groups,
@@ -34,11 +35,69 @@ class Deadline:
     at: datetime
 
 
+def awaiting_conditions(person: str, groups: Collection[str]) -> list[ColumnElement[bool]]:
+    """In review, its active stage takes one of `groups`, not requested or authored by the
+    person (four eyes), not answered by them on the current revision."""
+    waiting = select(review_groups.c.change_id).where(
+        review_groups.c.group_name.in_(sorted(groups))
+    )
+    responded = exists().where(
+        responses.c.change_id == cr.c.id,
+        responses.c.revision == cr.c.revision,
+        responses.c.person == person,
+        responses.c.ended.is_(None),
+    )
+    authored = exists().where(
+        change_authors.c.change_id == cr.c.id, change_authors.c.person == person
+    )
+    return [cr.c.id.in_(waiting), cr.c.state == State.PENDING_REVIEW.value, ~responded,
+            ~authored]
+
+
 class Queries:
     """Lists of changes and histories; none of them takes the writer's lock."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        """One change as committed, read without the writer's lock."""
+        found = await self._changes(select(cr.c.data).where(cr.c.id == change_id))
+        return found[0] if found else None
+
+    async def deadline_of(self, change_id: str) -> datetime | None:
+        """The change's next deadline (an indexed column, nothing decoded)."""
+        async with self._db.reader.connect() as conn:
+            found: datetime | None = await conn.scalar(
+                select(cr.c.next_deadline).where(cr.c.id == change_id))
+        return found
+
+    async def involving(self, person: str, limit: int = LIMIT) -> list[ChangeRequest]:
+        """Changes the person requested, wrote, answered or commented on, latest saved first."""
+        query = (
+            select(cr.c.data)
+            .join(change_people, change_people.c.change_id == cr.c.id)
+            .where(change_people.c.person == person)
+            .order_by(cr.c.updated_at.desc(), cr.c.number.desc())
+            .limit(limit)
+        )
+        return await self._changes(query)
+
+    async def latest_event(
+        self, change_id: str, *, skip: Collection[str] = ()
+    ) -> AuditRow | None:
+        """The change's newest audit event, leaving out events of the `skip` kinds."""
+        query = select(audit_events).where(audit_events.c.change_id == change_id)
+        if skip:
+            query = query.where(audit_events.c.kind.not_in(sorted(skip)))
+        query = query.order_by(audit_events.c.seq.desc()).limit(1)
+        async with self._db.reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return to_audit_row(row) if row is not None else None
 
     async def pending_for(
         self, person: str, groups: Collection[str], limit: int = LIMIT
@@ -50,26 +109,9 @@ class Queries:
         """
         if not groups:
             return []
-        waiting = select(review_groups.c.change_id).where(
-            review_groups.c.group_name.in_(sorted(groups))
-        )
-        responded = exists().where(
-            responses.c.change_id == cr.c.id,
-            responses.c.revision == cr.c.revision,
-            responses.c.person == person,
-            responses.c.ended.is_(None),
-        )
-        authored = exists().where(
-            change_authors.c.change_id == cr.c.id, change_authors.c.person == person
-        )
         query = (
             select(cr.c.data)
-            .where(
-                cr.c.id.in_(waiting),
-                cr.c.state == State.PENDING_REVIEW.value,
-                ~responded,
-                ~authored,
-            )
+            .where(*awaiting_conditions(person, groups))
             .order_by(cr.c.created_at, cr.c.number)
             .limit(limit)
         )

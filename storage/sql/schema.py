@@ -130,6 +130,36 @@ change_authors = Table(
     Column("person", String, primary_key=True),
 )
 
+# Everyone who took part in a change (requester, authors, responders, commenters): App Home.
+change_people = Table(
+    "change_people",
+    metadata,
+    Column(
+        "change_id",
+        String,
+        ForeignKey("change_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("person", String, primary_key=True),
+    Index("ix_change_people_person_change_id", "person", "change_id"),
+)
+
+# The process running each started apply: written in the start's transaction, renewed while the
+# executor runs. Another replica settles the apply as unknown only once the lease has run out.
+apply_leases = Table(
+    "apply_leases",
+    metadata,
+    Column(
+        "change_id",
+        String,
+        ForeignKey("change_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("apply_key", String, nullable=False),
+    Column("owner", String, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=False),
+)
+
 # Append-only (triggers refuse UPDATE and DELETE); UNIQUE(prev_hash) forbids forks of the chain.
 audit_events = Table(
     "audit_events",
@@ -167,6 +197,8 @@ outbox = Table(
         sqlite_where=READY,
         postgresql_where=READY,
     ),
+    # Claims skip a change whose earlier message another relay is still delivering.
+    Index("ix_outbox_ready_change_id", "change_id", sqlite_where=READY, postgresql_where=READY),
 )
 
 # Bearer tokens of the REST API: only the sha256 of the bearer value is kept; a name is unique

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.leases import lease_duration, process_owner
+from storage.sql.apply_leases import Holder
 from storage.sql.audit import SqlAudit
 from storage.sql.changes import SqlChanges
 from storage.sql.engines import Database
@@ -33,9 +35,10 @@ class SqlUnitOfWork:
     audit: AuditLog
     outbox: Outbox
 
-    def __init__(self, db: Database, now: Now = utc_now) -> None:
+    def __init__(self, db: Database, now: Now = utc_now, holder: Holder | None = None) -> None:
         self._db = db
         self._now = now
+        self._holder = holder or Holder(process_owner(), lease_duration())
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -48,7 +51,7 @@ class SqlUnitOfWork:
                 raise
         now = self._now()
         self._conn = conn
-        self.changes = SqlChanges(conn, now)
+        self.changes = SqlChanges(conn, now, self._holder)
         self.audit = SqlAudit(conn)
         self.outbox = SqlOutbox(conn, now)
         return self
@@ -76,14 +79,17 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    """Opens a unit of work per command over one database."""
+    """Opens a unit of work per command over one database; `owner` names this process on the
+    applies it starts (a fresh name by default)."""
 
-    def __init__(self, db: Database, now: Now = utc_now) -> None:
+    def __init__(self, db: Database, now: Now = utc_now, *, owner: str | None = None,
+                 lease: timedelta | None = None) -> None:
         self.db = db
         self._now = now
+        self.holder = Holder(owner or process_owner(), lease or lease_duration())
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self._now)
+        return SqlUnitOfWork(self.db, self._now, self.holder)
 
 
 if TYPE_CHECKING:  # mypy proves the adapter implements the engine's port

@@ -141,14 +141,14 @@ async def test_observers_see_every_message_and_cannot_block_delivery(outbox: Out
     assert seen == ["CHG-1", "CHG-2"]
 
 
-async def test_a_handler_that_outlives_its_lease_is_failed(outbox: Outbox) -> None:
+async def test_a_handler_that_hangs_is_cut_off_and_failed(outbox: Outbox) -> None:
     await outbox.put("CHG-1")
 
     async def stuck(message: Claimed) -> None:
         await asyncio.Event().wait()
 
     relay = Relay(outbox.queue(8), TestClock(), {TOPIC: stuck}, owner="r1",
-                  lease=timedelta(milliseconds=200))
+                  lease=timedelta(milliseconds=200), timeout=timedelta(milliseconds=160))
     assert (await relay.run_once()).failed == 1
 
 

@@ -1,0 +1,117 @@
+"""Group commit: commands on different changes that arrive while a transaction is committing
+share the next one. A burst of clicks then costs one read, one compare-and-set per kind of row
+and one commit per group, instead of all of them per click; an idle engine commits each command
+at once, as before."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from workflow.commands import Command
+from workflow.decision import Decision
+from workflow.events import Event
+from workflow.model import ChangeRequest
+from workflow.ports import OutboxMessage, UnitOfWorkFactory
+
+Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
+Decide = Callable[[ChangeRequest | None, Sequence[Command], datetime], Decision]
+Alone = Callable[[str, Build], Awaitable[Decision]]
+Messages = Callable[[Sequence[Event]], list[OutboxMessage]]
+MAX_GROUP = 64
+
+
+@dataclass
+class Job:
+    """One command on an existing change, and where its outcome goes."""
+
+    change_id: str
+    build: Build
+    done: asyncio.Future[Decision] = field(repr=False)
+
+
+class GroupCommit:
+    """Decides queued commands in one unit of work and commits them together.
+
+    Each change appears at most once in a group (callers hold the change's lock). A command that
+    is refused is answered on its own and takes nothing down with it; if the group cannot commit
+    (another process saved one of its changes first, a database error), every command of it is
+    run again on its own through `alone`, with its usual retries.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime], decide: Decide,
+                 messages: Messages, alone: Alone, max_group: int = MAX_GROUP) -> None:
+        self._uow = uow
+        self._now = now
+        self._decide = decide
+        self._messages = messages
+        self._alone = alone
+        self._max_group = max_group
+        self._queue: list[Job] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def run(self, change_id: str, build: Build) -> Decision:
+        """Decide and commit one command with whatever else is waiting."""
+        loop = asyncio.get_running_loop()
+        job = Job(change_id, build, loop.create_future())
+        self._queue.append(job)
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._work(), name="group-commit")
+        return await job.done
+
+    async def _work(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:self._max_group], self._queue[self._max_group:]
+            try:
+                outcomes = await self._commit(group)
+            except Exception:
+                await asyncio.gather(*(self._again(job) for job in group))
+                continue
+            for job, outcome in zip(group, outcomes, strict=True):
+                _settle(job, outcome)
+
+    async def _again(self, job: Job) -> None:
+        try:
+            outcome: Decision | Exception = await self._alone(job.change_id, job.build)
+        except Exception as error:
+            outcome = error
+        _settle(job, outcome)
+
+    async def _commit(self, group: list[Job]) -> list[Decision | Exception]:
+        now = self._now()
+        outcomes: list[Decision | Exception] = []
+        async with self._uow() as uow:
+            stored = await uow.changes.get_many([job.change_id for job in group])
+            saves: list[tuple[ChangeRequest, int]] = []
+            events: list[Event] = []
+            for job in group:
+                before = stored.get(job.change_id)
+                try:
+                    decision = self._decide(before, job.build(before, job.change_id), now)
+                except Exception as refusal:  # decided alone it would be refused just the same
+                    outcomes.append(refusal)
+                    continue
+                if decision.changed:
+                    if before is None:
+                        raise LookupError(f"{job.change_id} is not stored")  # run it alone
+                    saves.append((decision.change, before.version))
+                    events.extend(decision.events)
+                outcomes.append(decision)
+            if saves:
+                await uow.changes.update_many(saves)
+                await uow.audit.append(events)
+                await uow.outbox.put(self._messages(events))
+                await uow.commit()
+        return outcomes
+
+
+def _settle(job: Job, outcome: Decision | Exception) -> None:
+    """Answer the caller, unless it stopped waiting (the command was decided all the same)."""
+    if job.done.done():
+        return
+    if isinstance(outcome, Exception):
+        job.done.set_exception(outcome)
+    else:
+        job.done.set_result(outcome)
