@@ -35,7 +35,7 @@ class Job:
 class GroupCommit:
     """Decides queued commands in one unit of work and commits them together.
 
-    Each change appears at most once in a group (callers hold the change's lock). A command that
+    Each change appears at most once in a group, decided in the order queued. A command that
     is refused is answered on its own and takes nothing down with it; if the group cannot commit
     (another process saved one of its changes first, a database error), every command of it is
     run again on its own through `alone`, with its usual retries.
@@ -63,7 +63,7 @@ class GroupCommit:
 
     async def _work(self) -> None:
         while self._queue:
-            group, self._queue = self._queue[:self._max_group], self._queue[self._max_group:]
+            group, self._queue = self._next_group()
             try:
                 outcomes = await self._commit(group)
             except Exception:
@@ -71,6 +71,20 @@ class GroupCommit:
                 continue
             for job, outcome in zip(group, outcomes, strict=True):
                 _settle(job, outcome)
+
+    def _next_group(self) -> tuple[list[Job], list[Job]]:
+        """Up to `max_group` queued jobs, one per change (a second command on a change, queued
+        by a caller that stopped waiting, goes in a later group), and the jobs left queued."""
+        group: list[Job] = []
+        rest: list[Job] = []
+        changes: set[str] = set()
+        for job in self._queue:
+            if len(group) < self._max_group and job.change_id not in changes:
+                group.append(job)
+                changes.add(job.change_id)
+            else:
+                rest.append(job)
+        return group, rest
 
     async def _again(self, job: Job) -> None:
         try:
