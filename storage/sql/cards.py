@@ -50,5 +50,5 @@ class SqlCards:
             index_elements=[t.c.channel, t.c.ts],
             set_={"audience": upsert.excluded.audience, "rendered": upsert.excluded.rendered},
         )
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             await conn.execute(upsert)

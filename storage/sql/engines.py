@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 BUSY_TIMEOUT_MS = 10_000  # another process holding the write lock is waited for this long
@@ -26,6 +30,31 @@ class Database:
     url: URL
     writer: AsyncEngine
     reader: AsyncEngine
+    # SQLite's one writer connection is handed out in arrival order: the pool lets a task that
+    # just gave it back take it again at once, which starved the outbox relay in a click storm.
+    turns: asyncio.Lock | None = field(default=None, compare=False)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Wait for this process's turn at the writer (at once on PostgreSQL)."""
+        if self.turns is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(WRITER_WAIT_S):
+                await self.turns.acquire()
+        except TimeoutError:
+            raise PoolTimeout(f"no turn at the writer within {WRITER_WAIT_S:g} s") from None
+        try:
+            yield
+        finally:
+            self.turns.release()
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction, committed when the block ends without an error."""
+        async with self.turn(), self.writer.begin() as conn:
+            yield conn
 
     @property
     def dialect(self) -> str:
@@ -49,7 +78,8 @@ def open_engines(url: str | URL, *, readers: int = READERS) -> Database:
                 "an in-memory SQLite database cannot be shared by a writer and readers: "
                 "name a file, e.g. sqlite+aiosqlite:///changegate.db"
             )
-        return Database(parsed, sqlite_writer(parsed), _sqlite_reader(parsed, readers))
+        return Database(parsed, sqlite_writer(parsed), _sqlite_reader(parsed, readers),
+                        asyncio.Lock())
     if backend == "postgresql":
         engine = create_async_engine(parsed, pool_pre_ping=True)
         return Database(parsed, engine, engine)

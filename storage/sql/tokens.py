@@ -49,7 +49,7 @@ class SqlTokens:
         token_id, bearer = new_bearer()
         token = ApiToken(token_id, name, user, checked, now)
         try:
-            async with translated(), self._db.writer.begin() as conn:
+            async with translated(), self._db.write() as conn:
                 await conn.execute(insert(t).values(
                     id=token_id, name=name, user_id=user, scopes=encode_scopes(checked),
                     secret_sha256=bearer_hash(bearer), created_at=now,
@@ -68,7 +68,7 @@ class SqlTokens:
         return [_token(row) for row in rows]
 
     async def revoke(self, name_or_id: str, now: datetime) -> ApiToken:
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             rows = (await conn.execute(
                 select(t).where((t.c.id == name_or_id) | (t.c.name == name_or_id))
             )).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -40,15 +41,20 @@ class SqlUnitOfWork:
         self._now = now
         self._holder = holder or Holder(process_owner(), lease_duration())
         self._conn: AsyncConnection | None = None
+        self._held = contextlib.AsyncExitStack()
 
     async def __aenter__(self) -> Self:
+        held = contextlib.AsyncExitStack()  # the writer's turn, then its connection
         async with translated():
-            conn = await self._db.writer.connect()
             try:
+                await held.enter_async_context(self._db.turn())
+                conn = await self._db.writer.connect()
+                held.push_async_callback(conn.close)
                 await conn.begin()
             except BaseException:
-                await conn.close()
+                await held.aclose()
                 raise
+        self._held = held
         now = self._now()
         self._conn = conn
         self.changes = SqlChanges(conn, now, self._holder)
@@ -69,7 +75,7 @@ class SqlUnitOfWork:
             if conn.in_transaction():
                 await conn.rollback()
         finally:
-            await conn.close()
+            await self._held.aclose()
 
     async def commit(self) -> None:
         if self._conn is None:

@@ -102,3 +102,26 @@ async def test_a_lock_held_too_long_is_busy_never_database_is_locked(
 def test_in_memory_sqlite_is_refused() -> None:
     with pytest.raises(UnsupportedDatabase, match="name a file"):
         open_engines("sqlite+aiosqlite:///:memory:")
+
+
+async def test_the_writer_is_handed_out_in_arrival_order(db: Database) -> None:
+    """A task that writes in a loop must not starve one that asked for the writer meanwhile
+    (the pool alone let the looping task take the connection straight back)."""
+    order: list[str] = []
+    first_done = asyncio.Event()
+
+    async def looping() -> None:
+        for n in range(20):
+            async with db.write() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+            order.append(f"loop{n}")
+            first_done.set()
+
+    async def once() -> None:
+        await first_done.wait()
+        async with db.write() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        order.append("once")
+
+    await asyncio.gather(looping(), once())
+    assert order.index("once") <= 3
