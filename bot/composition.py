@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,7 +78,8 @@ def memory_storage() -> Storage:
     uow: UnitOfWorkFactory = factory
     outbox = factory.store.outbox
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
-                   lambda deliver: OutboxPump(outbox, deliver), MemoryQueries(factory.store))
+                   lambda deliver: OutboxPump(outbox, lambda m: deliver([m])),
+                   MemoryQueries(factory.store))
 
 
 async def sql_storage(settings: Settings) -> Storage:
@@ -94,7 +95,8 @@ async def sql_storage(settings: Settings) -> Storage:
     queue = OutboxQueue(db)
 
     def courier(deliver: Deliver) -> Courier:
-        relay = Relay(queue, SystemClock(), {TOPIC: deliver})  # outbox times are wall-clock
+        # outbox times are wall-clock
+        relay = Relay(queue, SystemClock(), {}, batched={TOPIC: deliver})
         return RelayCourier(relay)
 
     queries = Queries(db)
@@ -232,7 +234,7 @@ async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: C
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s))
-    courier = storage.courier(arming(timers, delivery.deliver))
+    courier = storage.courier(arming(timers, delivery.deliver_many))
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
                              client, clock, courier.kick, membership)
     app = build_app(services, identity, bot_token=token,
@@ -256,12 +258,13 @@ def policy_executors(policy: Callable[[], Policy],
 
 
 def arming(timers: DeadlineTimers, deliver: Deliver) -> Deliver:
-    """Re-arm a change's timer from its new state before its event is delivered."""
+    """Re-arm each change's timer from its new state before its events are delivered."""
 
-    async def deliver_and_arm(message: OutboxItem) -> None:
-        if message.change_id is not None:
-            await timers.arm_id(message.change_id)
-        await deliver(message)
+    async def deliver_and_arm(messages: Sequence[OutboxItem]) -> None:
+        for change_id in dict.fromkeys(m.change_id for m in messages):
+            if change_id is not None:
+                await timers.arm_id(change_id)
+        await deliver(messages)
 
     return deliver_and_arm
 

@@ -71,6 +71,9 @@ class OutboxQueue(Protocol):
 
 
 Handler = Callable[[Claimed], Awaitable[None]]
+# Takes consecutive messages of one change and one topic at once: a relay that fell behind
+# then sends one Slack post for several events instead of one each.
+BatchHandler = Callable[[Sequence[Claimed]], Awaitable[None]]
 Observer = Callable[[Claimed], Awaitable[None]]
 Alert = Callable[[Claimed, str], Awaitable[None]]
 
@@ -136,6 +139,7 @@ class Relay:
         clock: Clock,
         handlers: Mapping[str, Handler],
         *,
+        batched: Mapping[str, BatchHandler] | None = None,
         alert: Alert | None = None,
         observers: Sequence[Observer] = (),
         owner: str | None = None,
@@ -147,6 +151,7 @@ class Relay:
     ) -> None:
         self._queue = queue
         self._clock = clock
+        self._batched = dict(batched or {})
         self._handlers = dict(handlers)
         self._alert = alert
         self._observers = tuple(observers)
@@ -192,32 +197,49 @@ class Relay:
 
     async def _lane(self, messages: list[Claimed], tally: Tally,
                     room: asyncio.Semaphore) -> None:
-        """One change's messages, in order; marked delivered together at the end."""
+        """One change's messages, in order (a run of one batched topic at once); marked
+        delivered together at the end."""
         done: list[int] = []
         async with room:
-            for position, message in enumerate(messages):
+            for position, run in self._runs(messages):
                 if self._stopping:  # hand the rest back at once rather than finish them
                     rest = [m.id for m in messages[position:]]
                     await self._queue.release(rest, self.owner)
                     tally.finished(rest, released=True)
                     break
-                await self._observe(message)
-                error = await self._deliver(message)
+                for message in run:
+                    await self._observe(message)
+                error = await self._deliver(run)
                 if error is None:
-                    done.append(message.id)
+                    done.extend(m.id for m in run)
                     continue
-                tally.failed += 1
-                log.warning("outbox message %s (%s) failed, attempt %s: %s",
-                            message.id, message.topic, message.attempts, error)
-                if await self._queue.mark_failed(message.id, self.owner, error,
-                                                 self._clock.now()):
-                    tally.dead += 1
-                    await self._raise_alert(message, error)
-                tally.finished([message.id])
+                for message in run:
+                    await self._failed(message, error, tally)
             if done:
                 await self._queue.mark_delivered_all(done, self._clock.now())
                 tally.delivered += len(done)
                 tally.finished(done)
+
+    def _runs(self, messages: list[Claimed]) -> list[tuple[int, list[Claimed]]]:
+        """Consecutive messages of a batched topic together, any other message alone; each
+        with its position in the lane."""
+        runs: list[tuple[int, list[Claimed]]] = []
+        for position, message in enumerate(messages):
+            last = runs[-1][1] if runs else None
+            if last and message.topic in self._batched and last[-1].topic == message.topic:
+                last.append(message)
+            else:
+                runs.append((position, [message]))
+        return runs
+
+    async def _failed(self, message: Claimed, error: str, tally: Tally) -> None:
+        tally.failed += 1
+        log.warning("outbox message %s (%s) failed, attempt %s: %s",
+                    message.id, message.topic, message.attempts, error)
+        if await self._queue.mark_failed(message.id, self.owner, error, self._clock.now()):
+            tally.dead += 1
+            await self._raise_alert(message, error)
+        tally.finished([message.id])
 
     async def run(self) -> None:
         """Deliver until stopped; sleep `idle` (or until woken) when nothing is due."""
@@ -246,14 +268,20 @@ class Relay:
                 await self._wake.wait()
         self._wake.clear()
 
-    async def _deliver(self, message: Claimed) -> str | None:
+    async def _deliver(self, run: list[Claimed]) -> str | None:
         """None when delivered, else what went wrong."""
-        handler = self._handlers.get(message.topic)
-        if handler is None:
-            return f"no handler for topic {message.topic!r}"
+        topic = run[0].topic
+        batched = self._batched.get(topic)
+        handler = self._handlers.get(topic)
+        if batched is None and handler is None:
+            return f"no handler for topic {topic!r}"
         try:
             async with asyncio.timeout(self._timeout.total_seconds()):
-                await handler(message)
+                if batched is not None:
+                    await batched(run)
+                else:
+                    assert handler is not None and len(run) == 1
+                    await handler(run[0])
         except TimeoutError:
             return f"the handler did not finish within {self._timeout.total_seconds():g} s"
         except Exception as error:  # a failed delivery is retried, whatever the cause

@@ -12,7 +12,7 @@ from typing import Self
 
 from storage.audit_chain import GENESIS, AuditRow, chain_hash
 from storage.leases import lease_duration, process_owner
-from storage.outbox_rules import MAX_ATTEMPTS, Delivery, backoff
+from storage.outbox_rules import MAX_ATTEMPTS, SIBLINGS, Delivery, backoff
 from workflow.codec import event_to_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
 from workflow.events import Event
@@ -287,12 +287,16 @@ class MemoryOutboxQueue:
     async def claim(
         self, owner: str, limit: int, lease: timedelta, now: datetime
     ) -> list[Delivery]:
-        """Up to `limit` due messages, leased to `owner` until `now + lease`, oldest first."""
+        """The `limit` oldest due messages and the later due messages of the same changes,
+        leased to `owner` until `now + lease`, oldest first."""
         claimed: list[Delivery] = []
         elsewhere = self._held_elsewhere(owner, now)
+        changes: set[str] = set()
+        siblings = 0
         for index, message in enumerate(self._store.outbox):
-            if len(claimed) >= limit:
-                break
+            if len(claimed) >= limit and (message.change_id not in changes
+                                          or siblings >= limit * SIBLINGS):
+                continue
             state = self.state(index + 1)
             if state.delivered_at or state.dead_at:
                 continue
@@ -302,6 +306,10 @@ class MemoryOutboxQueue:
                 continue
             if message.change_id is not None and message.change_id in elsewhere:
                 continue
+            if len(claimed) >= limit:
+                siblings += 1
+            elif message.change_id is not None:
+                changes.add(message.change_id)
             state.lease_owner, state.lease_until = owner, now + lease
             state.attempts += 1
             claimed.append(Delivery(index + 1, message.topic, message.change_id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+SIBLINGS = 10  # a claim may add this many times `limit` later messages of the same changes
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(seconds=5)
 LONGEST_DELAY = timedelta(hours=1)

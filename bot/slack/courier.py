@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.relay import Relay
 from bot.slack.delivery import OutboxItem
 
-Deliver = Callable[[OutboxItem], Awaitable[None]]
+# Consecutive messages of one change at once (a courier that fell behind sends them together).
+Deliver = Callable[[Sequence[OutboxItem]], Awaitable[None]]
 
 STOP_WAIT_S = 10.0
 

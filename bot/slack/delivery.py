@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -18,7 +18,7 @@ from bot.slack.card_parts import stage_title
 from bot.slack.cardstore import CardRef, CardStore
 from bot.slack.context import Audience, CardContext, Message
 from bot.slack.homepub import HomePublisher
-from bot.slack.notices import requester_text, thread_text
+from bot.slack.notices import requester_digest, thread_digest
 from bot.slack.pacing import ChannelPacer
 from bot.slack.people import People
 from bot.slack.queries import ChangeQueries
@@ -88,16 +88,24 @@ class SlackDelivery:
 
     async def deliver(self, message: OutboxItem) -> None:
         """Bring Slack in line with one committed event (an outbox message or a claimed one)."""
-        if message.topic != TOPIC or not message.change_id:
-            return
-        event = event_from_dict(dict(message.payload))
-        async with self._locks.setdefault(message.change_id, asyncio.Lock()):
-            cr = await self._changes.get(message.change_id)
-            if cr is None:
-                return
-            refs = await self._sync_once(cr)
-            await self._tell(event, cr, refs)
-        await self._refresh_homes(event, cr)
+        await self.deliver_many([message])
+
+    async def deliver_many(self, messages: Sequence[OutboxItem]) -> None:
+        """Bring Slack in line with several committed events, in order: each change's cards
+        synced once, and its events told in one thread reply and one requester DM."""
+        by_change: dict[str, list[Event]] = {}
+        for message in messages:
+            if message.topic == TOPIC and message.change_id:
+                by_change.setdefault(message.change_id, []).append(
+                    event_from_dict(dict(message.payload)))
+        for change_id, events in by_change.items():
+            async with self._locks.setdefault(change_id, asyncio.Lock()):
+                cr = await self._changes.get(change_id)
+                if cr is None:
+                    continue
+                refs = await self._sync_once(cr)
+                await self._tell(events, cr, refs)
+            await self._refresh_homes(events, cr)
 
     async def _sync_once(self, cr: ChangeRequest) -> list[CardRef]:
         """Sync the cards once per version: the events a command wrote together, and those
@@ -175,16 +183,19 @@ class SlackDelivery:
         if len(self._shown) > REMEMBERED_SYNCS:
             del self._shown[next(iter(self._shown))]
 
-    async def _tell(self, event: Event, cr: ChangeRequest, refs: list[CardRef]) -> None:
-        """Thread reply under the card, stage-open mention, and the requester's DM."""
+    async def _tell(self, events: Sequence[Event], cr: ChangeRequest,
+                    refs: list[CardRef]) -> None:
+        """Thread reply under the card, stage-open mentions, and the requester's DM."""
         home = next((r for r in refs if r.audience is Audience.CHANNEL), None)
         anchor = home or next(iter(refs), None)
-        text = thread_text(event)
-        if text and anchor:
-            await self._post(anchor.channel, text=text, thread_ts=anchor.ts)
-        if home and event.kind in STAGE_OPENERS | NUDGES:
-            await self._mention_stage(event, cr, home)
-        dm_text = requester_text(event, cr)
+        if anchor:
+            for text in thread_digest(events):
+                await self._post(anchor.channel, text=text, thread_ts=anchor.ts)
+        if home:
+            for event in events:
+                if event.kind in STAGE_OPENERS | NUDGES:
+                    await self._mention_stage(event, cr, home)
+        dm_text = requester_digest(events, cr)
         if dm_text:
             dm = await self._dm(cr.requester)
             if dm:
@@ -219,13 +230,14 @@ class SlackDelivery:
                     else f":bell: {title} is open: {mentions}, please review.")
         await self._post(home.channel, text=text, thread_ts=home.ts, reply_broadcast=True)
 
-    async def _refresh_homes(self, event: Event, cr: ChangeRequest) -> None:
-        """The requester's and the actor's tabs change with every event; the other responders'
+    async def _refresh_homes(self, events: Sequence[Event], cr: ChangeRequest) -> None:
+        """The requester's and the actors' tabs change with every event; the other responders'
         when the change moves, the workflow's groups' when a stage or the review opens or ends."""
-        concerned = {cr.requester, event.actor}
-        if event.kind not in ONLY_ACTOR_AND_REQUESTER:
+        concerned = {cr.requester} | {event.actor for event in events}
+        kinds = {event.kind for event in events}
+        if kinds - ONLY_ACTOR_AND_REQUESTER:
             concerned |= {r.person for r in cr.responses if r.revision == cr.revision}
-        if event.kind in WIDE:
+        if kinds & WIDE:
             concerned |= await self._people.of_workflow(cr, HOME_FANOUT)
         await self._homes.refresh(sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT])
 

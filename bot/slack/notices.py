@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.slack.mrkdwn import clip, date, escape, people, person
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest
 
 QUOTE_CHARS = 1500
+POST_CHARS = 3900  # Slack truncates a message's text after 40,000; keep replies readable
 
 # Kinds the requester hears about by DM when someone else caused them.
 FOR_REQUESTER = frozenset({
@@ -91,10 +92,28 @@ def thread_text(event: Event) -> str | None:
 
 def requester_text(event: Event, cr: ChangeRequest) -> str | None:
     """The DM the requester gets for this event, unless they caused it themselves."""
-    if event.kind not in FOR_REQUESTER or event.actor == cr.requester:
-        return None
-    text = thread_text(event)
-    if text is None:
+    return requester_digest([event], cr)
+
+
+def requester_digest(events: Sequence[Event], cr: ChangeRequest) -> str | None:
+    """One DM telling the requester of several events of their change at once (those they
+    did not cause themselves); None when none is worth a DM."""
+    texts = [text for e in events
+             if e.kind in FOR_REQUESTER and e.actor != cr.requester
+             and (text := thread_text(e)) is not None]
+    if not texts:
         return None
     title = escape(clip(cr.metadata.title, 150))
-    return f"*{cr.id}* · {title} ({date(event.at)}):\n{text}"
+    return f"*{cr.id}* · {title} ({date(events[0].at)}):\n" + "\n".join(texts)
+
+
+def thread_digest(events: Sequence[Event]) -> list[str]:
+    """The replies for several events under one card: their lines joined, a post per
+    POST_CHARS at most, so a burst of votes is one reply rather than one each."""
+    posts: list[str] = []
+    for text in filter(None, map(thread_text, events)):
+        if posts and len(posts[-1]) + 1 + len(text) <= POST_CHARS:
+            posts[-1] += "\n" + text
+        else:
+            posts.append(text)
+    return posts

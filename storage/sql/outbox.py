@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.outbox_rules import MAX_ATTEMPTS, Delivery, backoff
+from storage.outbox_rules import MAX_ATTEMPTS, SIBLINGS, Delivery, backoff
 from storage.sql.engines import Database
 from storage.sql.errors import translated
 from storage.sql.projection import plain_json
@@ -59,7 +59,8 @@ class OutboxQueue:
     async def claim(
         self, owner: str, limit: int, lease: timedelta, now: datetime
     ) -> list[Delivery]:
-        """Up to `limit` due messages, leased to `owner` until `now + lease`, oldest first."""
+        """The `limit` oldest due messages and the later due messages of the same changes,
+        leased to `owner` until `now + lease`, oldest first."""
         busy = outbox.alias("busy")
         held_elsewhere = exists().where(
             busy.c.change_id == outbox.c.change_id,
@@ -75,16 +76,25 @@ class OutboxQueue:
             (outbox.c.lease_until.is_(None)) | (outbox.c.lease_until <= now),
             ~held_elsewhere,
         )
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                    {"key": CLAIM_LOCK_KEY})
-            ids = list(await conn.scalars(
-                select(outbox.c.id).where(*ready).order_by(outbox.c.id).limit(limit)
-                .with_for_update(skip_locked=True)
-            ))
-            if not ids:
+            oldest = (await conn.execute(
+                select(outbox.c.id, outbox.c.change_id).where(*ready).order_by(outbox.c.id)
+                .limit(limit).with_for_update(skip_locked=True)
+            )).all()
+            if not oldest:
                 return []
+            ids = [row.id for row in oldest]
+            changes = {row.change_id for row in oldest if row.change_id is not None}
+            if changes:  # the rest of their changes' queues, so a backlog is sent together
+                ids += await conn.scalars(
+                    select(outbox.c.id)
+                    .where(*ready, outbox.c.change_id.in_(changes), outbox.c.id > ids[-1])
+                    .order_by(outbox.c.id).limit(limit * SIBLINGS)
+                    .with_for_update(skip_locked=True)
+                )
             result = await conn.execute(
                 update(outbox).where(outbox.c.id.in_(ids))
                 .values(lease_owner=owner, lease_until=now + lease,
@@ -99,7 +109,7 @@ class OutboxQueue:
         """Hand back messages claimed but not attempted: claimable again at once, uncounted."""
         if not message_ids:
             return
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
@@ -111,7 +121,7 @@ class OutboxQueue:
         """Extend the lease of messages this owner is still delivering."""
         if not message_ids:
             return
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
@@ -121,7 +131,7 @@ class OutboxQueue:
 
     async def mark_delivered(self, message_id: int, now: datetime) -> bool:
         """Delivered: never claimed again. False if it was already marked."""
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id, outbox.c.delivered_at.is_(None))
@@ -131,7 +141,7 @@ class OutboxQueue:
 
     async def mark_delivered_all(self, message_ids: Sequence[int], now: datetime) -> int:
         """Mark several delivered in one transaction; how many were not marked before."""
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(message_ids)), outbox.c.delivered_at.is_(None))
@@ -145,7 +155,7 @@ class OutboxQueue:
         Returns True when the message was dead-lettered. A relay whose lease was taken over
         changes nothing.
         """
-        async with translated(), self._db.writer.begin() as conn:
+        async with translated(), self._db.write() as conn:
             attempts = await conn.scalar(
                 select(outbox.c.attempts).where(
                     outbox.c.id == message_id,

@@ -50,15 +50,24 @@ async def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield Outbox(SqlUnitOfWorkFactory(db, now=lambda: T0), SqlOutboxQueue(db))
 
 
-async def test_a_change_held_by_one_relay_is_skipped_by_the_others(outbox: Outbox) -> None:
+async def test_a_claim_takes_the_later_messages_of_its_changes_too(outbox: Outbox) -> None:
+    """A relay that fell behind gets a change's backlog at once, to send it as one post."""
     await outbox.put("CHG-1", "CHG-2", "CHG-1", "CHG-3")
     first = await outbox.queue.claim("a", 1, LEASE, T0)
+    assert [(m.change_id, m.payload) for m in first] == [("CHG-1", {"n": 0}),
+                                                          ("CHG-1", {"n": 2})]
+
+
+async def test_a_change_held_by_one_relay_is_skipped_by_the_others(outbox: Outbox) -> None:
+    await outbox.put("CHG-1", "CHG-2", "CHG-3")
+    first = await outbox.queue.claim("a", 1, LEASE, T0)
     assert [m.change_id for m in first] == ["CHG-1"]
+    await outbox.put("CHG-1")
     others = await outbox.queue.claim("b", 10, LEASE, T0)
     assert [m.change_id for m in others] == ["CHG-2", "CHG-3"]  # CHG-1's second one waits
     await outbox.queue.mark_delivered_all([first[0].id], T0)
     (rest,) = await outbox.queue.claim("b", 10, LEASE, T0)
-    assert (rest.change_id, rest.payload) == ("CHG-1", {"n": 2})
+    assert (rest.change_id, rest.id) == ("CHG-1", max(m.id for m in others) + 1)
 
 
 async def test_a_dead_relays_change_is_taken_over_once_its_lease_ran_out(outbox: Outbox) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -176,3 +176,36 @@ async def test_the_loop_delivers_when_woken_and_stops(outbox: Outbox) -> None:
     finally:
         relay.stop()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_batched_topic_gets_each_changes_messages_in_one_call(outbox: Outbox) -> None:
+    """A relay that fell behind hands a change's backlog over at once (one Slack post)."""
+    await outbox.put("CHG-1", "CHG-2", "CHG-1", "CHG-1")
+    calls: list[list[object]] = []
+
+    async def many(messages: Sequence[Claimed]) -> None:
+        calls.append([m.payload for m in messages])
+
+    relay = Relay(outbox.queue(8), TestClock(), {}, batched={TOPIC: many}, owner="r1")
+    done = await relay.run_once()
+    assert (done.claimed, done.delivered) == (4, 4)
+    assert sorted(calls, key=len) == [[{"n": "CHG-2"}], [{"n": "CHG-1"}] * 3]
+
+
+async def test_a_failed_batch_fails_each_of_its_messages(outbox: Outbox) -> None:
+    """Every message of a batch that could not be delivered is retried later, none lost."""
+    await outbox.put("CHG-1", "CHG-1")
+    clock = TestClock()
+    attempts: list[int] = []
+
+    async def flaky(messages: Sequence[Claimed]) -> None:
+        attempts.append(len(messages))
+        if len(attempts) == 1:
+            raise ConnectionError("slack is down")
+
+    relay = Relay(outbox.queue(8), clock, {}, batched={TOPIC: flaky}, owner="r1")
+    first = await relay.run_once()
+    assert (first.claimed, first.delivered, first.failed) == (2, 0, 2)
+    clock.advance(minutes=5)
+    second = await relay.run_once()
+    assert (second.claimed, second.delivered, attempts) == (2, 2, [2, 2])
