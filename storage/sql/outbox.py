@@ -107,18 +107,15 @@ class OutboxQueue:
 
     async def release(self, message_ids: Sequence[int], owner: str) -> None:
         """Hand back messages claimed but not attempted: claimable again at once, uncounted."""
-        if not message_ids:
-            return
-        async with translated(), self._db.write() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
-                       outbox.c.delivered_at.is_(None))
-                .values(lease_owner=None, lease_until=None, attempts=outbox.c.attempts - 1)
-            )
+        await self._still_leased(message_ids, owner, lease_owner=None, lease_until=None,
+                                 attempts=outbox.c.attempts - 1)
 
     async def renew(self, message_ids: Sequence[int], owner: str, until: datetime) -> None:
         """Extend the lease of messages this owner is still delivering."""
+        await self._still_leased(message_ids, owner, lease_until=until)
+
+    async def _still_leased(self, message_ids: Sequence[int], owner: str, **values: Any) -> None:
+        """Set `values` on those of the messages this owner still holds undelivered."""
         if not message_ids:
             return
         async with translated(), self._db.write() as conn:
@@ -126,7 +123,7 @@ class OutboxQueue:
                 update(outbox)
                 .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
                        outbox.c.delivered_at.is_(None))
-                .values(lease_until=until)
+                .values(**values)
             )
 
     async def mark_delivered(self, message_id: int, now: datetime) -> bool:

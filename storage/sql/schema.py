@@ -70,15 +70,16 @@ change_requests = Table(
     Index("ix_change_requests_next_deadline", "next_deadline"),
 )
 
+def owned_by_change() -> Column[str]:
+    """The key column of a table of rows that belong to one change and go with it."""
+    return Column("change_id", String, ForeignKey("change_requests.id", ondelete="CASCADE"),
+                  primary_key=True)
+
+
 responses = Table(
     "responses",
     metadata,
-    Column(
-        "change_id",
-        String,
-        ForeignKey("change_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    owned_by_change(),
     Column("position", Integer, primary_key=True),
     Column("revision", Integer, nullable=False),
     Column("stage", Integer, nullable=False),
@@ -107,12 +108,7 @@ responses = Table(
 review_groups = Table(
     "review_groups",
     metadata,
-    Column(
-        "change_id",
-        String,
-        ForeignKey("change_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    owned_by_change(),
     Column("group_name", String, primary_key=True),
     Index("ix_review_groups_group_name_change_id", "group_name", "change_id"),
 )
@@ -121,12 +117,7 @@ review_groups = Table(
 change_authors = Table(
     "change_authors",
     metadata,
-    Column(
-        "change_id",
-        String,
-        ForeignKey("change_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    owned_by_change(),
     Column("person", String, primary_key=True),
 )
 
@@ -134,12 +125,7 @@ change_authors = Table(
 change_people = Table(
     "change_people",
     metadata,
-    Column(
-        "change_id",
-        String,
-        ForeignKey("change_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    owned_by_change(),
     Column("person", String, primary_key=True),
     Index("ix_change_people_person_change_id", "person", "change_id"),
 )
@@ -149,12 +135,7 @@ change_people = Table(
 apply_leases = Table(
     "apply_leases",
     metadata,
-    Column(
-        "change_id",
-        String,
-        ForeignKey("change_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    owned_by_change(),
     Column("apply_key", String, nullable=False),
     Column("owner", String, nullable=False),
     Column("lease_until", UTCDateTime, nullable=False),
