@@ -67,12 +67,6 @@ class StartReport:
     armed: int
 
 
-def next_deadline(change: ChangeRequest) -> datetime | None:
-    """The earliest of the change's deadlines (expiry, reminder, apply)."""
-    times = [t for t in (change.expires_at, change.remind_at, change.apply_at) if t is not None]
-    return min(times) if times else None
-
-
 def sweep_interval() -> timedelta:
     """Half the lease (CHANGEGATE_LEASE_SECONDS): a dead replica's deadlines and applies are
     taken over at most that long after its leases have run out."""
@@ -145,7 +139,7 @@ class DeadlineTimers:
 
     def arm(self, change: ChangeRequest) -> datetime | None:
         """(Re-)arm the change's job at its earliest deadline, or remove it when it has none."""
-        when = next_deadline(change)
+        when = change.next_deadline
         self.arm_at(change.id, when)
         return when
 
@@ -192,7 +186,7 @@ class DeadlineTimers:
             return None
         finally:
             self._running.discard(change_id)
-        when = next_deadline(change)
+        when = change.next_deadline
         if when is not None and when <= self._clock.now():
             log.warning("deadline of %s is still due after firing; retrying later", change_id)
             self._back_off(change_id)

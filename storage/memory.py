@@ -230,12 +230,6 @@ class Deadline:
     at: datetime
 
 
-def next_deadline(cr: ChangeRequest) -> datetime | None:
-    """The earliest of a change's deadlines."""
-    times = [t for t in (cr.expires_at, cr.remind_at, cr.apply_at) if t is not None]
-    return min(times) if times else None
-
-
 class MemoryQueries:
     """Read queries over committed state, shaped like the SQL `Queries`."""
 
@@ -245,14 +239,14 @@ class MemoryQueries:
     async def deadline_of(self, change_id: str) -> datetime | None:
         """The change's next deadline, if it exists and has one."""
         cr = self._store.changes.get(change_id)
-        return next_deadline(cr) if cr is not None else None
+        return cr.next_deadline if cr is not None else None
 
     async def deadlines(self, until: datetime | None = None, limit: int = 1000) -> list[Deadline]:
         """Next deadline of every change that has one (up to `until`), soonest first."""
         found = [
             (at, int(cr.id.rpartition("-")[2]), cr.id)
             for cr in self._store.changes.values()
-            if (at := next_deadline(cr)) is not None and (until is None or at <= until)
+            if (at := cr.next_deadline) is not None and (until is None or at <= until)
         ]
         return [Deadline(change_id, at) for at, _, change_id in sorted(found)[:limit]]
 

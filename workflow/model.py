@@ -291,6 +291,13 @@ class ChangeRequest:
         """Terminal states absorb every action but a new revision."""
         return self.state in TERMINAL_STATES
 
+    @property
+    def next_deadline(self) -> datetime | None:
+        """The earliest of the change's deadlines (expiry, reminder, apply): what a timer
+        waits for, and the one indexed column that answers "what is due"."""
+        times = [t for t in (self.expires_at, self.remind_at, self.apply_at) if t is not None]
+        return min(times) if times else None
+
     def live_responses(self) -> tuple[Response, ...]:
         """Responses on the current revision that still count."""
         return tuple(r for r in self.responses if r.live and r.revision == self.revision)

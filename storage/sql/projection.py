@@ -27,12 +27,6 @@ def change_number(change_id: str) -> int:
     return int(digits)
 
 
-def next_deadline(cr: ChangeRequest) -> datetime | None:
-    """The earliest of the change's deadlines: one indexed column answers "what is due"."""
-    times = [t for t in (cr.expires_at, cr.remind_at, cr.apply_at) if t is not None]
-    return min(times) if times else None
-
-
 def current_stage(cr: ChangeRequest) -> int | None:
     """Index of the active stage while the change is in review."""
     if cr.workflow is None or cr.state is not State.PENDING_REVIEW:
@@ -60,7 +54,7 @@ def change_row(cr: ChangeRequest, updated_at: datetime) -> Row:
         "expires_at": cr.expires_at,
         "remind_at": cr.remind_at,
         "apply_at": cr.apply_at,
-        "next_deadline": next_deadline(cr),
+        "next_deadline": cr.next_deadline,
         "idempotency_key": cr.idempotency_key,
         "data": change_to_dict(cr),
     }
