@@ -17,14 +17,13 @@ import signal
 import sqlite3
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import storm
 from bench.databases import bench_database
 from bench.processes import Server, clean_env, start
-from bench.report import Verdicts, finish, machine, percentile
+from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.fakeslack import SlackDriver
 from bot.slack.ids import button_value
@@ -204,7 +203,4 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    status = asyncio.run(main(parse()))
-    print(f"(bench took {time.perf_counter() - started:.0f} s)")
-    sys.exit(status)
+    run_bench(main, parse())

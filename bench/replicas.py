@@ -11,7 +11,6 @@ Not a test (tests/replicas is): it prints numbers and checks that nothing was lo
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ import aiohttp
 from bench import storm
 from bench.cluster import Cluster, running_cluster
 from bench.databases import fresh_postgres
-from bench.report import Verdicts, finish, machine, percentile
+from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.fakeslack import SlackDriver
 from bot.fakeslack.state import Message
@@ -148,7 +147,4 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    begun = time.perf_counter()
-    status = asyncio.run(main(parse()))
-    print(f"(bench took {time.perf_counter() - begun:.0f} s)")
-    sys.exit(status)
+    run_bench(main, parse())

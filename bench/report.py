@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import math
 import os
 import platform
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Sequence
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 
 def percentile(samples: Sequence[float], p: float) -> float:
@@ -81,3 +86,12 @@ def finish(verdicts: Verdicts, directory: Path) -> int:
     else:
         print(f"logs kept in {directory}")
     return 0 if verdicts.ok else 1
+
+
+def run_bench(main: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace
+              ) -> NoReturn:
+    """Run a bench, say how long it took, and exit with its status (1 when a target missed)."""
+    started = time.perf_counter()
+    status = asyncio.run(main(args))
+    print(f"(bench took {time.perf_counter() - started:.0f} s)")
+    sys.exit(status)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from bench import dataset
 from bench.databases import bench_database
 from bench.processes import Server, clean_env, start
-from bench.report import Verdicts, finish, machine, percentile
+from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.clock import SystemClock
 from bot.fakeslack import Workspace
@@ -226,7 +225,4 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    begun = time.perf_counter()
-    status = asyncio.run(main(parse()))
-    print(f"(bench took {time.perf_counter() - begun:.0f} s)")
-    sys.exit(status)
+    run_bench(main, parse())

@@ -64,6 +64,15 @@ async def approved(world: World) -> str:
     return cr.id
 
 
+async def start_apply(world: World, executor: HeldExecutor
+                   ) -> tuple[str, asyncio.Task[ChangeRequest]]:
+    """An approved change whose apply has started and is held inside the executor."""
+    change_id = await approved(world)
+    task = asyncio.create_task(world.engine.apply(change_id, "req"))
+    await asyncio.wait_for(executor.started.wait(), 10)
+    return change_id, task
+
+
 @pytest.mark.postgres
 async def test_a_live_replicas_apply_is_left_alone_until_its_lease_runs_out(tmp_path: Path
                                                                            ) -> None:
@@ -71,9 +80,7 @@ async def test_a_live_replicas_apply_is_left_alone_until_its_lease_runs_out(tmp_
         t0 = datetime.now(UTC)
         executor = HeldExecutor()
         first = replica(db, executor, t0)
-        change_id = await approved(first)
-        applying = asyncio.create_task(first.engine.apply(change_id, "req"))
-        await asyncio.wait_for(executor.started.wait(), 10)
+        _, applying = await start_apply(first, executor)
 
         second = replica(db, executor, t0 + LEASE / 2)  # restarts while the apply runs
         assert await second.engine.recover_interrupted_applies() == []
@@ -89,9 +96,7 @@ async def test_a_dead_replicas_apply_is_settled_once_its_lease_ran_out(tmp_path:
         t0 = datetime.now(UTC)
         executor = HeldExecutor()
         first = replica(db, executor, t0)
-        change_id = await approved(first)
-        applying = asyncio.create_task(first.engine.apply(change_id, "req"))
-        await asyncio.wait_for(executor.started.wait(), 10)
+        change_id, applying = await start_apply(first, executor)
 
         later = replica(db, executor, t0 + LEASE + timedelta(seconds=1))  # never renewed
         assert await later.engine.recover_interrupted_applies() == [change_id]
@@ -105,9 +110,7 @@ async def test_a_dead_replicas_apply_is_settled_once_its_lease_ran_out(tmp_path:
 async def test_the_holder_renews_its_lease_while_the_executor_runs(db: Database) -> None:
     executor = HeldExecutor()
     world = replica(db, executor, datetime.now(UTC))
-    change_id = await approved(world)
-    applying = asyncio.create_task(world.engine.apply(change_id, "req"))
-    await asyncio.wait_for(executor.started.wait(), 10)
+    change_id, applying = await start_apply(world, executor)
     async with world.uow() as uow:
         assert await uow.changes.abandoned_applies() == []  # its own, fresh lease
         cr = await uow.changes.get(change_id)
@@ -126,9 +129,7 @@ async def test_on_one_process_databases_another_holder_is_a_dead_one(tmp_path: P
         t0 = datetime.now(UTC)
         executor = HeldExecutor()
         first = replica(db, executor, t0)
-        change_id = await approved(first)
-        applying = asyncio.create_task(first.engine.apply(change_id, "req"))
-        await asyncio.wait_for(executor.started.wait(), 10)
+        change_id, applying = await start_apply(first, executor)
         assert await first.engine.recover_interrupted_applies() == []
         restarted = replica(db, executor, t0)
         assert await restarted.engine.recover_interrupted_applies() == [change_id]
