@@ -7,6 +7,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 OBJECTS = ("team", "user", "channel", "container", "message", "view", "enterprise")
+ID_HOLDERS = ("user", "channel", "team", "enterprise")  # a text id, or an object with an id
+NESTED = ("event", "message", "previous_message", "item", "assistant_thread")  # read into, deeper
+OBJECT_ONLY = ("view", "container", "function_data")
+MAX_DEPTH = 3
 
 
 def well_formed(body: Any) -> bool:
@@ -19,7 +23,21 @@ def well_formed(body: Any) -> bool:
         return _slash(body)
     kind = body.get("type")
     check = SHAPES.get(kind) if isinstance(kind, str) else None
-    return check is not None and check(body)
+    return check is not None and _containers(body) and check(body)
+
+
+def _containers(body: Mapping[str, Any], depth: int = 0) -> bool:
+    """Bolt reads ids from these members wherever they appear (at the top, in the event, in an
+    edited message...) without checking their type: a text id or an object where it expects one,
+    objects where it reads into them, a list of objects for `authorizations`."""
+    if any(not isinstance(body.get(k), str | dict | None) for k in ID_HOLDERS):
+        return False
+    if any(k in body and not isinstance(body[k], dict) for k in (*NESTED, *OBJECT_ONLY)):
+        return False
+    authorizations = body.get("authorizations", [])
+    if not (isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)):
+        return False
+    return depth >= MAX_DEPTH or all(_containers(body[k], depth + 1) for k in NESTED if k in body)
 
 
 def _text(value: Any) -> bool:

@@ -12,7 +12,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.fakeslack import payloads
@@ -78,7 +78,15 @@ async def test_requests_slack_did_not_sign_are_refused_before_anything(
     assert await live.snapshot() == before
 
 
+NULL_EVENT = (b'{"type": "url_verification", "team_id": "T0CHANGEGATE", "event": null, '
+              b'"challenge": ""}', "application/json")  # Bolt read into the event: a 500
+WRONG_ID = (b'{"type": "event_callback", "team_id": "T0CHANGEGATE", '
+            b'"event": {"type": "app_home_opened", "user": 7}}', "application/json")
+
+
 @VOLUME
+@example(body=NULL_EVENT)
+@example(body=WRONG_ID)
 @given(body=slack_bodies(TEAM))
 async def test_signed_garbage_is_answered_below_500_and_changes_nothing(
     live: Live, body: tuple[bytes, str]
