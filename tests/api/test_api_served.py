@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import shutil
-import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.processes import clean_env, start
 from bot.composition import open_runtime
 from bot.server import create_app
 from bot.settings import Settings
@@ -55,20 +53,15 @@ async def bearer(user: str, name: str, scopes: str, policy: Path, env: dict[str,
 async def test_a_pipeline_talks_to_changegate_serve(tmp_path: Path) -> None:
     policy = tmp_path / "changegate.yaml"
     shutil.copyfile(EXAMPLE_POLICY, policy)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CHANGEGATE_", "SLACK_"))}
-    env.update(CHANGEGATE_HOST="127.0.0.1", CHANGEGATE_PORT="0")
+    env = clean_env(CHANGEGATE_HOST="127.0.0.1", CHANGEGATE_PORT="0")
     pipeline = await bearer("U0PIPE1", "pipeline", "read,submit,apply", policy, env)
     seniors = [await bearer(u, u.lower(), "review", policy, env) for u in ("U01AAA", "U01BBB")]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", "--policy", str(policy), cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    log = tmp_path / "serve.log"
+    server = await start(["-m", "bot.cli", "serve", "--policy", str(policy)], env, log,
+                         STARTUP_TIMEOUT)
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), STARTUP_TIMEOUT)).decode()
-        found = re.match(r"ChangeGate listening on (http://127\.0\.0\.1:\d+) ", line)
-        assert found, line
-        api = f"{found.group(1)}/api/v1"
+        assert server.url.startswith("http://127.0.0.1:"), server.url
+        api = f"{server.url}/api/v1"
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{api}/changes", json=CHANGE,
                                     headers={"Authorization": f"Bearer {pipeline}"}) as r:
@@ -82,10 +75,6 @@ async def test_a_pipeline_talks_to_changegate_serve(tmp_path: Path) -> None:
                                    headers={"Authorization": f"Bearer {pipeline}"}) as r:
                 body = await r.json()
                 assert (body["reached"], body["change"]["state"]) == (True, "approved")
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), STARTUP_TIMEOUT)
-        assert process.returncode == 0, err.decode()
+        assert await server.stop() == 0, log.read_text()
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await server.kill()

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
-import signal
-import sys
 from pathlib import Path
 
+from bench.processes import start
 from bot.fakeslack import FakeSlack, SlackDriver
 from tests.slack.harness import POLICY, REQUESTER, SECRET, workspace
 
-ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
 
 
@@ -22,22 +18,14 @@ async def test_serve_process_handles_a_slash_command(tmp_path: Path) -> None:
     async with FakeSlack(workspace()) as fake:
         env = {**os.environ, "CHANGEGATE_PORT": "0", "SLACK_BOT_TOKEN": fake.workspace.bot_token,
                "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "serve", "--policy", str(policy), cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        log = tmp_path / "serve.log"
+        server = await start(["-m", "bot.cli", "serve", "--policy", str(policy)], env, log,
+                             STARTUP_TIMEOUT)
         try:
-            assert process.stdout is not None
-            line = (await asyncio.wait_for(process.stdout.readline(), STARTUP_TIMEOUT)).decode()
-            found = re.match(r"ChangeGate listening on (http://\S+) ", line)
-            assert found, line
-            async with SlackDriver(fake, f"{found.group(1)}/slack/events", SECRET) as driver:
+            async with SlackDriver(fake, f"{server.url}/slack/events", SECRET) as driver:
                 reply = await driver.slash(REQUESTER, "new")
                 assert reply.status == 200
                 await fake.wait_for(lambda: fake.calls_to("views.open"), 10.0)
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), STARTUP_TIMEOUT)
-            assert process.returncode == 0, err.decode()
+            assert await server.stop() == 0, log.read_text()
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await server.kill()
