@@ -7,23 +7,21 @@ from datetime import datetime
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from storage.audit_chain import AuditRow, VerifyResult
 from storage.reads import Backlog, ChangeFilter, ChangePage
 from storage.sql.audit_trail import AuditTrail, to_audit_row
 from storage.sql.engines import Database
+from storage.sql.queries import awaiting_conditions
 from storage.sql.schema import (
     audit_events,
-    change_authors,
     change_requests,
     outbox,
-    responses,
-    review_groups,
 )
 from workflow.codec import change_from_dict
-from workflow.model import ChangeRequest, State
+from workflow.model import ChangeRequest
 
 cr = change_requests
 
@@ -61,29 +59,13 @@ class SqlApiReads:
         if where.requester is not None:
             query = query.where(cr.c.requester == where.requester)
         if where.awaiting is not None:
-            query = self._awaiting(query, where.awaiting, where.awaiting_groups)
+            query = query.where(*awaiting_conditions(where.awaiting, where.awaiting_groups))
         async with self._db.reader.connect() as conn:
             rows = (await conn.execute(query)).all()
         more = len(rows) > limit
         rows = rows[:limit]
         return ChangePage([change_from_dict(r.data) for r in rows],
                           rows[-1].number if more else None)
-
-    @staticmethod
-    def _awaiting(query: Select[Any], person: str, groups: Collection[str]) -> Select[Any]:
-        """The review queue: the active stage takes one of the groups; four eyes; unanswered."""
-        waiting = select(review_groups.c.change_id).where(
-            review_groups.c.group_name.in_(sorted(groups))
-        )
-        responded = exists().where(
-            responses.c.change_id == cr.c.id, responses.c.revision == cr.c.revision,
-            responses.c.person == person, responses.c.ended.is_(None),
-        )
-        authored = exists().where(
-            change_authors.c.change_id == cr.c.id, change_authors.c.person == person
-        )
-        return query.where(cr.c.id.in_(waiting), cr.c.state == State.PENDING_REVIEW.value,
-                           ~responded, ~authored)
 
     async def history(self, change_id: str) -> list[AuditRow]:
         """Every audit event of one change, oldest first."""
