@@ -201,6 +201,17 @@ class Engine:
         """The requester cancels the change."""
         return await self._complete(WithdrawRequest(change_id, actor))
 
+    async def withdraw(self, change_id: str, actor: str) -> ChangeRequest:
+        """The requester cancels the change; anyone else takes back their approval. Which one
+        is decided on the change as read in the command's transaction."""
+
+        def build(cr: ChangeRequest | None, _: str) -> Sequence[Command]:
+            if cr is not None and cr.requester == actor:
+                return [WithdrawRequest(change_id, actor)]
+            return [WithdrawApproval(change_id, actor)]
+
+        return await self._follow_up(await self._runner.run(change_id, actor, build))
+
     async def apply(self, change_id: str, actor: str) -> ChangeRequest:
         """The one apply gate for people, pipelines and the system."""
         groups = frozenset() if actor == SYSTEM_ACTOR else await self._directory.groups_of(actor)

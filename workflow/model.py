@@ -287,6 +287,12 @@ class ChangeRequest:
         return frozenset({self.requester, *(r.author for r in self.revisions)})
 
     @property
+    def people(self) -> frozenset[str]:
+        """Everyone who took part: the requester, authors, responders and commenters."""
+        return (self.authors | {r.person for r in self.responses}
+                | {c.person for c in self.comments})
+
+    @property
     def is_terminal(self) -> bool:
         """Terminal states absorb every action but a new revision."""
         return self.state in TERMINAL_STATES

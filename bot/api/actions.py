@@ -63,10 +63,7 @@ async def withdraw(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     await json_body(request, EMPTY)
-    current = await existing(d, change_id)
-    if token.user == current.requester:
-        return answer(d, await d.engine.withdraw_request(change_id, token.user))
-    return answer(d, await d.engine.withdraw_approval(change_id, token.user))
+    return answer(d, await d.engine.withdraw(change_id, token.user))
 
 
 async def apply(request: web.Request, token: ApiToken) -> web.Response:

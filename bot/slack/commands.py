@@ -79,11 +79,9 @@ async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespo
 async def _act(services: SlackServices, verb: str, change_id: str, user: str) -> str:
     engine = services.engine
     if verb == "withdraw":
-        current = await services.changes.get(change_id)
-        if current is not None and current.requester == user:
-            cr = await engine.withdraw_request(change_id, user)
+        cr = await engine.withdraw(change_id, user)
+        if cr.requester == user:
             return f"You withdrew {cr.id}."
-        cr = await engine.withdraw_approval(change_id, user)
         return f"You withdrew your approval of {cr.id}; it is {cr.state.value.replace('_', ' ')}."
     if verb == "dry-run":
         cr = await engine.run_dry_run(change_id, user)

@@ -117,8 +117,4 @@ class MemoryChangeQueries:
 
 def involves(cr: ChangeRequest, person: str) -> bool:
     """The person requested, wrote, answered or commented on the change."""
-    return (
-        person in cr.authors
-        or any(r.person == person for r in cr.responses)
-        or any(c.person == person for c in cr.comments)
-    )
+    return person in cr.people
