@@ -52,7 +52,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     @app.action(re.compile(f"^({'|'.join(ids.CARD_ACTIONS)})$"))
     async def card_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await engine.room(BACKLOG, ROOM_WAIT_S)  # a click storm waits here, not in a queue
-        acting = asyncio.get_running_loop().create_task(act(body, respond))
+        acked = asyncio.Event()
+        acting = asyncio.get_running_loop().create_task(act(body, respond, acked))
         if body["actions"][0]["action_id"] in DECIDED_BEFORE_ACK:
             # Acknowledge once the decision is committed: a click Slack was told about is
             # never lost with a process that stops right after; a slow one is acknowledged
@@ -60,9 +61,10 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(acting), DECIDE_WITHIN_S)
         await ack()
+        acked.set()
         await acting
 
-    async def act(body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def act(body: dict[str, Any], respond: AsyncRespond, acked: asyncio.Event) -> None:
         action = body["actions"][0]
         action_id = str(action["action_id"])
         user = clicker(body)
@@ -70,6 +72,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         change_id, revision = ids.parse_button_value(str(action.get("value", "")))
 
         async def refuse(text: str) -> None:
+            await acked.wait()  # Slack hears the acknowledgement before anything else
             await tell(services.client, user, f":no_entry: {text}", respond=respond,
                        channel=channel)
 
