@@ -101,7 +101,7 @@ async def sql_storage(settings: Settings) -> Storage:
 
     queries = Queries(db)
     cards = SqlCardStore(SqlCards(db), SystemClock())
-    return Storage(uow, SqlChangeQueries(queries, uow), cards, courier, queries, db.dispose)
+    return Storage(uow, SqlChangeQueries(queries), cards, courier, queries, db.dispose)
 
 
 async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:

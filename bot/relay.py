@@ -15,7 +15,6 @@ from workflow.ports import Clock, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # the default of CHANGEGATE_LEASE_SECONDS
 IDLE = timedelta(seconds=1)
 BATCH = 50
 PARALLEL = 8  # changes delivered at once within a round
@@ -119,11 +118,6 @@ class Tally:
             self.released += len(message_ids)
 
 
-def default_owner() -> str:
-    """A lease owner name unique to this process."""
-    return process_owner()
-
-
 class Relay:
     """Claims due messages, hands each to the handler of its topic, and records the result.
 
@@ -155,7 +149,7 @@ class Relay:
         self._handlers = dict(handlers)
         self._alert = alert
         self._observers = tuple(observers)
-        self.owner = owner or default_owner()
+        self.owner = owner or process_owner()
         self._batch = batch
         self._parallel = parallel
         self._timeout = timeout

@@ -86,10 +86,6 @@ class SlackDelivery:
         # writer. After a restart, or on another replica, a copy is at worst updated once more.
         self._shown: dict[tuple[str, str], str] = {}
 
-    async def deliver(self, message: OutboxItem) -> None:
-        """Bring Slack in line with one committed event (an outbox message or a claimed one)."""
-        await self.deliver_many([message])
-
     async def deliver_many(self, messages: Sequence[OutboxItem]) -> None:
         """Bring Slack in line with several committed events, in order: each change's cards
         synced once, and its events told in one thread reply and one requester DM."""

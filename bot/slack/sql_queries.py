@@ -12,13 +12,12 @@ from storage.reads import Page
 from storage.sql.home_reads import HomeReads
 from storage.sql.queries import Queries
 from workflow.model import ChangeRequest, State
-from workflow.ports import UnitOfWorkFactory
 
 
 class SqlChangeQueries:
-    """ChangeQueries on the reader engine; `uow` is kept for callers that built it with one."""
+    """ChangeQueries on the reader engine."""
 
-    def __init__(self, queries: Queries, uow: UnitOfWorkFactory | None = None) -> None:
+    def __init__(self, queries: Queries) -> None:
         self._queries = queries
         self._home = HomeReads(queries.db)
 
