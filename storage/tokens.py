@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from workflow.actors import is_person
+
 PREFIX = "cg"
 READ, SUBMIT, REVIEW, APPLY, ADMIN = "read", "submit", "review", "apply", "admin"
 SCOPES = (READ, SUBMIT, REVIEW, APPLY, ADMIN)
-USER_PATTERN = re.compile(r"[UW][A-Z0-9]{2,30}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ID_PATTERN = re.compile(r"[0-9a-f]{12}")
 BEARER_PATTERN = re.compile(rf"{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})")
@@ -69,7 +70,7 @@ def check_new_token(name: str, user: str, scopes: Collection[str]) -> frozenset[
             f"token name {name!r} must be 1 to 64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    if not USER_PATTERN.fullmatch(user):
+    if not is_person(user):  # so a token never acts as `system` or as nobody
         raise TokenError(f"user {user!r} must be a Slack user id such as U0123ABCD")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:

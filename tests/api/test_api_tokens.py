@@ -79,6 +79,14 @@ async def test_malformed_tokens_are_refused(name: str, user: str, scopes: list[s
         await MemoryTokens().create(name, user, scopes, TestClock().now())
 
 
+@pytest.mark.parametrize("user", ["system", "", "U", "u0a1", "U0A1 ", "U0A1\n", "B0BOT", "U0-A1"])
+async def test_no_token_acts_as_system_or_a_malformed_id(store: TokenStore, user: str) -> None:
+    with pytest.raises(TokenError, match="Slack user id"):
+        await store.create("pipeline", user, ["apply"], TestClock().now())
+
+    assert await store.list() == []
+
+
 async def test_only_a_hash_of_the_secret_is_stored(tmp_path: Path) -> None:
     async with fresh_database("sqlite", tmp_path) as db:
         issued = await SqlTokens(db).create("ci", "U0CI", ["read"], TestClock().now())
@@ -122,9 +130,10 @@ def test_token_commands_create_list_and_revoke(
 
     assert main(["token", "revoke", "pipeline", *policy]) == 1
     assert "no token has the id or live name 'pipeline'" in capsys.readouterr().err
-    assert main(["token", "create", "--user", "nobody", "--name", "x", "--scopes", "read",
-                 *policy]) == 1
-    assert "Slack user id" in capsys.readouterr().err
+    for user in ("nobody", "system"):
+        assert main(["token", "create", "--user", user, "--name", "x", "--scopes", "read",
+                     *policy]) == 1
+        assert "Slack user id" in capsys.readouterr().err
 
 
 def test_token_list_json_never_shows_secrets(
