@@ -14,6 +14,8 @@ from workflow.model import (
     Comment,
     Content,
     DryRun,
+    DryRunRule,
+    DryRunSource,
     Escalation,
     Metadata,
     OnTimeout,
@@ -71,6 +73,7 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
     return {
         "name": w.name, "policy_version": w.policy_version, "channel": w.channel,
         "apply_mode": w.apply_mode.value, "executor": w.executor,
+        "executor_kind": w.executor_kind, "dry_run": w.dry_run.value,
         "escalation": None if w.escalation is None else {
             "group": w.escalation.group, "after_reminders": w.escalation.after_reminders},
         "stages": [
@@ -87,12 +90,17 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
 
 
 def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
-    """Inverse of workflow_to_dict; keys added later (escalation) are optional in stored rows."""
+    """Inverse of workflow_to_dict; keys added later (escalation, executor_kind, dry_run) are
+    optional in stored rows: an older row's executor is of unknown kind, so only ChangeGate
+    reports its outcome, and it keeps accepting dry-runs from either source, as it did."""
     t, esc = d["timing"], d.get("escalation")
     reminder = t["reminder_after"]
+    legacy_kind = None if d["executor"] is None else "unknown"
     return WorkflowSnapshot(
         name=d["name"], policy_version=d["policy_version"], channel=d["channel"],
         apply_mode=ApplyMode(d["apply_mode"]), executor=d["executor"],
+        executor_kind=d.get("executor_kind", legacy_kind),
+        dry_run=DryRunRule(d.get("dry_run", DryRunRule.EITHER.value)),
         escalation=None if esc is None else Escalation(esc["group"], esc["after_reminders"]),
         stages=tuple(
             Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]))
@@ -126,6 +134,7 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
     return {
         "id": cr.id, "requester": cr.requester, "state": cr.state.value, "version": cr.version,
         "created_at": _t(cr.created_at), "idempotency_key": cr.idempotency_key,
+        "request_hash": cr.request_hash,
         "metadata": {"title": cr.metadata.title, "description": cr.metadata.description,
                      "ticket": cr.metadata.ticket, "labels": list(cr.metadata.labels)},
         "revisions": [{"number": r.number, "author": r.author, "created_at": _t(r.created_at),
@@ -133,7 +142,8 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
         "dry_run": None if cr.dry_run is None else {
             "revision": cr.dry_run.revision, "output": cr.dry_run.output,
             "digest": cr.dry_run.digest, "taken_at": _t(cr.dry_run.taken_at),
-            "producer": cr.dry_run.producer},
+            "producer": cr.dry_run.producer, "source": cr.dry_run.source.value,
+            "outputs": cr.dry_run.outputs},
         "responses": [{"person": r.person, "revision": r.revision, "stage": r.stage,
                        "verdict": r.verdict.value, "comment": r.comment, "digest": r.digest,
                        "groups": sorted(r.groups), "at": _t(r.at), "ended": r.ended,
@@ -156,16 +166,20 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
 
 
 def change_from_dict(d: JSON) -> ChangeRequest:
-    """Inverse of change_to_dict; keys added later (stand_in, reminded_stages) are optional."""
+    """Inverse of change_to_dict; keys added later (stand_in, reminded_stages, a dry-run's source
+    and outputs) are optional: an older dry-run counts as reported."""
     m, dr, ap = d["metadata"], d["dry_run"], d["apply"]
     return ChangeRequest(
         id=d["id"], requester=d["requester"], state=State(d["state"]), version=d["version"],
         created_at=_dt(d["created_at"]), idempotency_key=d["idempotency_key"],
+        request_hash=d.get("request_hash"),
         metadata=Metadata(m["title"], m["description"], m["ticket"], tuple(m["labels"])),
         revisions=tuple(Revision(r["number"], content_from_dict(r["content"]), r["author"],
                                  _dt(r["created_at"])) for r in d["revisions"]),
         dry_run=None if dr is None else DryRun(dr["revision"], dr["output"], dr["digest"],
-                                               _dt(dr["taken_at"]), dr["producer"]),
+                                               _dt(dr["taken_at"]), dr["producer"],
+                                               DryRunSource(dr.get("source", "reported")),
+                                               dr.get("outputs", 1)),
         responses=tuple(Response(r["person"], r["revision"], r["stage"], Verdict(r["verdict"]),
                                  r["comment"], r["digest"], frozenset(r["groups"]), _dt(r["at"]),
                                  r["ended"], _pt(r["ended_at"]), r.get("stand_in", False))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.model import SYSTEM_ACTOR, ApplyStatus, Content, Metadata, WorkflowSnapshot
+from workflow.model import (
+    SYSTEM_ACTOR,
+    ApplyStatus,
+    Content,
+    DryRunRule,
+    Metadata,
+    WorkflowSnapshot,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +23,7 @@ class Create:
     content: Content
     metadata: Metadata
     idempotency_key: str | None = None
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,7 @@ class RecordDryRun:
 
     `from_executor` marks output the bound executor produced; output typed in by a caller is
     accepted only from the requester or an author, since approvers judge the change by it.
+    `accepts` is what the policy would accept for a draft, which has no workflow snapshot yet.
     """
 
     change_id: str
@@ -41,6 +50,7 @@ class RecordDryRun:
     output: str
     revision: int | None = None
     from_executor: bool = False
+    accepts: DryRunRule = DryRunRule.EITHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,22 +64,30 @@ class Submit:
 
 @dataclass(frozen=True, slots=True)
 class Approve:
-    """Approve the current revision; `actor_groups` is the live membership at this moment."""
+    """Approve the current revision; `actor_groups` is the live membership at this moment.
+
+    `revision` and `digest` say what the approver saw; when given, the decision refuses a change
+    that has moved on since.
+    """
 
     change_id: str
     actor: str
     actor_groups: frozenset[str]
     comment: str = ""
+    revision: int | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """Reject the current revision; the comment is required."""
+    """Reject the current revision; the comment is required; `revision` and `digest` as Approve."""
 
     change_id: str
     actor: str
     actor_groups: frozenset[str]
     comment: str
+    revision: int | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +126,17 @@ class StartApply:
 
 @dataclass(frozen=True, slots=True)
 class RecordApplyOutcome:
-    """What the executor reported for the apply identified by `key`."""
+    """What the executor reported for the apply identified by `key`; `reported` when it comes
+    from outside (the API) rather than from ChangeGate's own executor, where a missing key
+    means the running apply."""
 
     change_id: str
     actor: str
-    key: str
+    key: str | None
     status: ApplyStatus
     output: str = ""
     actor_groups: frozenset[str] = frozenset()
+    reported: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,14 +23,17 @@ from workflow.commands import (
     WithdrawRequest,
 )
 from workflow.decision import Decision
-from workflow.errors import ChangeNotFound, WrongState
+from workflow.errors import ChangeNotFound, WorkflowError, WrongState
 from workflow.model import ChangeRequest
+from workflow.timing import catch_up
 
 
 def decide(cr: ChangeRequest | None, command: Command, now: datetime) -> Decision:
     """Apply every rule of the contract; raise a WorkflowError subclass to refuse.
 
-    The returned change has its version bumped whenever the decision produced events.
+    Deadlines that passed are applied first, whatever the command; a command refused after a
+    deadline changed the change comes back as a decision carrying the refusal, so the timeout
+    is saved and the refusal told. The change's version is bumped whenever there are events.
     """
     if isinstance(command, Create):
         if cr is not None:
@@ -38,10 +41,17 @@ def decide(cr: ChangeRequest | None, command: Command, now: datetime) -> Decisio
         return rules_lifecycle.create(command, now)
     if cr is None:
         raise ChangeNotFound(f"{command.change_id} does not exist")
-    decision = _dispatch(cr, command, now)
-    if not decision.changed:
+    caught = catch_up(cr, now)
+    try:
+        decision = _dispatch(caught.change, command, now)
+    except WorkflowError as refusal:
+        if not caught.changed:
+            raise
+        decision = Decision(caught.change, (), refusal)
+    events = caught.events + decision.events
+    if not events:
         return decision
-    return Decision(replace(decision.change, version=cr.version + 1), decision.events)
+    return Decision(replace(decision.change, version=cr.version + 1), events, decision.refusal)
 
 
 def _dispatch(cr: ChangeRequest, command: Command, now: datetime) -> Decision:

@@ -6,17 +6,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from workflow.errors import WrongState
+from workflow.errors import WorkflowError, WrongState
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest, State
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The change after a command and the events it produced; no events means nothing changed."""
+    """The change after a command and the events it produced; no events means nothing changed.
+
+    A `refusal` with events: the command was refused, but what a passed deadline did to the
+    change (it timed out) is still saved before the refusal is told.
+    """
 
     change: ChangeRequest
     events: tuple[Event, ...]
+    refusal: WorkflowError | None = None
 
     @property
     def changed(self) -> bool:

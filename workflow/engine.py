@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from workflow.apply_hold import ApplyHold
 from workflow.commands import (
@@ -26,13 +27,24 @@ from workflow.errors import (
     ChangeNotFound,
     DigestChanged,
     DryRunFailed,
+    DryRunNotAccepted,
     DryRunStale,
     DuplicateRequest,
+    IdempotencyKeyReused,
     NoExecutor,
+    NoWorkflowMatches,
     WorkflowError,
 )
 from workflow.events import EventKind
-from workflow.model import SYSTEM_ACTOR, ApplyStatus, ChangeRequest, Content, Metadata
+from workflow.idempotency import request_hash, same_request
+from workflow.model import (
+    SYSTEM_ACTOR,
+    ApplyStatus,
+    ChangeRequest,
+    Content,
+    DryRunRule,
+    Metadata,
+)
 from workflow.policy import Policy
 from workflow.ports import (
     ApplyResult,
@@ -42,6 +54,14 @@ from workflow.ports import (
     UnitOfWorkFactory,
 )
 from workflow.runner import CommandRunner
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A proposal's change, and whether this call created it or replays the one that did."""
+
+    change: ChangeRequest
+    created: bool
 
 
 class Engine:
@@ -85,37 +105,59 @@ class Engine:
         dry_run_output: str | None = None,
         submit: bool = False,
     ) -> ChangeRequest:
-        """Create a draft (optionally with its dry-run, optionally submitted) in one transaction."""
+        """Create a draft (optionally with its dry-run, optionally submitted) in one transaction;
+        a retry under the same idempotency key gives the change the first call created."""
+        proposed = await self.propose_once(actor, content, metadata,
+                                           idempotency_key=idempotency_key,
+                                           dry_run_output=dry_run_output, submit=submit)
+        return proposed.change
+
+    async def propose_once(
+        self,
+        actor: str,
+        content: Content,
+        metadata: Metadata,
+        *,
+        idempotency_key: str | None = None,
+        dry_run_output: str | None = None,
+        submit: bool = False,
+    ) -> Proposed:
+        """Propose, saying whether this call created the change or replays the call that did.
+
+        One change per (requester, idempotency key): the unique key settles concurrent calls in
+        the creating transaction, whose loser reads the winner there; a key reused for another
+        request (its hash differs) is refused with IdempotencyKeyReused.
+        """
         groups = await self._directory.groups_of(actor)
         policy = self._policy()
-        if idempotency_key is not None:
-            existing = await self._existing(actor, idempotency_key)
-            if existing is not None:
-                return existing
+        hashed = (None if idempotency_key is None
+                  else request_hash(content, metadata, dry_run_output, submit))
 
         def build(_: ChangeRequest | None, change_id: str) -> Sequence[Command]:
             policy.check_submit(content.family, content.action, groups)
             workflow = policy.select(content, metadata, groups)
             commands: list[Command] = [
-                Create(change_id, actor, content, metadata, idempotency_key)
+                Create(change_id, actor, content, metadata, idempotency_key, hashed)
             ]
             if dry_run_output is not None:
-                commands.append(RecordDryRun(change_id, actor, dry_run_output))
+                commands.append(RecordDryRun(change_id, actor, dry_run_output,
+                                             accepts=workflow.dry_run))
             if submit:
                 commands.append(Submit(change_id, actor, workflow))
             return commands
 
         try:
-            return await self._follow_up(await self._runner.run(None, actor, build))
+            decision = await self._runner.run(None, actor, build)
         except DuplicateRequest as dup:
-            found = await self.get(dup.change_id)
-            assert found is not None
-            return found
-
-    async def _existing(self, actor: str, key: str) -> ChangeRequest | None:
-        """The change this requester already created with the idempotency key."""
-        async with self._uow() as uow:
-            return await uow.changes.find_by_idempotency_key(actor, key)
+            assert idempotency_key is not None and hashed is not None
+            if not same_request(dup.existing, hashed):
+                reused = IdempotencyKeyReused(
+                    f"the idempotency key {idempotency_key!r} already created {dup.existing.id} "
+                    "from other content: use a new key for a new change")
+                await self._runner.audit_refusal(dup.existing.id, actor, reused)
+                raise reused from None
+            return Proposed(dup.existing, created=False)
+        return Proposed(await self._follow_up(decision), created=True)
 
     async def edit(
         self,
@@ -153,8 +195,18 @@ class Engine:
     async def record_dry_run(
         self, change_id: str, actor: str, output: str, revision: int | None = None
     ) -> ChangeRequest:
-        """Store a dry-run result produced elsewhere (a pipeline, a person)."""
-        return await self._complete(RecordDryRun(change_id, actor, output, revision))
+        """Store a dry-run result produced elsewhere (a pipeline, a person), if the workflow the
+        change is (or would be) under accepts reported dry-runs."""
+        current = await self._require(change_id)
+        requester_groups = await self._directory.groups_of(current.requester)
+        policy = self._policy()
+
+        def build(cr: ChangeRequest | None, _: str) -> Sequence[Command]:
+            assert cr is not None
+            return [RecordDryRun(change_id, actor, output, revision,
+                                 accepts=_draft_dry_run_rule(policy, cr, requester_groups))]
+
+        return await self._follow_up(await self._runner.run(change_id, actor, build))
 
     async def run_dry_run(self, change_id: str, actor: str) -> ChangeRequest:
         """Run the bound executor's dry-run outside any transaction, then record it."""
@@ -179,15 +231,22 @@ class Engine:
         command = RecordDryRun(change_id, actor, output, current.revision, from_executor=True)
         return await self.handle(command)
 
-    async def approve(self, change_id: str, actor: str, comment: str = "") -> ChangeRequest:
-        """Approve with the actor's live group membership."""
+    async def approve(
+        self, change_id: str, actor: str, comment: str = "", *,
+        revision: int | None = None, digest: str | None = None,
+    ) -> ChangeRequest:
+        """Approve with the actor's live group membership, bound to the revision and dry-run
+        digest the approver saw when they are given."""
         groups = await self._directory.groups_of(actor)
-        return await self._complete(Approve(change_id, actor, groups, comment))
+        return await self._complete(Approve(change_id, actor, groups, comment, revision, digest))
 
-    async def reject(self, change_id: str, actor: str, comment: str) -> ChangeRequest:
-        """Reject with a reason."""
+    async def reject(
+        self, change_id: str, actor: str, comment: str, *,
+        revision: int | None = None, digest: str | None = None,
+    ) -> ChangeRequest:
+        """Reject with a reason, bound like an approval to what the rejecter saw."""
         groups = await self._directory.groups_of(actor)
-        return await self._complete(Reject(change_id, actor, groups, comment))
+        return await self._complete(Reject(change_id, actor, groups, comment, revision, digest))
 
     async def comment(self, change_id: str, actor: str, text: str) -> ChangeRequest:
         """Add a note that never counts."""
@@ -222,11 +281,11 @@ class Engine:
         return await self._through_gate(change_id, SYSTEM_ACTOR, FireDeadline(change_id))
 
     async def record_outcome(
-        self, change_id: str, actor: str, key: str, status: ApplyStatus, output: str = ""
+        self, change_id: str, actor: str, key: str | None, status: ApplyStatus, output: str = ""
     ) -> ChangeRequest:
         """An outside pipeline reports the outcome of the apply it ran."""
         groups = await self._directory.groups_of(actor)
-        command = RecordApplyOutcome(change_id, actor, key, status, output, groups)
+        command = RecordApplyOutcome(change_id, actor, key, status, output, groups, reported=True)
         return await self._complete(command)
 
     async def resolve(
@@ -266,7 +325,7 @@ class Engine:
         """Start the apply; a stale dry-run is re-run first and a changed digest stops it."""
         try:
             decision = await self.handle(command, audit_refusal=False)
-        except DryRunStale as stale:
+        except (DryRunStale, DryRunNotAccepted) as stale:
             try:
                 rerun = await self._run_dry_run(change_id, SYSTEM_ACTOR)
             except NoExecutor:
@@ -337,3 +396,14 @@ class Engine:
             raise ChangeNotFound(f"{change_id} does not exist")
         return cr
 
+
+
+def _draft_dry_run_rule(
+    policy: Policy, cr: ChangeRequest, requester_groups: frozenset[str]
+) -> DryRunRule:
+    """The dry-run sources the workflow that would review a draft accepts (a submitted change
+    carries its own in its snapshot); a draft no workflow matches cannot be submitted anyway."""
+    try:
+        return policy.select(cr.content, cr.metadata, requester_groups).dry_run
+    except NoWorkflowMatches:
+        return DryRunRule.EITHER

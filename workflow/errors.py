@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from workflow.model import ChangeRequest
+
 
 class WorkflowError(Exception):
     """An action the workflow refuses; `reason` is a stable code for audit, metrics and clients."""
@@ -135,11 +137,19 @@ class ConcurrencyConflict(Exception):
 
 
 class DuplicateRequest(Exception):
-    """A create with an idempotency key that was already used; carries the existing id."""
+    """A create with an idempotency key that was already used; carries the change it made, as
+    read in the transaction that lost the race for the key."""
 
-    def __init__(self, change_id: str) -> None:
-        super().__init__(change_id)
-        self.change_id = change_id
+    def __init__(self, existing: ChangeRequest) -> None:
+        super().__init__(existing.id)
+        self.existing = existing
+        self.change_id = existing.id
+
+
+class IdempotencyKeyReused(WorkflowError):
+    """An idempotency key already created a change from a request with other content."""
+
+    reason = "idempotency_key_reused"
 
 
 class Busy(WorkflowError):
@@ -153,6 +163,32 @@ class DigestChanged(WorkflowError):
     """The dry-run re-run at apply time gave a different digest; approvals were invalidated."""
 
     reason = "digest_changed"
+
+
+class RevisionChanged(WorkflowError):
+    """The response names a revision that is no longer the current one."""
+
+    reason = "revision_changed"
+
+
+class DryRunNotAccepted(WorkflowError):
+    """The workflow does not accept a dry-run from this source (e.g. typed in for an
+    executor-bound family): approvers would judge text the executor did not produce."""
+
+    reason = "dry_run_source"
+
+
+class ResultNotExpected(WorkflowError):
+    """An apply outcome reported from outside for an apply ChangeGate's own executor runs, or
+    for an apply that is not running."""
+
+    reason = "result_not_expected"
+
+
+class ScheduleMissed(WorkflowError):
+    """The schedule plus its late-apply grace has passed: the change is never applied late."""
+
+    reason = "schedule_missed"
 
 
 class NoExecutor(WorkflowError):

@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     SCHEDULED = "scheduled"
     APPLY_DUE = "apply_due"
     RESCHEDULE_NEEDED = "reschedule_needed"
+    APPLY_WINDOW_MISSED = "apply_window_missed"
     REMINDED = "reminded"
     ESCALATED = "escalated"
     EXPIRED = "expired"

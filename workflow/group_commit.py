@@ -122,9 +122,12 @@ class GroupCommit:
 
 
 def _settle(job: Job, outcome: Decision | Exception) -> None:
-    """Answer the caller, unless it stopped waiting (the command was decided all the same)."""
+    """Answer the caller, unless it stopped waiting (the command was decided all the same); a
+    committed decision that carries a refusal answers with the refusal."""
     if job.done.done():
         return
+    if isinstance(outcome, Decision) and outcome.refusal is not None:
+        outcome = outcome.refusal
     if isinstance(outcome, Exception):
         job.done.set_exception(outcome)
     else:

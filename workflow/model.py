@@ -77,6 +77,26 @@ class ApplyStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class DryRunSource(StrEnum):
+    """Who produced a dry-run: the bound executor, or a person or pipeline reporting its output."""
+
+    EXECUTOR = "executor"
+    REPORTED = "reported"
+
+
+class DryRunRule(StrEnum):
+    """Which dry-run sources a workflow accepts for approval and apply."""
+
+    EXECUTOR = "executor"
+    REPORTED = "reported"
+    EITHER = "either"
+
+    def allows(self, source: DryRunSource) -> bool:
+        """Whether a dry-run of `source` may be approved and applied under this rule."""
+        return self is DryRunRule.EITHER or self.value == source.value
+
+
+OWN_EXECUTOR_KINDS = frozenset({"webhook", "command"})
 SYSTEM_ACTOR = "system"
 
 
@@ -122,6 +142,8 @@ class DryRun:
     digest: str
     taken_at: datetime
     producer: str
+    source: DryRunSource = DryRunSource.REPORTED
+    outputs: int = 1  # how many times this revision's dry-run output changed, plus one
 
     def age(self, now: datetime) -> timedelta:
         """How old the result is at `now`."""
@@ -220,6 +242,13 @@ class WorkflowSnapshot:
     apply_mode: ApplyMode = ApplyMode.MANUAL
     executor: str | None = None  # name of the executor the policy bound to the family at submit
     escalation: Escalation | None = None
+    executor_kind: str | None = None  # webhook | command | external; "unknown" in older rows
+    dry_run: DryRunRule = DryRunRule.EITHER  # which dry-run sources approvals and applies accept
+
+    @property
+    def runs_own_executor(self) -> bool:
+        """ChangeGate's own executor applies the change, so nobody else reports its outcome."""
+        return self.executor is not None and self.executor_kind != "external"
 
     @property
     def groups(self) -> frozenset[str]:
@@ -265,6 +294,7 @@ class ChangeRequest:
     apply_at: datetime | None = None  # when the system starts the apply (schedule, auto, grace)
     apply: ApplyAttempt | None = None
     idempotency_key: str | None = None
+    request_hash: str | None = None  # of the create request, compared when its key is reused
     reminded_stages: tuple[int, ...] = ()  # the active stage of each reminder of this review
 
     def reminders_of(self, stage: int) -> int:

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import yaml
-
 from workflow.errors import NoWorkflowMatches, SubmitDenied
 from workflow.model import Content, Metadata, Timing, WorkflowSnapshot
 from workflow.policy_executors import ExecutorBindings, ExecutorSpec, parse_bindings
@@ -25,6 +23,7 @@ from workflow.policy_parse import (
 )
 from workflow.policy_validate import check_workflows
 from workflow.policy_workflows import parse_workflows
+from workflow.policy_yaml import read_yaml
 
 __all__ = [
     "ExecutorSpec",
@@ -74,7 +73,9 @@ class Policy:
             )
         executor = self.executor_for(content.family)
         chosen = min(matching, key=lambda w: w.priority)
-        return chosen.snapshot(self.version, executor.name if executor else None)
+        if executor is None:
+            return chosen.snapshot(self.version)
+        return chosen.snapshot(self.version, executor.name, executor.kind)
 
     def check_submit(self, family: str, action: str, actor_groups: frozenset[str]) -> None:
         """Refuse a submission the submit rules forbid; `deny` beats `submit`, default allows."""
@@ -101,44 +102,8 @@ class Policy:
         )
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys, which plain YAML silently resolves to the last."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[object, object]:
-    seen: dict[object, int] = {}
-    for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node)
-        if key in seen:
-            problem = f"duplicate key {key!r} (first at line {seen[key]})"
-            raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
-        seen[key] = key_node.start_mark.line + 1
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(text: str, source: str) -> object:
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "top level"
-        problem = " ".join(p for p in (error.context, error.problem) if p)
-        fix = "fix the YAML syntax there"
-        if "alias" in problem:
-            fix = 'quote values that start with * (such as "*-r1"); YAML reads them as aliases'
-        raise PolicyError([f"{source}: {where}: {problem}; {fix}"]) from None
-    except yaml.YAMLError as error:
-        raise PolicyError([f"{source}: top level: {error}; fix the YAML syntax"]) from None
-
-
 def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Policy:
-    data = _read_yaml(text, source)
+    data = read_yaml(text, source)
     problems = Problems(source)
     if data is None:
         problems.add("top level", "the policy file is empty", "define groups and workflows")
@@ -159,7 +124,7 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
         raise PolicyError(problems.items)
     workflows = [
         WorkflowDef(w.name, w.priority, w.match, w.stages, w.channel, w.timing, w.apply_mode,
-                    w.escalation)
+                    w.escalation, w.dry_run)
         for w in parsed
         if w.name is not None
         and w.priority is not None

@@ -49,6 +49,11 @@ class WebhookSpec:
     secret_env: str
     timeout: timedelta = WEBHOOK_TIMEOUT
 
+    @property
+    def kind(self) -> str:
+        """The executor kind as the policy file names it."""
+        return "webhook"
+
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
@@ -60,12 +65,22 @@ class CommandSpec:
     max_output: int = MAX_OUTPUT
     pass_env: tuple[str, ...] = ()
 
+    @property
+    def kind(self) -> str:
+        """The executor kind as the policy file names it."""
+        return "command"
+
 
 @dataclass(frozen=True, slots=True)
 class ExternalSpec:
     """A pipeline outside ChangeGate runs the change and reports back through the API."""
 
     name: str
+
+    @property
+    def kind(self) -> str:
+        """The executor kind as the policy file names it."""
+        return "external"
 
 
 ExecutorSpec = WebhookSpec | CommandSpec | ExternalSpec
@@ -190,11 +205,15 @@ def _url(body: Node, path: str, problems: Problems) -> str | None:
     url = text(body["url"], where, problems, "write a URL such as https://netops.example/cg")
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if any(char.isspace() for char in url):
+        problems.add(where, f"{url!r} contains a space",
+                     "remove it, or write it as %20 where the receiver expects one")
+        return None
+    if not _is_http_url(url):
         problems.add(where, f"{url!r} is not an http(s) URL",
                      "write a full URL such as https://netops.example/changegate")
         return None
+    parts = urlsplit(url)
     if parts.scheme == "http" and parts.hostname not in LOOPBACK:
         problems.add(where, f"{url!r} is plain HTTP, which would send changes unencrypted",
                      "use https:// (plain http is allowed only for localhost)")
@@ -204,6 +223,15 @@ def _url(body: Node, path: str, problems: Problems) -> str | None:
                      "remove them; requests are signed with the secret named by secret_env")
         return None
     return url
+
+
+def _is_http_url(url: str) -> bool:
+    """Whether `url` has an http(s) scheme, a host and, if any, a port from 1 to 65535."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("https", "http") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a broken [IPv6] host, or a port that is no number up to 65535
+        return False
 
 
 def _env_name(value: object, path: str, problems: Problems) -> str | None:
@@ -240,6 +268,10 @@ def _argv(value: object, path: str, problems: Problems) -> tuple[str, ...] | Non
     for index, item in enumerate(value):
         if not isinstance(item, str):
             problems.add(f"{path}[{index}]", f"must be text, not {kind(item)}", "quote it")
+            return None
+        if "\0" in item:
+            problems.add(f"{path}[{index}]", "contains a NUL character, which no program "
+                         "argument can hold", "remove it")
             return None
     if not str(value[0]).strip():
         problems.add(f"{path}[0]", "is blank", "name the program to run")

@@ -8,8 +8,10 @@ from fnmatch import fnmatchcase
 from typing import Literal
 
 from workflow.model import (
+    OWN_EXECUTOR_KINDS,
     ApplyMode,
     Content,
+    DryRunRule,
     Escalation,
     Metadata,
     Stage,
@@ -142,8 +144,16 @@ class WorkflowDef:
     timing: Timing = field(default_factory=Timing)
     apply_mode: ApplyMode = ApplyMode.MANUAL
     escalation: Escalation | None = None
+    dry_run: DryRunRule | None = None  # None: the executor's when one is bound, else either
 
-    def snapshot(self, policy_version: str, executor: str | None = None) -> WorkflowSnapshot:
+    def dry_run_rule(self, executor_kind: str | None) -> DryRunRule:
+        """The dry-run sources this workflow accepts for a change run by `executor_kind`."""
+        if self.dry_run is not None:
+            return self.dry_run
+        return DryRunRule.EXECUTOR if executor_kind in OWN_EXECUTOR_KINDS else DryRunRule.EITHER
+
+    def snapshot(self, policy_version: str, executor: str | None = None,
+                 executor_kind: str | None = None) -> WorkflowSnapshot:
         """Copy the definition for a change, so later policy edits never touch it."""
         return WorkflowSnapshot(
             name=self.name,
@@ -154,4 +164,6 @@ class WorkflowDef:
             apply_mode=self.apply_mode,
             executor=executor,
             escalation=self.escalation,
+            executor_kind=executor_kind,
+            dry_run=self.dry_run_rule(executor_kind),
         )

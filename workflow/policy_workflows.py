@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from workflow.model import ApplyMode, Escalation, Requirement, Risk, Stage, Timing
+from workflow.model import ApplyMode, DryRunRule, Escalation, Requirement, Risk, Stage, Timing
 from workflow.policy_fields import (
     Node,
     Problems,
@@ -14,6 +14,7 @@ from workflow.policy_fields import (
     kind,
     known_keys,
     mapping,
+    slack_id,
     text,
     texts,
     whole_number,
@@ -23,12 +24,13 @@ from workflow.policy_parse import TIMING_KEYS, Groups, optional_list, parse_timi
 
 WORKFLOW_KEYS = (
     "name", "priority", "match", "stages", "channel", "apply", "escalate_to", "escalate_after",
-    *TIMING_KEYS,
+    "dry_run", *TIMING_KEYS,
 )
 STAGE_KEYS = ("name", "require")
 REQUIREMENT_KEYS = ("group", "count")
 MATCH_KEYS = ("risk", "family", "action", "target", "labels", "requester_group")
 RISKS = tuple(risk.value for risk in Risk)
+MAX_APPROVALS = 100  # in one requirement, or in all of a workflow's stages together
 
 
 @dataclass
@@ -45,6 +47,7 @@ class ParsedWorkflow:
     timing: Timing = field(default_factory=Timing)
     apply_mode: ApplyMode = ApplyMode.MANUAL
     escalation: Escalation | None = None
+    dry_run: DryRunRule | None = None
 
 
 def parse_workflows(
@@ -97,15 +100,20 @@ def _workflow(
         if len(problems) == before:
             stages = tuple(stage for _, stage in clean)
     if body.get("channel") is not None:
-        channel = text(body["channel"], child(path, "channel"), problems, "write a channel ID")
+        channel = slack_id(body["channel"], child(path, "channel"), problems, "CGD", "channel",
+                           "in Slack, open the channel's details: the ID is at the bottom")
     apply_mode = ApplyMode.MANUAL
     if "apply" in body:
         word = choice(body["apply"], child(path, "apply"), ("manual", "auto"), problems)
         apply_mode = ApplyMode(word) if word else apply_mode
+    dry_run = None
+    if "dry_run" in body:
+        rule = choice(body["dry_run"], child(path, "dry_run"), tuple(DryRunRule), problems)
+        dry_run = DryRunRule(rule) if rule else None
     timing = parse_timing(body, path, defaults, problems)
     escalation = _escalation(body, path, timing, groups, problems)
     return ParsedWorkflow(path, name, priority, match, stages, clean, channel, timing, apply_mode,
-                          escalation)
+                          escalation, dry_run)
 
 
 def _escalation(
@@ -213,7 +221,7 @@ def _requirements(
         if _present(body, where, "group", "name the group that must approve", problems):
             group = text(body["group"], child(where, "group"), problems, "name a group")
         if _present(body, where, "count", "add count: N (how many must approve)", problems):
-            count = whole_number(body["count"], child(where, "count"), problems, 1)
+            count = whole_number(body["count"], child(where, "count"), problems, 1, MAX_APPROVALS)
         if group is None or not refer(group, child(where, "group"), groups, problems):
             continue
         if group in (r.group for r in found):

@@ -6,19 +6,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from workflow.commands import RecordApplyOutcome, ResolveUnknown
-from workflow.decision import Decision, event, require_state
-from workflow.durations import format_duration
+from workflow.decision import Decision, describe_state, event, require_state
 from workflow.errors import (
     DigestNotApproved,
-    DryRunStale,
     InvalidInput,
-    NoDryRun,
     NotPermitted,
+    ResultNotExpected,
+    ScheduleMissed,
     WrongState,
 )
 from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyAttempt, ApplyStatus, ChangeRequest, State
 from workflow.progress import fully_approved
+from workflow.rules_dry_run import usable_dry_run
+from workflow.timing import schedule_missed
 
 OUTCOME_STATES = {
     ApplyStatus.APPLIED: (State.APPLIED, EventKind.APPLIED),
@@ -47,15 +48,8 @@ def start_apply(
     assert cr.workflow is not None
     if not fully_approved(cr):
         raise WrongState(f"cannot apply: {cr.id} no longer has every approval it needs")
-    dry_run = cr.dry_run
-    if dry_run is None:
-        raise NoDryRun(f"run a dry-run of revision {cr.revision} of {cr.id} before applying")
-    ttl = cr.workflow.timing.dry_run_ttl
-    if not dry_run.is_fresh(now, ttl):
-        raise DryRunStale(
-            f"dry-run is {format_duration(dry_run.age(now))} old (limit {format_duration(ttl)}): "
-            "it is re-run before the apply"
-        )
+    refuse_missed_schedule(cr, now)
+    dry_run = usable_dry_run(cr, now, "apply")
     unapproved = sorted(r.person for r in cr.live_responses() if r.digest != dry_run.digest)
     if unapproved:
         raise DigestNotApproved(f"digest {dry_run.digest[:12]} of {cr.id} was not approved")
@@ -64,18 +58,48 @@ def start_apply(
     return Decision(after, (event(after, EventKind.APPLY_STARTED, actor, now, key=attempt.key),))
 
 
+def refuse_missed_schedule(cr: ChangeRequest, now: datetime) -> None:
+    """A change whose schedule passed beyond its grace is never applied late, by anyone."""
+    if schedule_missed(cr, now):
+        assert cr.content.scheduled_for is not None
+        raise ScheduleMissed(
+            f"cannot apply: {cr.id} was scheduled for {cr.content.scheduled_for:%Y-%m-%d %H:%M} "
+            "UTC and its late-apply grace has passed: edit it with a new schedule"
+        )
+
+
 def record_outcome(cr: ChangeRequest, cmd: RecordApplyOutcome, now: datetime) -> Decision:
-    """The executor's report ends the running apply; an unknown outcome waits for a person."""
+    """The executor's report ends the running apply; an unknown outcome waits for a person.
+    An outcome reported from outside counts only for an apply that an outside pipeline runs."""
+    if cmd.reported:
+        check_report(cr, cmd)
     require_state(cr, [State.EXECUTING], "record an apply outcome")
     check_operator(cr, cmd.actor, cmd.actor_groups, "report its apply outcome")
     assert cr.apply is not None
-    if cmd.key != cr.apply.key:
+    if cmd.key != cr.apply.key and not (cmd.reported and cmd.key is None):
         raise InvalidInput("key", f"{cmd.key} is not the running apply of {cr.id} ({cr.apply.key})")
     state, kind = OUTCOME_STATES[cmd.status]
     attempt = replace(cr.apply, status=cmd.status, output=cmd.output, finished_at=now)
     after = replace(cr, state=state, apply=attempt)
     return Decision(after, (event(after, kind, cmd.actor, now, key=attempt.key,
                                   output_chars=len(cmd.output)),))
+
+
+def check_report(cr: ChangeRequest, cmd: RecordApplyOutcome) -> None:
+    """Refuse an outcome reported from outside unless an outside pipeline runs this very apply:
+    a report must never overrule ChangeGate's own executor."""
+    check_operator(cr, cmd.actor, cmd.actor_groups, "report its apply outcome")
+    if cr.state is not State.EXECUTING or cr.apply is None:
+        raise ResultNotExpected(f"no apply of {cr.id} is running: {describe_state(cr)}")
+    if cr.workflow is not None and cr.workflow.runs_own_executor:
+        raise ResultNotExpected(
+            f"{cr.id} is applied by ChangeGate's executor {cr.workflow.executor}, which records "
+            "the outcome itself: outcomes are reported only for external executors"
+        )
+    if cmd.key is not None and cmd.key != cr.apply.key:
+        raise ResultNotExpected(
+            f"{cmd.key} is not the running apply of {cr.id} (expected {cr.apply.key})"
+        )
 
 
 def resolve_unknown(cr: ChangeRequest, cmd: ResolveUnknown, now: datetime) -> Decision:

@@ -9,7 +9,9 @@ from workflow.commands import Create, Edit, FireDeadline, RecordDryRun, Submit, 
 from workflow.decision import Decision, event, require_state
 from workflow.digest import normalise_output, output_digest
 from workflow.errors import (
+    DryRunNotAccepted,
     InvalidInput,
+    NoDryRun,
     NothingChanged,
     NotPermitted,
     NotRequester,
@@ -20,16 +22,20 @@ from workflow.model import (
     BEFORE_EXECUTING,
     REVISABLE_TERMINAL_STATES,
     SYSTEM_ACTOR,
+    ApplyMode,
     ChangeRequest,
     Content,
     DryRun,
+    DryRunSource,
     Metadata,
     Revision,
     State,
+    WorkflowSnapshot,
 )
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
-from workflow.timing import after_approval_change, expire, remind, reopen_review
+from workflow.rules_dry_run import source_refusal
+from workflow.timing import after_approval_change, remind, reopen_review
 
 REQUIRED_CONTENT = ("family", "action", "target", "payload")
 
@@ -61,6 +67,7 @@ def create(cmd: Create, now: datetime) -> Decision:
         revisions=(Revision(1, cmd.content, cmd.actor, now),),
         created_at=now,
         idempotency_key=cmd.idempotency_key,
+        request_hash=cmd.request_hash,
     )
     return Decision(cr, (event(cr, EventKind.PROPOSED, cmd.actor, now, title=cmd.metadata.title,
                                risk=cmd.content.risk.value),))
@@ -113,13 +120,20 @@ def record_dry_run(cr: ChangeRequest, cmd: RecordDryRun, now: datetime) -> Decis
         raise WrongState(
             f"this dry-run is for revision {cmd.revision} but {cr.id} is at revision {cr.revision}"
         )
+    source = DryRunSource.EXECUTOR if cmd.from_executor else DryRunSource.REPORTED
+    refusal = source_refusal(cr, cr.workflow.dry_run if cr.workflow else cmd.accepts, source)
+    if refusal is not None:
+        raise DryRunNotAccepted(refusal)
     digest = output_digest(cmd.output)
     previous = cr.dry_run
-    dry_run = DryRun(cr.revision, normalise_output(cmd.output), digest, now, cmd.actor)
-    after = replace(cr, dry_run=dry_run)
     same = previous is not None and previous.digest == digest
+    outputs = 1 if previous is None else previous.outputs + (0 if same else 1)
+    dry_run = DryRun(cr.revision, normalise_output(cmd.output), digest, now, cmd.actor, source,
+                     outputs)
+    after = replace(cr, dry_run=dry_run)
     events = [event(after, EventKind.DRY_RUN_RECORDED, cmd.actor, now, same_digest=same,
-                    previous_digest=previous.digest if previous else None)]
+                    previous_digest=previous.digest if previous else None,
+                    source=source.value)]
     invalidated = [] if same else [r for r in cr.live_responses()]
     if not invalidated:
         return Decision(after, tuple(events))
@@ -139,6 +153,14 @@ def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
     require_state(cr, [State.DRAFT], "submit")
     if cmd.actor not in cr.authors:
         raise NotRequester(f"only the requester or an author of {cr.id} can submit it")
+    if applies_unreviewed(cmd.workflow, cr.content):
+        refusal = None if cr.dry_run is None else source_refusal(
+            cr, cmd.workflow.dry_run, cr.dry_run.source)
+        if cr.dry_run is None or refusal is not None:
+            raise NoDryRun(
+                f"{cr.id} needs no approval under workflow {cmd.workflow.name} and applies by "
+                f"itself once submitted: {refusal or 'record its dry-run first'}, then submit"
+            )
     timing = cmd.workflow.timing
     after = replace(
         cr, workflow=cmd.workflow, state=State.PENDING_REVIEW, submitted_at=now,
@@ -151,6 +173,13 @@ def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
     if cmd.workflow.stages:
         return Decision(after, tuple(events))
     return after_approval_change(after, now, events, reason="no approval required")
+
+
+def applies_unreviewed(workflow: WorkflowSnapshot, content: Content) -> bool:
+    """A workflow with no stages whose apply starts by itself (auto, or at a schedule): nothing
+    but its dry-run stands between submit and apply."""
+    by_itself = workflow.apply_mode is ApplyMode.AUTO or content.scheduled_for is not None
+    return not workflow.stages and by_itself
 
 
 def withdraw_request(cr: ChangeRequest, cmd: WithdrawRequest, now: datetime) -> Decision:
@@ -166,10 +195,9 @@ def withdraw_request(cr: ChangeRequest, cmd: WithdrawRequest, now: datetime) -> 
 
 
 def fire_deadline(cr: ChangeRequest, cmd: FireDeadline, now: datetime) -> Decision:
-    """Re-check every deadline against now, so early, late and repeated firings are harmless."""
+    """Re-check the reminder and the apply against now (a timeout was caught up before any
+    command), so early, late and repeated firings are harmless."""
     if cr.state is State.PENDING_REVIEW:
-        if cr.expires_at is not None and now >= cr.expires_at:
-            return expire(cr, now)
         stage = active_stage(cr)
         if cr.remind_at is not None and now >= cr.remind_at and stage is not None:
             return remind(cr, now, stage)

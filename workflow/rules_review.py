@@ -7,14 +7,11 @@ from datetime import datetime
 
 from workflow.commands import AddComment, Approve, Reject, WithdrawApproval
 from workflow.decision import Decision, describe_state, event, require_state
-from workflow.durations import format_duration
 from workflow.errors import (
     AlreadyApprovedStage,
     AlreadyResponded,
     CommentRequired,
-    DryRunStale,
     InvalidInput,
-    NoDryRun,
     NotEligible,
     NothingToWithdraw,
     SelfApproval,
@@ -25,6 +22,7 @@ from workflow.escalation import eligible_groups, stands_in
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest, Comment, Response, State, Verdict
 from workflow.progress import active_stage, stage_progress
+from workflow.rules_dry_run import check_seen, usable_dry_run
 from workflow.timing import after_approval_change, reopen_review
 
 
@@ -68,18 +66,10 @@ def approve(cr: ChangeRequest, cmd: Approve, now: datetime) -> Decision:
         raise WrongState(f"{cr.id} is already approved; no more approvals are needed")
     require_state(cr, [State.PENDING_REVIEW], "approve")
     check_four_eyes(cr, cmd.actor)
+    check_seen(cr, cmd.revision, cmd.digest)
     _refuse_repeat(cr, cmd.actor)
     index = eligible_stage(cr, cmd.actor, cmd.actor_groups)
-    dry_run = cr.dry_run
-    assert cr.workflow is not None
-    ttl = cr.workflow.timing.dry_run_ttl
-    if dry_run is None:
-        raise NoDryRun(f"run a dry-run of revision {cr.revision} of {cr.id} first, then approve")
-    if not dry_run.is_fresh(now, ttl):
-        raise DryRunStale(
-            f"dry-run is {format_duration(dry_run.age(now))} old "
-            f"(limit {format_duration(ttl)}): re-run it, then approve"
-        )
+    dry_run = usable_dry_run(cr, now, "approve")
     response = Response(
         person=cmd.actor,
         revision=cr.revision,
@@ -138,6 +128,7 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
     """One eligible rejection with a reason rejects at once, replacing the person's approval."""
     require_state(cr, [State.PENDING_REVIEW], "reject")
     check_four_eyes(cr, cmd.actor)
+    check_seen(cr, cmd.revision, cmd.digest)
     comment = cmd.comment.strip()
     if not comment:
         raise CommentRequired("a rejection needs a reason: say what must change")

@@ -67,7 +67,7 @@ class CommandRunner:
                     await uow.audit.append(decision.events)
                     await uow.outbox.put(outbox_messages(decision.events))
                     await uow.commit()
-                    return decision
+                    return told(decision)
             except ConcurrencyConflict:
                 continue
             except WorkflowError as refusal:
@@ -94,16 +94,26 @@ class CommandRunner:
             await uow.commit()
 
 
+def told(decision: Decision) -> Decision:
+    """A committed decision, or the refusal it carries (its deadline's effect is saved)."""
+    if decision.refusal is not None:
+        raise decision.refusal
+    return decision
+
+
 def decide_all(
     before: ChangeRequest | None, commands: Sequence[Command], now: datetime
 ) -> Decision:
-    """Fold several commands on one change into one decision (one transaction)."""
+    """Fold several commands on one change into one decision (one transaction); a refusal that
+    comes with a passed deadline's events ends the fold, keeping those events."""
     cr = before
     events: list[Event] = []
     for command in commands:
         decision = decide(cr, command, now)
         cr = decision.change
         events.extend(decision.events)
+        if decision.refusal is not None:
+            return Decision(cr, tuple(events), decision.refusal)
     assert cr is not None
     return Decision(cr, tuple(events))
 

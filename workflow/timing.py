@@ -17,7 +17,6 @@ def after_approval_change(
     """Every stage is met: approve, then schedule, apply at once (auto or late within grace), or ask
     the requester to reschedule when the schedule passed beyond the grace."""
     assert cr.workflow is not None
-    timing = cr.workflow.timing
     approved = replace(cr, state=State.APPROVED, approved_at=now, expires_at=None, remind_at=None,
                        apply_at=None)
     events.append(event(approved, EventKind.APPROVED, SYSTEM_ACTOR, now,
@@ -28,7 +27,7 @@ def after_approval_change(
         events.append(event(scheduled, EventKind.SCHEDULED, SYSTEM_ACTOR, now,
                             scheduled_for=when.isoformat()))
         return Decision(scheduled, tuple(events))
-    if when is not None and now - when > timing.late_apply_grace:
+    if when is not None and schedule_missed(cr, now):
         events.append(event(approved, EventKind.RESCHEDULE_NEEDED, SYSTEM_ACTOR, now,
                             scheduled_for=when.isoformat(), notify=cr.requester))
         return Decision(approved, tuple(events))
@@ -38,6 +37,31 @@ def after_approval_change(
         events.append(event(due, EventKind.APPLY_DUE, SYSTEM_ACTOR, now, reason=reason))
         return Decision(due, tuple(events))
     return Decision(approved, tuple(events))
+
+
+def schedule_missed(cr: ChangeRequest, now: datetime) -> bool:
+    """Whether the change's schedule passed more than its late-apply grace ago."""
+    when = cr.content.scheduled_for
+    if when is None or cr.workflow is None:
+        return False
+    return now - when > cr.workflow.timing.late_apply_grace
+
+
+def catch_up(cr: ChangeRequest, now: datetime) -> Decision:
+    """Deadlines are rules, not only timers: whatever the command, a review past its approval
+    timeout has timed out and a due apply past its schedule's grace is never started, in the
+    deciding transaction, whether or not a timer has fired yet."""
+    if cr.state is State.PENDING_REVIEW and cr.expires_at is not None and now >= cr.expires_at:
+        return expire(cr, now)
+    due = cr.state in (State.APPROVED, State.SCHEDULED) and cr.apply_at is not None
+    if due and schedule_missed(cr, now):
+        assert cr.content.scheduled_for is not None and cr.workflow is not None
+        missed = event(cr, EventKind.APPLY_WINDOW_MISSED, SYSTEM_ACTOR, now,
+                       scheduled_for=cr.content.scheduled_for.isoformat(),
+                       grace_s=cr.workflow.timing.late_apply_grace.total_seconds(),
+                       notify=cr.requester)
+        return expire(cr, now, reason="apply window missed", before=(missed,))
+    return Decision(cr, ())
 
 
 def reopen_review(
@@ -59,8 +83,10 @@ def reopen_review(
     return Decision(after, tuple(events))
 
 
-def expire(cr: ChangeRequest, now: datetime) -> Decision:
-    """The approval timeout passed: expire (or back to draft); partial approvals are dropped."""
+def expire(cr: ChangeRequest, now: datetime, reason: str = "approval timeout",
+           before: tuple[Event, ...] = ()) -> Decision:
+    """A deadline passed (the approval timeout, or a schedule's grace): expire, or back to draft
+    as the workflow's `on_timeout` says; approvals given are dropped."""
     assert cr.workflow is not None
     responses = tuple(
         r.end("expired", now) if r.live and r.revision == cr.revision else r for r in cr.responses
@@ -72,10 +98,12 @@ def expire(cr: ChangeRequest, now: datetime) -> Decision:
         state=State.DRAFT if to_draft else State.EXPIRED,
         expires_at=None,
         remind_at=None,
+        apply_at=None,
+        approved_at=None,
         submitted_at=None if to_draft else cr.submitted_at,
     )
     kind = EventKind.RETURNED_TO_DRAFT if to_draft else EventKind.EXPIRED
-    return Decision(after, (event(after, kind, SYSTEM_ACTOR, now, reason="approval timeout"),))
+    return Decision(after, (*before, event(after, kind, SYSTEM_ACTOR, now, reason=reason)))
 
 
 def remind(cr: ChangeRequest, now: datetime, stage: int) -> Decision:

@@ -12,7 +12,7 @@ from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from tests.support.policies import SCENARIO_POLICY, USERGROUPS
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
-from workflow.model import ChangeRequest, Content, Metadata, Risk
+from workflow.model import OWN_EXECUTOR_KINDS, ChangeRequest, Content, Metadata, Risk
 from workflow.policy import Policy, parse_policy
 from workflow.ports import UnitOfWorkFactory
 
@@ -64,6 +64,12 @@ class World:
         content = Content(family, action, target, Risk(risk), "neighbor 192.0.2.1 remote-as 65001",
                           "no neighbor 192.0.2.1", scheduled_for)
         metadata = Metadata(f"{risk} change", "", "CHG-3192", labels)
+        spec = self.policy.executor_for(family)
+        if dry_run and spec is not None and spec.kind in OWN_EXECUTOR_KINDS:
+            # The policy takes this family's dry-run from its executor, never typed in.
+            cr = await self.engine.propose(actor, content, metadata)
+            await self.engine.run_dry_run(cr.id, actor)
+            return await self.engine.submit(cr.id, actor) if submit else await self.get(cr.id)
         output = self.executor.dry_run_output if dry_run else None
         return await self.engine.propose(actor, content, metadata, dry_run_output=output,
                                          submit=submit)

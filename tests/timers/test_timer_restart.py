@@ -50,8 +50,13 @@ async def test_a_restart_rearms_every_deadline_fires_due_ones_once(tmp_path: Pat
             assert armed[scheduled.id] == start + timedelta(hours=1)
             assert sorted(await timers.sweep()) == sorted([waiting.id, scheduled.id, later.id])
             assert await timers.sweep() == []  # none twice
-            assert (await after.get(scheduled.id)).state is State.APPLIED
-            assert len(after.executor.applies) == 1
+            # Due 1 h after start with 15 min grace, found 5 h later: the window was missed,
+            # so it is never applied late; it ends as on_timeout says and the audit says why.
+            missed = await after.get(scheduled.id)
+            assert missed.state is State.EXPIRED
+            assert after.executor.applies == []
+            history = [row.record["kind"] for row in await Queries(db).history(scheduled.id)]
+            assert history[-2:] == ["apply_window_missed", "expired"]
             reminded = await after.get(waiting.id)
             assert reminded.reminders_sent == 1
             assert timers.armed()[waiting.id] == after.clock.now() + timedelta(hours=4)
