@@ -146,7 +146,7 @@ class MemoryChanges:
                 key = change.idempotency_key
                 for other in self._store.changes.values():
                     if key and other.requester == change.requester and other.idempotency_key == key:
-                        raise DuplicateRequest(other.id)
+                        raise DuplicateRequest(other)
             elif stored is None or stored.version != expected:
                 raise ConcurrencyConflict(change.id)
 

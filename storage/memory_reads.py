@@ -23,12 +23,6 @@ class MemoryApiReads:
     async def get(self, change_id: str) -> ChangeRequest | None:
         return self._store.changes.get(change_id)
 
-    async def by_idempotency_key(self, requester: str, key: str) -> ChangeRequest | None:
-        for cr in self._store.changes.values():
-            if cr.requester == requester and cr.idempotency_key == key:
-                return cr
-        return None
-
     async def changes(self, where: ChangeFilter, before: int | None, limit: int) -> ChangePage:
         numbered = sorted(
             ((change_number(cr.id), cr) for cr in self._store.changes.values()),

@@ -16,9 +16,10 @@ from bot.api.represent import audit_json, change_json, summary_json
 from storage.reads import ChangeFilter
 from storage.tokens import ApiToken
 from workflow.errors import NothingChanged
-from workflow.model import ChangeRequest, Content, State
+from workflow.model import ChangeRequest, State
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[!-~]{1,200}")
 STATES = tuple(s.value for s in State)
 LIST_PARAMS = ("state", "requester", "mine", "awaiting", "limit", "cursor")
@@ -47,33 +48,23 @@ def idempotency_key(request: web.Request) -> str | None:
     return key
 
 
-def replayed(cr: ChangeRequest, content: Content, key: str) -> web.Response:
-    """A retry of a create: the change it made, unless the key was used for other content."""
-    if cr.revisions[0].content != content:
-        raise ApiProblem(409, "idempotency_key_reused",
-                         f"{IDEMPOTENCY_KEY} {key!r} was already used for {cr.id} with different "
-                         "content: use a new key for a new change")
-    return web.json_response(change_json(cr), status=200, headers={"Idempotent-Replayed": "true"})
-
-
 async def create_change(request: web.Request, token: ApiToken) -> web.Response:
-    """POST /changes: propose, optionally with the dry-run and submitted, in one transaction."""
+    """POST /changes: propose, optionally with the dry-run and submitted, in one transaction.
+    A retry under the same Idempotency-Key answers 200 with the change the first one created
+    (the engine settles that in the creating transaction; other content is refused with 409)."""
     d = deps(request)
     values = await json_body(request, CREATE, required=True)
-    key = idempotency_key(request)
-    content, metadata = new_content(values), new_metadata(values)
-    if key is not None:
-        found = await d.reads.by_idempotency_key(token.user, key)
-        if found is not None:
-            return replayed(found, content, key)
     dry_run = values.get("dry_run")
-    cr = await d.engine.propose(
-        token.user, content, metadata, idempotency_key=key,
+    proposed = await d.engine.propose_once(
+        token.user, new_content(values), new_metadata(values),
+        idempotency_key=idempotency_key(request),
         dry_run_output=dry_run["output"] if dry_run is not None else None,
         submit=bool(values.get("submit", False)),
     )
-    location = f"{request.path.rstrip('/')}/{cr.id}"
-    return answer(d, cr, 201, {"Location": location})
+    if not proposed.created:
+        return web.json_response(change_json(proposed.change), headers={REPLAYED: "true"})
+    location = f"{request.path.rstrip('/')}/{proposed.change.id}"
+    return answer(d, proposed.change, 201, {"Location": location})
 
 
 async def list_changes(request: web.Request, token: ApiToken) -> web.Response:

@@ -57,6 +57,7 @@ PROGRESS = obj(stage=INT, name=STR, met=BOOL, requirements=array(
 
 CHANGE = obj(
     id=STR, requester=STR, state=STATE, version=INT, created_at=TIME, idempotency_key=NSTR,
+    request_hash=NSTR,
     metadata=obj(title=STR, description=STR, ticket=STR, labels=array(STR)),
     revisions=array(obj(number=INT, author=STR, created_at=TIME, content=CONTENT)),
     dry_run=nullable(obj(revision=INT, output=STR, digest=STR, taken_at=TIME, producer=STR)),

@@ -50,9 +50,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                   view=notice_modal("Propose a change", "Submitting your change…"))
         user, origin = str(body["user"]["id"]), str(read_metadata(view).get("origin") or "")
         content, metadata = to_domain(form)
-        try:
-            cr = await services.engine.propose(user, content, metadata,
-                                               idempotency_key=str(view["id"]), submit=True)
+        try:  # the view id is the idempotency key: a second submission of it creates nothing
+            proposed = await services.engine.propose_once(
+                user, content, metadata, idempotency_key=str(view["id"]), submit=True)
         except WorkflowError as refusal:
             await _show(services, view, proposal_modal(form, origin=origin,
                                                        problem=refusal.message))
@@ -63,7 +63,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         finally:
             services.kick()
-        note = await _dry_run(services, cr, user)
+        cr = proposed.change
+        note = await _dry_run(services, cr, user) if proposed.created else ""
         await _show(services, view, notice_modal("Change submitted", _submitted(cr) + note))
 
     @app.view(ids.REJECT_VIEW)

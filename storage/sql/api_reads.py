@@ -42,13 +42,6 @@ class SqlApiReads:
         data = await self._scalar(select(cr.c.data).where(cr.c.id == change_id))
         return change_from_dict(data) if data is not None else None
 
-    async def by_idempotency_key(self, requester: str, key: str) -> ChangeRequest | None:
-        """The change a requester already created with this key."""
-        data = await self._scalar(
-            select(cr.c.data).where(cr.c.requester == requester, cr.c.idempotency_key == key)
-        )
-        return change_from_dict(data) if data is not None else None
-
     async def changes(self, where: ChangeFilter, before: int | None, limit: int) -> ChangePage:
         """Changes meeting `where`, newest first, numbered below `before`."""
         query = select(cr.c.number, cr.c.data).order_by(cr.c.number.desc()).limit(limit + 1)

@@ -66,7 +66,9 @@ class SqlChanges:
         return change_from_dict(data) if data is not None else None
 
     async def add(self, change: ChangeRequest) -> None:
-        """Insert; a used idempotency key is DuplicateRequest, any other clash a conflict."""
+        """Insert; a used idempotency key is DuplicateRequest carrying the change that used it
+        (on PostgreSQL the insert waits for that change's transaction, then reads it committed),
+        any other clash a conflict."""
         try:
             async with translated(change.id), self._conn.begin_nested():
                 await self._conn.execute(
@@ -80,7 +82,7 @@ class SqlChanges:
                     change.requester, change.idempotency_key
                 )
                 if existing is not None:
-                    raise DuplicateRequest(existing.id) from None
+                    raise DuplicateRequest(existing) from None
             raise ConcurrencyConflict(change.id) from None
         writes = ChildWrites()
         writes.add(change, None)

@@ -56,6 +56,7 @@ def change_row(cr: ChangeRequest, updated_at: datetime) -> Row:
         "apply_at": cr.apply_at,
         "next_deadline": cr.next_deadline,
         "idempotency_key": cr.idempotency_key,
+        "request_hash": cr.request_hash,
         "data": change_to_dict(cr),
     }
 

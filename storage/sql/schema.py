@@ -62,6 +62,7 @@ change_requests = Table(
     Column("apply_at", UTCDateTime, nullable=True),
     Column("next_deadline", UTCDateTime, nullable=True),
     Column("idempotency_key", String, nullable=True),
+    Column("request_hash", String(64), nullable=True),  # sha256 of the keyed create request
     Column("data", json_type(), nullable=False),
     UniqueConstraint("requester", "idempotency_key"),
     CheckConstraint("version >= 1", name="version_positive"),
@@ -214,4 +215,13 @@ slack_cards = Table(
     Column("audience", String, nullable=False),
     Column("rendered", String, nullable=False),
     Column("posted_at", UTCDateTime, nullable=False),
+)
+
+# Slack interactions already acted on, by a hash of who made which gesture: a captured request
+# replayed while its signature is still valid is acknowledged and ignored, on every replica.
+slack_interactions = Table(
+    "slack_interactions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False, index=True),
 )

@@ -150,26 +150,38 @@ def engine_over(uow: Any, clock: TestClock, policy: Policy,
 async def running_api(kind: str, directory: Path, *, executor: ScriptedExecutor | None = None,
                       policy_text: str = POLICY) -> AsyncIterator[ApiWorld]:
     """The API over a fresh backend of `kind`, mounted at /api/v1, with a token per person."""
-    clock = TestClock()
-    policy = parse_policy(policy_text, "api-test.yaml")
-    if kind == "memory":
-        factory = MemoryUnitOfWorkFactory()
-        engine, people = engine_over(factory, clock, policy, executor)
-        async with _serve(kind, memory_dependencies(factory.store, engine, people, clock),
-                          clock, executor, None) as world:
+    if kind != "memory":
+        async with fresh_database(kind, directory) as db, api_over(
+                kind, db, executor=executor, policy_text=policy_text) as world:
             yield world
         return
-    async with fresh_database(kind, directory) as db:
-        engine, people = engine_over(SqlUnitOfWorkFactory(db), clock, policy, executor)
-        async with _serve(kind, sql_dependencies(db, engine, people, clock), clock, executor,
-                          db) as world:
-            yield world
+    clock = TestClock()
+    factory = MemoryUnitOfWorkFactory()
+    engine, people = engine_over(factory, clock, parse_policy(policy_text, "api-test.yaml"),
+                                 executor)
+    async with _serve(kind, memory_dependencies(factory.store, engine, people, clock),
+                      clock, executor, None) as world:
+        yield world
+
+
+@asynccontextmanager
+async def api_over(kind: str, db: Database, *, executor: ScriptedExecutor | None = None,
+                   policy_text: str = POLICY, tokens: dict[str, str] | None = None
+                   ) -> AsyncIterator[ApiWorld]:
+    """The API of one replica over an existing database; `tokens` are another replica's, for
+    the same people, else each person gets one."""
+    clock = TestClock()
+    policy = parse_policy(policy_text, "api-test.yaml")
+    engine, people = engine_over(SqlUnitOfWorkFactory(db), clock, policy, executor)
+    async with _serve(kind, sql_dependencies(db, engine, people, clock), clock, executor, db,
+                      tokens) as world:
+        yield world
 
 
 @asynccontextmanager
 async def _serve(kind: str, deps: ApiDependencies, clock: TestClock,
-                 executor: ScriptedExecutor | None, db: Database | None
-                 ) -> AsyncIterator[ApiWorld]:
+                 executor: ScriptedExecutor | None, db: Database | None,
+                 tokens: dict[str, str] | None = None) -> AsyncIterator[ApiWorld]:
     app = web.Application()
     mount_api(app, create_api(deps))
     async with TestClient(TestServer(app)) as client:
@@ -177,5 +189,5 @@ async def _serve(kind: str, deps: ApiDependencies, clock: TestClock,
             document = await served.json()
         world = ApiWorld(kind, client, deps, clock, executor, Conformance(document), db=db)
         for person in PEOPLE:
-            world.tokens[person] = await world.token(person)
+            world.tokens[person] = (tokens or {}).get(person) or await world.token(person)
         yield world

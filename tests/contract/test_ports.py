@@ -133,11 +133,15 @@ async def test_concurrent_updates_from_one_read_let_exactly_one_win(backend: Bac
     assert final.state in winners
 
 
-async def test_a_used_idempotency_key_is_a_duplicate(backend: Backend) -> None:
-    await save(backend, change("CHG-1", key="view-1"))
+async def test_a_used_idempotency_key_is_a_duplicate_carrying_the_change_that_used_it(
+    backend: Backend
+) -> None:
+    first = replace(change("CHG-1", key="view-1"), request_hash="a" * 64)
+    await save(backend, first)
     with pytest.raises(DuplicateRequest) as dup:
-        await save(backend, change("CHG-2", key="view-1"))
+        await save(backend, replace(change("CHG-2", key="view-1"), request_hash="b" * 64))
     assert dup.value.change_id == "CHG-1"
+    assert dup.value.existing == first  # with its request hash, to compare with the loser's
     await save(backend, change("CHG-3", requester="other", key="view-1"), change("CHG-4"),
                change("CHG-5"))
     async with backend.uow() as uow:
