@@ -16,6 +16,7 @@ from bot.slack import ids
 from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
 from bot.slack.feedback import FAILED, tell
 from bot.slack.modals import comment_modal, reject_modal, resolve_modal
+from bot.slack.payload import actor, obj, text
 from bot.slack.services import SlackServices
 from workflow.decision import describe_state
 from workflow.errors import WorkflowError
@@ -33,8 +34,9 @@ DECIDED_BEFORE_ACK = frozenset({ids.APPROVE, ids.WITHDRAW_APPROVAL, ids.WITHDRAW
 
 
 def clicker(body: dict[str, Any]) -> str:
-    """The identity Slack signed into the payload; never anything a button carries."""
-    return str(body["user"]["id"])
+    """The identity Slack signed into the payload, a Slack user id (never `system`, never
+    empty); never anything a button carries."""
+    return actor(body)
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
@@ -105,11 +107,12 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.action(re.compile(f"^{ids.DRY_RUN_PAGE}_(prev|next)$"))
     async def dry_run_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view_id = text(obj(body, "view"), "id", "view.")  # read before ack: a 400 if missing
         await ack()
         change_id, page = parse_page_value(str(body["actions"][0].get("value", "")))
         cr = await services.changes.get(change_id)
         if cr is not None:
-            await services.client.views_update(view_id=body["view"]["id"],
+            await services.client.views_update(view_id=view_id,
                                                view=dry_run_modal(cr, page))
 
     @app.action(ids.OPEN_CARD)
@@ -118,8 +121,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.action(ids.HOME_MORE)
     async def home_more(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         user = clicker(body)
+        await ack()
         services.homes.show_more(user, str(body["actions"][0].get("value", "")))
         await services.homes.publish(user)
 

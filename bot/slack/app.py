@@ -12,6 +12,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import actions, commands, events, submissions
+from bot.slack.payload import MalformedPayload
 from bot.slack.services import BotIdentity, SlackServices
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,17 @@ def build_app(
         before_authorize=only_our_workspace,
         process_before_response=False,
     )
+    app.error(listener_failed)
     for module in (commands, actions, submissions, events):
         module.register(app, services)
     return app
+
+
+async def listener_failed(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """A listener that met a malformed member refuses the payload with 400 (if not acknowledged
+    yet) and one log line; any other failure is logged with its traceback, as Bolt does."""
+    if not isinstance(error, MalformedPayload):
+        log.exception("a Slack listener failed: %s", error)
+        return None
+    log.warning("refused a signed Slack payload: %s", error)
+    return BoltResponse(status=400, body={"error": "malformed payload"}) if response else None

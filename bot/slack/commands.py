@@ -15,6 +15,7 @@ from bot.slack.feedback import FAILED, tell
 from bot.slack.home import AWAITING, DECIDED, MINE
 from bot.slack.modals import proposal_modal
 from bot.slack.mrkdwn import clip, escape
+from bot.slack.payload import actor
 from bot.slack.services import SlackServices
 from storage.reads import Page
 from workflow.errors import WorkflowError
@@ -34,7 +35,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
 async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespond) -> None:
     """Carry out one /change; refusals and bad input are answered to the caller only."""
-    user = str(body.get("user_id", ""))
+    user = actor(body)
     channel = str(body.get("channel_id", ""))
     parsed = parse(str(body.get("text", "")))
 

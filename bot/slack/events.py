@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.manifest import BOT_EVENTS
+from bot.slack.payload import actor
 from bot.slack.services import SlackServices
 from workflow.progress import active_stage
 
@@ -16,9 +17,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     assert set(BOT_EVENTS) == {"app_home_opened", "subteam_members_changed"}
 
     @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any]) -> None:
+    async def home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            await services.homes.publish(str(event["user"]))
+            await services.homes.publish(actor(body))
 
     @app.event("subteam_members_changed")
     async def members_changed(event: dict[str, Any]) -> None:

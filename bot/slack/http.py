@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -9,15 +10,18 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack.shape import well_formed
+from bot.slack.payload import MalformedPayload
+from bot.slack.shape import check
 
+log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def events_handler(app: AsyncApp, signing_secret: str) -> Handler:
     """The request handler: a bad signature or stale timestamp is 401 before anything is parsed,
-    a body that is not a Slack payload is 400, everything else goes to Bolt."""
+    a body that is not a Slack payload, or not in its shape, is 400 with a one-line log, everything
+    else goes to Bolt."""
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -33,10 +37,15 @@ def events_handler(app: AsyncApp, signing_secret: str) -> Handler:
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             bolt_request = await to_bolt_request(request)
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            log.warning("refused a signed body Bolt cannot parse: %s", type(exc).__name__)
             return web.json_response({"error": "malformed payload"}, status=400)
-        if not well_formed(bolt_request.body):
-            return web.json_response({"error": "not a Slack payload"}, status=400)
+        try:
+            check(bolt_request.body)
+        except MalformedPayload as exc:
+            log.warning("refused a signed Slack payload: %s", exc)
+            return web.json_response({"error": "not a Slack payload", "detail": str(exc)},
+                                     status=400)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return handle

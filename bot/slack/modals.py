@@ -123,12 +123,3 @@ def notice_modal(title: str, text: str) -> View:
 
 def _metadata(cr: ChangeRequest, origin: str) -> str:
     return json.dumps({"change": cr.id, "revision": cr.revision, "origin": origin})
-
-
-def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """The private_metadata of a submitted view; anything malformed reads as empty."""
-    try:
-        loaded = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.slack.modals import ProposalForm
+from bot.slack.payload import Json, chosen, moment, typed
 from workflow.model import Content, Metadata, Risk
 
 REQUIRED = ("title", "family", "action", "target", "payload")
@@ -14,35 +13,21 @@ LABELS = {"title": "a title", "family": "a family", "action": "an action", "targ
           "payload": "the payload"}
 
 
-def read_form(values: Mapping[str, Any]) -> ProposalForm:
-    """The submitted state of the proposal modal; missing fields read as empty."""
-
-    def text(block: str) -> str:
-        value = _element(values, block).get("value")
-        return value.strip() if isinstance(value, str) else ""
-
-    risk = _element(values, "risk").get("selected_option") or {}
-    schedule = _element(values, "schedule").get("selected_date_time")
+def read_form(view: Json) -> ProposalForm:
+    """The submitted state of the proposal modal; missing fields read as empty, fields of the
+    wrong type are a MalformedPayload."""
     return ProposalForm(
-        title=text("title"),
-        description=text("description"),
-        family=text("family"),
-        action=text("action"),
-        target=text("target"),
-        risk=str(risk.get("value", "")) if isinstance(risk, dict) else "",
-        payload=text("payload"),
-        rollback_plan=text("rollback_plan"),
-        ticket=text("ticket"),
-        schedule=schedule if isinstance(schedule, int) and not isinstance(schedule, bool) else None,
+        title=typed(view, "title"),
+        description=typed(view, "description"),
+        family=typed(view, "family"),
+        action=typed(view, "action"),
+        target=typed(view, "target"),
+        risk=chosen(view, "risk"),
+        payload=typed(view, "payload"),
+        rollback_plan=typed(view, "rollback_plan"),
+        ticket=typed(view, "ticket"),
+        schedule=moment(view, "schedule"),
     )
-
-
-def _element(values: Mapping[str, Any], block: str) -> dict[str, Any]:
-    elements = values.get(block)
-    if not isinstance(elements, dict):
-        return {}
-    element = elements.get("value")
-    return element if isinstance(element, dict) else {}
 
 
 def form_errors(form: ProposalForm, now: datetime) -> dict[str, str]:

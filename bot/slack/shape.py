@@ -1,89 +1,122 @@
-"""What a signed request must look like before Bolt sees it. Bolt's own middleware indexes the
-payload without checking it, so a malformed one, even signed, would be answered with a 500."""
+"""What a signed request must look like before Bolt sees it: the one place a payload's shape is
+checked. Bolt's own middleware indexes the payload without checking it, and the listeners act on
+what they read, so a malformed one, even signed, is refused here (MalformedPayload) rather than
+answered with a 500 or acted on as nobody."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.slack.payload import (
+    MalformedPayload,
+    action,
+    actor,
+    metadata,
+    obj,
+    optional,
+    required,
+    text,
+    title,
+    values,
+)
+
 OBJECTS = ("team", "user", "channel", "container", "message", "view", "enterprise")
 ID_HOLDERS = ("user", "channel", "team", "enterprise")  # a text id, or an object with an id
 NESTED = ("event", "message", "previous_message", "item", "assistant_thread")  # read into, deeper
 OBJECT_ONLY = ("view", "container", "function_data")
+SLASH_FIELDS = ("command", "text", "user_id", "team_id", "channel_id", "trigger_id",
+                "response_url")
+PERSON_EVENTS = frozenset({"app_home_opened"})  # events the app acts on for their `user`
 MAX_DEPTH = 3
 
 
-def well_formed(body: Any) -> bool:
-    """A slash command, an interaction or an event of a kind the app serves, in Slack's shape."""
+def check(body: Any) -> None:
+    """A slash command, an interaction or an event of a kind the app serves, in Slack's shape,
+    with every member the listeners read of the type they read it as."""
     if not isinstance(body, dict):
-        return False
+        raise MalformedPayload("the body", "an object")
     if body.get("ssl_check"):
-        return True
+        return
     if "command" in body:
-        return _slash(body)
+        _slash(body)
+        return
     kind = body.get("type")
-    check = SHAPES.get(kind) if isinstance(kind, str) else None
-    return check is not None and _containers(body) and check(body)
+    shape = SHAPES.get(kind) if isinstance(kind, str) else None
+    if shape is None:
+        raise MalformedPayload("type", "a kind of payload the app serves")
+    _containers(body)
+    shape(body)
 
 
-def _containers(body: Mapping[str, Any], depth: int = 0) -> bool:
+def _containers(body: Mapping[str, Any], at: str = "", depth: int = 0) -> None:
     """Bolt reads ids from these members wherever they appear (at the top, in the event, in an
     edited message...) without checking their type: a text id or an object where it expects one,
     objects where it reads into them, a list of objects for `authorizations`."""
-    if any(not isinstance(body.get(k), str | dict | None) for k in ID_HOLDERS):
-        return False
-    if any(k in body and not isinstance(body[k], dict) for k in (*NESTED, *OBJECT_ONLY)):
-        return False
+    for key in ID_HOLDERS:
+        if not isinstance(body.get(key), str | dict | None):
+            raise MalformedPayload(f"{at}{key}", "a text id or an object")
+    for key in (*NESTED, *OBJECT_ONLY):
+        if key in body:
+            obj(body, key, at)
     authorizations = body.get("authorizations", [])
     if not (isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)):
-        return False
-    return depth >= MAX_DEPTH or all(_containers(body[k], depth + 1) for k in NESTED if k in body)
+        raise MalformedPayload(f"{at}authorizations", "a list of objects")
+    if depth < MAX_DEPTH:
+        for key in NESTED:
+            if key in body:
+                _containers(body[key], f"{at}{key}.", depth + 1)
 
 
-def _text(value: Any) -> bool:
-    return isinstance(value, str)
-
-
-def _objects(body: Mapping[str, Any]) -> bool:
+def _objects(body: Mapping[str, Any]) -> None:
     """The objects Bolt reads ids from are objects when present, with text ids."""
     for name in OBJECTS:
-        found = body.get(name)
-        if found is None:
-            continue
-        if not isinstance(found, dict) or not _text(found.get("id", "")):
-            return False
-    return True
+        if body.get(name) is not None:
+            text(obj(body, name), "id", f"{name}.")
 
 
-def _slash(body: Mapping[str, Any]) -> bool:
-    return all(_text(body.get(k, "")) for k in ("command", "text", "user_id", "team_id",
-                                                 "channel_id", "trigger_id", "response_url"))
+def _slash(body: Mapping[str, Any]) -> None:
+    for key in SLASH_FIELDS:
+        text(body, key)
+    actor(body)
 
 
-def _actions(body: Mapping[str, Any]) -> bool:
-    actions = body.get("actions")
-    return (_objects(body) and isinstance(body.get("user"), dict)
-            and isinstance(actions, list) and bool(actions)
-            and all(isinstance(a, dict) and _text(a.get("action_id")) for a in actions))
+def _actions(body: Mapping[str, Any]) -> None:
+    _objects(body)
+    actor(body)
+    action(body)
 
 
-def _view(body: Mapping[str, Any]) -> bool:
-    view = body.get("view")
-    return (_objects(body) and isinstance(body.get("user"), dict) and isinstance(view, dict)
-            and all(_text(view.get(k)) for k in ("id", "type"))
-            and _text(view.get("callback_id", "")) and isinstance(view.get("state", {}), dict))
+def _view(body: Mapping[str, Any]) -> None:
+    _objects(body)
+    view = obj(body, "view")
+    for key in ("id", "type"):
+        required(view, key, str, "view.")
+    text(view, "callback_id", "view.")
+    optional(view, "state", dict, "view.")
+    actor(body)
 
 
-def _event(body: Mapping[str, Any]) -> bool:
-    event = body.get("event")
-    return (_text(body.get("team_id", "")) and isinstance(event, dict)
-            and _text(event.get("type")) and _text(event.get("user", "")))
+def _submission(body: Mapping[str, Any]) -> None:
+    _view(body)
+    view = body["view"]
+    values(view)
+    metadata(view)
+    title(view)
 
 
-SHAPES: Mapping[str, Callable[[Mapping[str, Any]], bool]] = {
-    "url_verification": lambda body: _text(body.get("challenge")),
+def _event(body: Mapping[str, Any]) -> None:
+    text(body, "team_id")
+    event = obj(body, "event")
+    text(event, "user", "event.")
+    if required(event, "type", str, "event.") in PERSON_EVENTS:
+        actor(body)
+
+
+SHAPES: Mapping[str, Callable[[Mapping[str, Any]], None]] = {
+    "url_verification": lambda body: required(body, "challenge", str),
     "block_actions": _actions,
-    "view_submission": _view,
+    "view_submission": _submission,
     "view_closed": _view,
     "event_callback": _event,
 }

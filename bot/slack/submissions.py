@@ -9,9 +9,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import ids
+from bot.slack import ids, payload
 from bot.slack.feedback import FAILED
-from bot.slack.modals import notice_modal, proposal_modal, read_metadata
+from bot.slack.modals import notice_modal, proposal_modal
 from bot.slack.mrkdwn import clip, escape
 from bot.slack.proposal import form_errors, read_form, to_domain
 from bot.slack.services import SlackServices
@@ -23,32 +23,19 @@ BLANK_REASON = "Say why you reject it: the requester needs to know what to chang
 BLANK_COMMENT = "Write something, or close the window."
 
 
-def _typed(view: dict[str, Any], block: str) -> str:
-    value = view.get("state", {}).get("values", {}).get(block, {}).get(ids.VALUE, {})
-    text = value.get("value") if isinstance(value, dict) else None
-    return text.strip() if isinstance(text, str) else ""
-
-
-def _chosen(view: dict[str, Any], block: str) -> str:
-    value = view.get("state", {}).get("values", {}).get(block, {}).get(ids.VALUE, {})
-    option = value.get("selected_option") if isinstance(value, dict) else None
-    chosen = option.get("value") if isinstance(option, dict) else None
-    return chosen if isinstance(chosen, str) else ""
-
-
 def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach the three submission listeners."""
 
     @app.view(ids.PROPOSE_VIEW)
     async def propose(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = read_form(view.get("state", {}).get("values", {}))
+        form = read_form(view)
         errors = form_errors(form, services.clock.now())
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         await ack(response_action="update",
                   view=notice_modal("Propose a change", "Submitting your change…"))
-        user, origin = str(body["user"]["id"]), str(read_metadata(view).get("origin") or "")
+        user, origin = payload.actor(body), str(payload.metadata(view).get("origin") or "")
         content, metadata = to_domain(form)
         try:  # the view id is the idempotency key: a second submission of it creates nothing
             proposed = await services.engine.propose_once(
@@ -69,22 +56,22 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.view(ids.REJECT_VIEW)
     async def reject(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        reason = _typed(view, ids.REASON_BLOCK)
+        reason = payload.typed(view, ids.REASON_BLOCK)
         if not reason:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
-        change_id = str(read_metadata(view).get("change", ""))
+        change_id = str(payload.metadata(view).get("change", ""))
         await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
         await _decide(services, body, view, lambda user: services.engine.reject(
             change_id, user, reason), f"You rejected *{change_id}*; the requester is told why.")
 
     @app.view(ids.COMMENT_VIEW)
     async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = _typed(view, ids.COMMENT_BLOCK)
+        text = payload.typed(view, ids.COMMENT_BLOCK)
         if not text:
             await ack(response_action="errors", errors={ids.COMMENT_BLOCK: BLANK_COMMENT})
             return
-        change_id = str(read_metadata(view).get("change", ""))
+        change_id = str(payload.metadata(view).get("change", ""))
         await ack(response_action="update", view=notice_modal(f"Comment on {change_id}",
                                                                "Posting…"))
         await _decide(services, body, view, lambda user: services.engine.comment(
@@ -93,8 +80,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.view(ids.RESOLVE_VIEW)
     async def resolve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        outcome = _chosen(view, ids.OUTCOME_BLOCK)
-        note = _typed(view, ids.NOTE_BLOCK)
+        outcome = payload.chosen(view, ids.OUTCOME_BLOCK)
+        note = payload.typed(view, ids.NOTE_BLOCK)
         errors = {}
         if outcome not in (ApplyStatus.APPLIED.value, ApplyStatus.FAILED.value):
             errors[ids.OUTCOME_BLOCK] = "Choose whether it was applied or failed."
@@ -103,7 +90,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        change_id = str(read_metadata(view).get("change", ""))
+        change_id = str(payload.metadata(view).get("change", ""))
         await ack(response_action="update", view=notice_modal(f"Settle {change_id}", "Recording…"))
         await _decide(services, body, view, lambda user: services.engine.resolve(
             change_id, user, ApplyStatus(outcome), note), f"*{change_id}* is marked {outcome}.")
@@ -112,9 +99,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
                   act: Callable[[str], Awaitable[ChangeRequest]], done: str) -> None:
     """Run the engine call as the submitting user and replace the modal with the outcome."""
-    meta = read_metadata(view)
-    user = str(body["user"]["id"])
-    title = str(view.get("title", {}).get("text", "ChangeGate"))
+    meta = payload.metadata(view)
+    user = payload.actor(body)
+    title = payload.title(view) or "ChangeGate"
     try:
         current = await services.changes.get(str(meta.get("change", "")))
         revision = meta.get("revision")

@@ -10,6 +10,7 @@ from bot.slack.command_parse import Parsed, parse
 from bot.slack.modals import ProposalForm
 from bot.slack.notices import requester_text, thread_text
 from bot.slack.pacing import ChannelPacer
+from bot.slack.payload import MalformedPayload
 from bot.slack.proposal import form_errors, read_form, to_domain
 from bot.slack.relay import OutboxPump, drain
 from tests.support.cards import sample_changes
@@ -51,6 +52,7 @@ def test_bad_input_becomes_help_with_the_problem(text: str, problem: str) -> Non
 
 
 def values(**typed: object) -> dict[str, object]:
+    """A submitted proposal view with these fields typed in."""
     out: dict[str, object] = {}
     for key, value in typed.items():
         if key == "risk":
@@ -59,7 +61,7 @@ def values(**typed: object) -> dict[str, object]:
             out[key] = {"value": {"selected_date_time": value}}
         else:
             out[key] = {"value": {"value": value}}
-    return out
+    return {"state": {"values": out}}
 
 
 def test_form_reads_trims_and_converts() -> None:
@@ -81,8 +83,19 @@ def test_form_errors_name_each_field() -> None:
     assert set(errors) == {"title", "family", "action", "target", "payload", "risk", "schedule"}
 
 
-def test_malformed_form_state_reads_as_empty() -> None:
-    assert read_form({"title": "x", "risk": {"value": []}}) == ProposalForm()
+def test_missing_fields_read_as_empty() -> None:
+    assert read_form({"state": {"values": {}}}) == ProposalForm()
+
+
+@pytest.mark.parametrize("state", [
+    {"values": []}, {"values": "x"}, {"values": {"title": "x"}},
+    {"values": {"title": {"value": "x"}}}, {"values": {"risk": {"value": {"selected_option": []}}}},
+    {"values": {"schedule": {"value": {"selected_date_time": "soon"}}}},
+    {"values": {"schedule": {"value": {"selected_date_time": True}}}},
+], ids=["list", "text", "block-text", "element-text", "option-list", "time-text", "time-bool"])
+def test_malformed_form_state_is_refused(state: object) -> None:
+    with pytest.raises(MalformedPayload):
+        read_form({"state": state})
 
 
 async def test_pacer_spaces_posts_per_channel_only() -> None:
