@@ -14,6 +14,7 @@ from bot.client_commands import add_client_arguments
 from bot.database_commands import add_arguments, fail
 from bot.policy_commands import add_policy_arguments
 from bot.sandbox.serve import run_sandbox
+from bot.serve_mode import serve_settings
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from bot.token_commands import add_token_arguments
@@ -63,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(command=_with_policy(command))
         if name == "serve":
             sub.add_argument("--sandbox", action="store_true",
-                             help="serve the sandbox workspace at /sandbox even with Slack "
-                             "settings (it is served anyway without SLACK_BOT_TOKEN)")
+                             help="serve the sandbox workspace at /sandbox, where anyone can "
+                             "act as anyone, ignoring any Slack settings (without them and "
+                             "without CHANGEGATE_DATABASE_URL it is served anyway)")
     add_policy_arguments(commands, _add_policy)
     add_arguments(commands, _add_policy)
     add_token_arguments(commands, _add_policy)
@@ -82,12 +84,16 @@ def _add_policy(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(settings: Settings, policy: Policy) -> int:
-    """Open the database, then serve (the sandbox workspace without Slack) until SIGINT or
-    SIGTERM."""
+    """Open the database, then serve Slack or the sandbox workspace (bot/serve_mode.py) until
+    SIGINT or SIGTERM."""
+    try:
+        settings = serve_settings(settings)
+    except SettingsError as exc:
+        return fail(str(exc))
 
     async def start() -> None:
         await create_database(settings.database_url)
-        if settings.serves_sandbox:
+        if settings.sandbox:
             await run_sandbox(settings, policy)
         else:
             await run_server(settings, policy.version)

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
 from bot.relay import Relay
+from bot.serve_mode import missing_slack_setting
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
@@ -220,9 +221,9 @@ async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: C
                       session: aiohttp.ClientSession) -> Runtime:
     token = settings.slack_bot_token
     assert token is not None
-    if settings.slack_signing_secret is None and settings.slack_app_token is None:
-        raise StartupError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) "
-                           "nor SLACK_APP_TOKEN (Socket Mode) is: set one of them")
+    problem = missing_slack_setting(settings)
+    if problem is not None:
+        raise StartupError(problem)
     client = web_client(settings, session, token)
     identity = await identify(client, settings.slack_team_id)
     membership = UsergroupMembership(client)

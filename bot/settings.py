@@ -13,6 +13,14 @@ DEFAULT_POLICY = "changegate.yaml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DATABASE_FILE = "changegate.db"
+SLACK_VARIABLES = {  # each Slack setting and the Settings field it fills
+    "SLACK_BOT_TOKEN": "slack_bot_token",
+    "SLACK_SIGNING_SECRET": "slack_signing_secret",
+    "SLACK_APP_TOKEN": "slack_app_token",
+    "SLACK_API_URL": "slack_api_url",
+    "SLACK_TEAM_ID": "slack_team_id",
+    "SLACK_CHANNEL": "slack_channel",
+}
 
 
 class SettingsError(ValueError):
@@ -34,6 +42,8 @@ class Settings:
     slack_team_id: str | None = None
     slack_channel: str | None = None
     sandbox: bool = False
+    database_given: bool = True  # False when database_url is the default beside the policy file
+    sandbox_host: str = DEFAULT_HOST
 
     @classmethod
     def load(cls, environ: Mapping[str, str], *, policy: str | None = None,
@@ -41,6 +51,7 @@ class Settings:
         """Build settings from `environ`; a `--policy` given on the command line wins, and
         `--sandbox` asks for the sandbox workspace whatever the Slack variables say."""
         policy_path = Path(policy or _get(environ, "CHANGEGATE_POLICY") or DEFAULT_POLICY)
+        database_given = _get(environ, "CHANGEGATE_DATABASE_URL") is not None
         return cls(
             policy_path=policy_path,
             database_url=_database_url(environ, policy_path),
@@ -55,6 +66,8 @@ class Settings:
             slack_channel=_slack_id(environ, "SLACK_CHANNEL", "CG",
                                     "a channel id such as C0123ABCD (not the #name)"),
             sandbox=sandbox,
+            database_given=database_given,
+            sandbox_host=_get(environ, "CHANGEGATE_SANDBOX_HOST") or DEFAULT_HOST,
         )
 
     @property
@@ -62,10 +75,14 @@ class Settings:
         """Slack is served when a bot token is set."""
         return self.slack_bot_token is not None
 
-    @property
-    def serves_sandbox(self) -> bool:
-        """`serve` runs the sandbox workspace (docs/sandbox.md) when asked, or without Slack."""
-        return self.sandbox or not self.slack_enabled
+    def slack_settings_given(self) -> list[str]:
+        """The names of the Slack variables that are set."""
+        return [name for name, attr in SLACK_VARIABLES.items() if getattr(self, attr) is not None]
+
+
+def default_database_url(policy_path: Path, file: str = DATABASE_FILE) -> str:
+    """A SQLite file in the policy file's directory."""
+    return f"sqlite+aiosqlite:///{policy_path.resolve().parent / file}"
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -77,7 +94,7 @@ def _get(environ: Mapping[str, str], name: str) -> str | None:
 def _database_url(environ: Mapping[str, str], policy_path: Path) -> str:
     url = _get(environ, "CHANGEGATE_DATABASE_URL")
     if url is None:
-        return f"sqlite+aiosqlite:///{policy_path.resolve().parent / DATABASE_FILE}"
+        return default_database_url(policy_path)
     try:
         parse_url(url)
     except DatabaseError as exc:

@@ -1,4 +1,5 @@
 """The sandbox workspace: the real bot against the fake Slack, with a web page to act as anyone.
 
-`changegate serve` without Slack credentials (or with `--sandbox`) runs it; see docs/sandbox.md.
+`changegate serve --sandbox` runs it, and so does `serve` with no Slack setting and no
+CHANGEGATE_DATABASE_URL (bot/serve_mode.py); see docs/sandbox.md.
 """

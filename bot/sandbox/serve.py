@@ -28,6 +28,7 @@ from workflow.policy import Policy
 from workflow.ports import Clock
 
 LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+ANYONE = "no login: anyone who reaches it can act as anyone"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -55,11 +56,12 @@ def url_host(host: str) -> str:
 
 
 async def run_sandbox(settings: Settings, policy: Policy) -> None:
-    """Serve the sandbox until SIGINT or SIGTERM; the start-up line names the page."""
+    """Serve the sandbox until SIGINT or SIGTERM; the start-up line names the page and warns
+    that whoever reaches it can act as anyone."""
     async with running_sandbox(settings, policy, policy.version) as sandbox:
         print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, database "
-              f"{redact_url(settings.database_url)}); sandbox workspace: open {sandbox.page_url}",
-              flush=True)
+              f"{redact_url(settings.database_url)}); sandbox workspace: open {sandbox.page_url} "
+              f"({ANYONE})", flush=True)
         received = await wait_for_stop_signal()
         print(f"ChangeGate stopping on {received.name}", flush=True)
 

@@ -53,11 +53,12 @@ async def bearer(user: str, name: str, scopes: str, policy: Path, env: dict[str,
 async def test_a_pipeline_talks_to_changegate_serve(tmp_path: Path) -> None:
     policy = tmp_path / "changegate.yaml"
     shutil.copyfile(EXAMPLE_POLICY, policy)
-    env = clean_env(CHANGEGATE_HOST="127.0.0.1", CHANGEGATE_PORT="0")
+    env = clean_env(CHANGEGATE_HOST="127.0.0.1", CHANGEGATE_PORT="0",
+                    CHANGEGATE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cg.db'}")
     pipeline = await bearer("U0PIPE1", "pipeline", "read,submit,apply", policy, env)
     seniors = [await bearer(u, u.lower(), "review", policy, env) for u in ("U01AAA", "U01BBB")]
     log = tmp_path / "serve.log"
-    server = await start(["-m", "bot.cli", "serve", "--policy", str(policy)], env, log,
+    server = await start(["-m", "bot.cli", "serve", "--sandbox", "--policy", str(policy)], env, log,
                          STARTUP_TIMEOUT)
     try:
         assert server.url.startswith("http://127.0.0.1:"), server.url

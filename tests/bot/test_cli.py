@@ -108,7 +108,7 @@ def test_serve_reports_a_port_in_use(
         monkeypatch.setenv("CHANGEGATE_PORT", str(port))
         monkeypatch.setenv("CHANGEGATE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cg.db'}")
 
-        assert main(["serve", "--policy", str(example_policy)]) == 1
+        assert main(["serve", "--sandbox", "--policy", str(example_policy)]) == 1
 
     err = capsys.readouterr().err
     assert err.startswith(f"changegate: cannot listen on 127.0.0.1:{port}")
@@ -119,7 +119,7 @@ def test_serve_reports_a_database_it_cannot_open(
 ) -> None:
     monkeypatch.setenv("CHANGEGATE_DATABASE_URL", "postgresql+asyncpg://bot:s3cret@127.0.0.1:1/cg")
 
-    assert main(["serve", "--policy", str(example_policy)]) == 1
+    assert main(["serve", "--sandbox", "--policy", str(example_policy)]) == 1
 
     err = capsys.readouterr().err
     assert err.startswith("changegate: cannot open database postgresql+asyncpg://bot:***@")

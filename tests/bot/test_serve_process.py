@@ -1,4 +1,5 @@
-"""`changegate serve` as a process: it answers /healthz, creates its database, stops on a signal."""
+"""`changegate serve` as a process: it answers /healthz, creates its database, stops on a signal,
+and refuses at start-up a Slack configuration that would leave it serving the wrong thing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.served import Ran, clean_environment, finish, start_cli
 from workflow.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +60,7 @@ async def test_serve_answers_healthz_and_stops_cleanly(
         body = await poll_healthz(found.group(1))
 
         assert body == {"status": "ok", "policy_version": load_policy(policy).version}
-        assert (tmp_path / "changegate.db").is_file()
+        assert (tmp_path / "sandbox.db").is_file()  # no Slack setting: the sandbox's own
         process.send_signal(stop_signal)
         out, err = await asyncio.wait_for(process.communicate(), STARTUP_TIMEOUT)
         assert process.returncode == 0, err.decode()
@@ -68,3 +70,46 @@ async def test_serve_answers_healthz_and_stops_cleanly(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def serve_exits(policy: Path, env: dict[str, str]) -> Ran:
+    """`changegate serve` that is expected to stop by itself."""
+    return await finish(await start_cli("serve", "--policy", str(policy), env=env))
+
+
+@pytest.mark.parametrize(("given", "missing"), [
+    ({"SLACK_SIGNING_SECRET": "s3cret"}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"},
+     "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)"),
+], ids=["secret-without-token", "app-token-without-token", "token-without-secret"])
+async def test_a_partial_slack_configuration_stops_serve_naming_the_variable(
+        example_policy: Path, tmp_path: Path, given: dict[str, str], missing: str) -> None:
+    policy = tmp_path / "changegate.yaml"
+    shutil.copyfile(example_policy, policy)
+
+    ran = await serve_exits(policy, clean_environment(CHANGEGATE_PORT="0", **given))
+
+    assert ran.code == 1
+    assert ran.err.startswith(f"changegate: {missing} is missing")
+    assert ran.err.count("\n") == 1 and "Traceback" not in ran.err
+    assert ran.out == ""
+    assert not (tmp_path / "changegate.db").exists()  # no database was opened,
+    assert not (tmp_path / "sandbox.db").exists()  # and no sandbox served
+
+
+async def test_without_slack_another_database_needs_the_sandbox_flag(
+        example_policy: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "changegate.yaml"
+    shutil.copyfile(example_policy, policy)
+    database = tmp_path / "production.db"
+
+    ran = await serve_exits(policy, clean_environment(
+        CHANGEGATE_PORT="0", CHANGEGATE_DATABASE_URL=f"sqlite+aiosqlite:///{database}"))
+
+    assert ran.code == 1
+    assert ran.err == (
+        "changegate: no Slack settings, and CHANGEGATE_DATABASE_URL is not the sandbox's own "
+        "database: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) to serve "
+        "Slack, or pass --sandbox to serve the sandbox workspace\n")
+    assert not database.exists()

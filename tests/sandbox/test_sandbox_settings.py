@@ -10,17 +10,52 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.serve import listen, sandbox_environ, sandbox_settings
+from bot.serve_mode import serve_settings
 from bot.server import ServerError
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 TOKEN = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1",
          "SLACK_API_URL": "https://slack.example/api/", "SLACK_CHANNEL": "C0REAL"}
+DATABASE = {"CHANGEGATE_DATABASE_URL": "sqlite+aiosqlite:////srv/changegate/changegate.db"}
 
 
-def test_the_sandbox_runs_without_a_bot_token_or_when_asked() -> None:
-    assert Settings.load({}).serves_sandbox
-    assert not Settings.load(TOKEN).serves_sandbox
-    assert Settings.load(TOKEN, sandbox=True).serves_sandbox
+def test_the_sandbox_runs_when_asked_or_without_any_slack_or_database_setting() -> None:
+    assert serve_settings(Settings.load({})).sandbox
+    assert not serve_settings(Settings.load(TOKEN)).sandbox
+    assert serve_settings(Settings.load(TOKEN, sandbox=True)).sandbox
+    assert serve_settings(Settings.load(DATABASE, sandbox=True)).sandbox
+
+
+def test_the_sandbox_keeps_its_own_database_and_listens_on_loopback(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    settings = Settings.load({"CHANGEGATE_HOST": "0.0.0.0"}, policy=str(policy))
+
+    served = serve_settings(settings)
+
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'changegate.db'}"
+    assert served.database_url == f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
+    assert served.host == "127.0.0.1"
+    asked = Settings.load({"CHANGEGATE_SANDBOX_HOST": "0.0.0.0", **DATABASE}, sandbox=True)
+    assert (serve_settings(asked).host, serve_settings(asked).database_url) == (
+        "0.0.0.0", DATABASE["CHANGEGATE_DATABASE_URL"])
+
+
+def test_without_slack_another_database_needs_the_sandbox_flag() -> None:
+    with pytest.raises(SettingsError, match="pass --sandbox"):
+        serve_settings(Settings.load(DATABASE))
+
+
+@pytest.mark.parametrize(("given", "missing"), [
+    ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN is missing, but SLACK_SIGNING_SECRET is"),
+    ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN is missing, but SLACK_APP_TOKEN is"),
+    ({"SLACK_CHANNEL": "C0REAL", "SLACK_TEAM_ID": "T0REAL"},
+     "SLACK_BOT_TOKEN is missing, but SLACK_TEAM_ID and SLACK_CHANNEL are"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET .HTTP mode. or SLACK_APP_TOKEN"),
+])
+def test_a_partial_slack_configuration_names_what_is_missing(given: dict[str, str],
+                                                             missing: str) -> None:
+    with pytest.raises(SettingsError, match=missing):
+        serve_settings(Settings.load(given))
 
 
 def test_inside_the_sandbox_the_bot_talks_to_the_workspace_only() -> None:

@@ -60,7 +60,7 @@ async def test_slack_route_is_mounted_and_verifies_signatures(policy: Path) -> N
 @pytest.mark.parametrize(("extra", "problem"), [
     ({"SLACK_BOT_TOKEN": "xoxb-wrong"}, "Slack refused SLACK_BOT_TOKEN: invalid_auth"),
     ({"SLACK_TEAM_ID": "T0ELSEWHERE"}, "belongs to workspace T0CHANGEGATE"),
-    ({"SLACK_SIGNING_SECRET": ""}, "neither SLACK_SIGNING_SECRET"),
+    ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET .HTTP mode. or SLACK_APP_TOKEN"),
 ])
 async def test_start_up_refuses_a_wrong_slack_setup(
     policy: Path, extra: dict[str, str], problem: str

@@ -102,7 +102,8 @@ class Served:
 
 @contextmanager
 def serving(directory: Path, policy_source: Path = EXAMPLE_POLICY) -> Iterator[Served]:
-    """`changegate serve` on 127.0.0.1 and a free port until the block ends (then SIGTERM)."""
+    """`changegate serve --sandbox` on 127.0.0.1 and a free port until the block ends (then
+    SIGTERM)."""
     policy = directory / "changegate.yaml"
     shutil.copyfile(policy_source, policy)
     database = directory / "changegate.db"
@@ -111,7 +112,7 @@ def serving(directory: Path, policy_source: Path = EXAMPLE_POLICY) -> Iterator[S
     log = directory / "serve.log"
     with open(log, "wb") as log_file:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--policy", str(policy)],
+            [sys.executable, "-m", "bot.cli", "serve", "--sandbox", "--policy", str(policy)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log_file)
     try:
         url = _listening_url(process, log)
