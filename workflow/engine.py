@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from workflow.actors import caller
 from workflow.apply_hold import ApplyHold
 from workflow.commands import (
     AddComment,
@@ -128,6 +129,7 @@ class Engine:
         the creating transaction, whose loser reads the winner there; a key reused for another
         request (its hash differs) is refused with IdempotencyKeyReused.
         """
+        caller(actor)
         groups = await self._directory.groups_of(actor)
         policy = self._policy()
         hashed = (None if idempotency_key is None
@@ -167,6 +169,7 @@ class Engine:
         metadata: Metadata | None = None,
     ) -> ChangeRequest:
         """Edit content (new revision, submit rules apply) and/or metadata."""
+        caller(actor)
         groups = await self._directory.groups_of(actor)
         policy = self._policy()
 
@@ -179,6 +182,7 @@ class Engine:
 
     async def submit(self, change_id: str, actor: str) -> ChangeRequest:
         """Select the workflow with the current policy and send the draft for review."""
+        caller(actor)
         current = await self._require(change_id)
         requester_groups = await self._directory.groups_of(current.requester)
         actor_groups = await self._directory.groups_of(actor)
@@ -197,6 +201,7 @@ class Engine:
     ) -> ChangeRequest:
         """Store a dry-run result produced elsewhere (a pipeline, a person), if the workflow the
         change is (or would be) under accepts reported dry-runs."""
+        caller(actor)
         current = await self._require(change_id)
         requester_groups = await self._directory.groups_of(current.requester)
         policy = self._policy()
@@ -210,6 +215,7 @@ class Engine:
 
     async def run_dry_run(self, change_id: str, actor: str) -> ChangeRequest:
         """Run the bound executor's dry-run outside any transaction, then record it."""
+        caller(actor)
         decision = await self._run_dry_run(change_id, actor)
         return decision.change
 
@@ -237,6 +243,7 @@ class Engine:
     ) -> ChangeRequest:
         """Approve with the actor's live group membership, bound to the revision and dry-run
         digest the approver saw when they are given."""
+        caller(actor)
         groups = await self._directory.groups_of(actor)
         return await self._complete(Approve(change_id, actor, groups, comment, revision, digest))
 
@@ -245,24 +252,29 @@ class Engine:
         revision: int | None = None, digest: str | None = None,
     ) -> ChangeRequest:
         """Reject with a reason, bound like an approval to what the rejecter saw."""
+        caller(actor)
         groups = await self._directory.groups_of(actor)
         return await self._complete(Reject(change_id, actor, groups, comment, revision, digest))
 
     async def comment(self, change_id: str, actor: str, text: str) -> ChangeRequest:
         """Add a note that never counts."""
+        caller(actor)
         return await self._complete(AddComment(change_id, actor, text))
 
     async def withdraw_approval(self, change_id: str, actor: str) -> ChangeRequest:
         """An approver takes back their approval."""
+        caller(actor)
         return await self._complete(WithdrawApproval(change_id, actor))
 
     async def withdraw_request(self, change_id: str, actor: str) -> ChangeRequest:
         """The requester cancels the change."""
+        caller(actor)
         return await self._complete(WithdrawRequest(change_id, actor))
 
     async def withdraw(self, change_id: str, actor: str) -> ChangeRequest:
         """The requester cancels the change; anyone else takes back their approval. Which one
         is decided on the change as read in the command's transaction."""
+        caller(actor)
 
         def build(cr: ChangeRequest | None, _: str) -> Sequence[Command]:
             if cr is not None and cr.requester == actor:
@@ -272,8 +284,10 @@ class Engine:
         return await self._follow_up(await self._runner.run(change_id, actor, build))
 
     async def apply(self, change_id: str, actor: str) -> ChangeRequest:
-        """The one apply gate for people, pipelines and the system."""
-        groups = frozenset() if actor == SYSTEM_ACTOR else await self._directory.groups_of(actor)
+        """The one apply gate for people and pipelines; the system applies through
+        fire_deadline."""
+        caller(actor)
+        groups = await self._directory.groups_of(actor)
         return await self._through_gate(change_id, actor, StartApply(change_id, actor, groups))
 
     async def fire_deadline(self, change_id: str) -> ChangeRequest:
@@ -284,6 +298,7 @@ class Engine:
         self, change_id: str, actor: str, key: str | None, status: ApplyStatus, output: str = ""
     ) -> ChangeRequest:
         """An outside pipeline reports the outcome of the apply it ran."""
+        caller(actor)
         groups = await self._directory.groups_of(actor)
         command = RecordApplyOutcome(change_id, actor, key, status, output, groups, reported=True)
         return await self._complete(command)
@@ -292,6 +307,7 @@ class Engine:
         self, change_id: str, actor: str, status: ApplyStatus, note: str
     ) -> ChangeRequest:
         """A person settles an apply whose outcome was unknown."""
+        caller(actor)
         groups = await self._directory.groups_of(actor)
         command = ResolveUnknown(change_id, actor, groups, status, note)
         return await self._complete(command)

@@ -171,7 +171,7 @@ async def test_an_unknown_apply_is_resolved_by_a_person(api: ApiWorld) -> None:
         await api.call("POST", f"/changes/{cid}/review", person, body={"approved": True})
     await api.call("POST", f"/changes/{cid}/apply", REQ)
     key = f"{cid}:1:{change['dry_run']['digest']}"
-    await api.engine.record_outcome(cid, "system", key, ApplyStatus.UNKNOWN, "timed out")
+    await api.engine.record_outcome(cid, REQ, key, ApplyStatus.UNKNOWN, "timed out")
 
     unnoted = await api.call("POST", f"/changes/{cid}/resolve", N1,
                              body={"status": "applied", "note": " "})
