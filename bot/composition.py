@@ -38,8 +38,11 @@ from bot.slack.services import BotIdentity, SlackServices
 from bot.slack.sql_queries import SqlChangeQueries
 from bot.timers import DeadlineSource, DeadlineTimers
 from storage.database import DatabaseError, open_database
+from storage.interactions import SeenInteractions
 from storage.memory import MemoryQueries, MemoryUnitOfWorkFactory
+from storage.memory_interactions import MemoryInteractions
 from storage.sql.cards import SqlCards
+from storage.sql.interactions import SqlInteractions
 from storage.sql.outbox import OutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
@@ -63,13 +66,14 @@ async def _nothing() -> None:
 @dataclass
 class Storage:
     """The engine's unit of work, what the Slack side reads, how committed messages reach
-    Slack, and how to close it all."""
+    Slack, which Slack interactions were acted on already, and how to close it all."""
 
     uow: UnitOfWorkFactory
     queries: ChangeQueries
     cards: CardStore
     courier: Callable[[Deliver], Courier]
     deadlines: DeadlineSource
+    interactions: SeenInteractions
     close: Callable[[], Awaitable[None]] = _nothing
 
 
@@ -80,7 +84,7 @@ def memory_storage() -> Storage:
     outbox = factory.store.outbox
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
                    lambda deliver: OutboxPump(outbox, lambda m: deliver([m])),
-                   MemoryQueries(factory.store))
+                   MemoryQueries(factory.store), MemoryInteractions())
 
 
 async def sql_storage(settings: Settings) -> Storage:
@@ -102,7 +106,8 @@ async def sql_storage(settings: Settings) -> Storage:
 
     queries = Queries(db)
     cards = SqlCardStore(SqlCards(db), SystemClock())
-    return Storage(uow, SqlChangeQueries(queries), cards, courier, queries, db.dispose)
+    return Storage(uow, SqlChangeQueries(queries), cards, courier, queries, SqlInteractions(db),
+                   db.dispose)
 
 
 async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:
@@ -240,7 +245,7 @@ async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: C
                              client, clock, courier.kick, membership)
     app = build_app(services, identity, bot_token=token,
                     signing_secret=settings.slack_signing_secret,
-                    client=web_client(settings, session, None))
+                    client=web_client(settings, session, None), seen=storage.interactions)
     slack = SlackRuntime(services, identity, courier, session)
     if settings.slack_signing_secret is not None:
         slack.http_handler = events_handler(app, settings.slack_signing_secret)

@@ -13,7 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import actions, commands, events, submissions
 from bot.slack.payload import MalformedPayload
+from bot.slack.replays import ignoring_replays
 from bot.slack.services import BotIdentity, SlackServices
+from storage.interactions import SeenInteractions
 
 log = logging.getLogger(__name__)
 UNAUTHENTICATED = frozenset({"url_verification", "ssl_check"})
@@ -26,8 +28,10 @@ def build_app(
     bot_token: str,
     signing_secret: str | None,
     client: AsyncWebClient,
+    seen: SeenInteractions,
 ) -> AsyncApp:
-    """An AsyncApp that serves only `identity.team_id` and never calls Slack before ack.
+    """An AsyncApp that serves only `identity.team_id` and never calls Slack before ack;
+    a replayed interaction (`seen` before) reaches no listener.
 
     Authorisation comes from the auth.test done at start-up, so no request waits on a Web API
     call. `client` carries the base URL and retry handlers; Bolt copies them per request.
@@ -59,6 +63,7 @@ def build_app(
         before_authorize=only_our_workspace,
         process_before_response=False,
     )
+    app.use(ignoring_replays(seen))
     app.error(listener_failed)
     for module in (commands, actions, submissions, events):
         module.register(app, services)

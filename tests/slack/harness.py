@@ -166,7 +166,8 @@ class Harness:
         await self.runtime.slack.courier.drain()
 
 
-def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False) -> Settings:
+def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,
+                 database_url: str | None = None) -> Settings:
     env = {
         "CHANGEGATE_POLICY": str(policy),
         "SLACK_BOT_TOKEN": fake.workspace.bot_token,
@@ -178,6 +179,8 @@ def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False) -> Sett
         env["SLACK_APP_TOKEN"] = fake.workspace.app_token
     else:
         env["SLACK_SIGNING_SECRET"] = SECRET
+    if database_url is not None:
+        env["CHANGEGATE_DATABASE_URL"] = database_url
     return Settings.load(env)
 
 
@@ -185,23 +188,32 @@ def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False) -> Sett
 async def running_bot(tmp_path: Path, *, socket: bool = False, storage: str = "memory"
                       ) -> AsyncIterator[Harness]:
     """Fake Slack, then the bot (built by the composition root) on its own server at :0."""
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, socket=socket,
+                                                      memory=storage == "memory") as harness:
+        yield harness
+
+
+@asynccontextmanager
+async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memory: bool = True,
+                 database_url: str | None = None) -> AsyncIterator[Harness]:
+    """The bot on its own server at :0, talking to `fake`; over `database_url` (else SQLite in
+    `tmp_path`) unless `memory`. Bots on one fake and one database are replicas."""
     policy = tmp_path / "changegate.yaml"
     policy.write_text(POLICY, encoding="utf-8")
     clock = TestClock()
     executor = ScriptedExecutor()
-    async with FakeSlack(workspace()) as fake:
-        runtime = await open_runtime(settings_for(fake, policy, socket=socket), clock=clock,
-                                     executors=SingleExecutorRegistry(executor), pacing_s=0,
-                                     memory=storage == "memory")
-        runner = web.AppRunner(create_app("test-policy", runtime), shutdown_timeout=1.0)
-        try:
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            host, port = runner.addresses[0][:2]
-            url = f"http://{host}:{port}"
-            await runtime.start()
-            async with SlackDriver(fake, f"{url}/slack/events", SECRET, socket=socket) as driver:
-                yield Harness(fake, runtime, driver, clock, executor, url)
-        finally:
-            await runtime.close()
-            await runner.cleanup()
+    settings = settings_for(fake, policy, socket=socket, database_url=database_url)
+    runtime = await open_runtime(settings, clock=clock, executors=SingleExecutorRegistry(executor),
+                                 pacing_s=0, memory=memory)
+    runner = web.AppRunner(create_app("test-policy", runtime), shutdown_timeout=1.0)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}"
+        await runtime.start()
+        async with SlackDriver(fake, f"{url}/slack/events", SECRET, socket=socket) as driver:
+            yield Harness(fake, runtime, driver, clock, executor, url)
+    finally:
+        await runtime.close()
+        await runner.cleanup()

@@ -1,0 +1,76 @@
+"""Replayed Slack requests are acknowledged and ignored: a captured, correctly signed request is
+valid for five minutes, and replayed after its approver withdrew it would approve again."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.response import BoltResponse
+
+from storage.interactions import SeenInteractions
+
+log = logging.getLogger(__name__)
+INTERACTIONS = frozenset({"block_actions", "view_submission"})
+Next = Callable[[], Awaitable[BoltResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Gesture:
+    """One thing a person did in Slack: a click, a form submitted, a command typed."""
+
+    kind: str
+    user: str
+    id: str
+
+    @property
+    def key(self) -> str:
+        """Fixed-length, whatever the sender put in the payload."""
+        return hashlib.sha256(f"{self.kind}\n{self.user}\n{self.id}".encode()).hexdigest()
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def gesture(body: Mapping[str, Any]) -> Gesture | None:
+    """Who did what: Slack issues a new single-use trigger_id for every interaction and slash
+    command (a click without one is told apart by its action_ts); None when neither is there."""
+    if "command" in body:
+        kind, user = "command", _text(body.get("user_id"))
+    elif body.get("type") in INTERACTIONS:
+        who = body.get("user")
+        kind, user = str(body["type"]), _text(who.get("id") if isinstance(who, dict) else None)
+    else:
+        return None
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    made = _text(body.get("trigger_id")) or _text(
+        first.get("action_ts") if isinstance(first, dict) else None)
+    return Gesture(kind, user, made) if user and made else None
+
+
+def wall_clock() -> datetime:
+    """Slack's signature window is wall-clock time, so the replay window is too."""
+    return datetime.now(UTC)
+
+
+def ignoring_replays(seen: SeenInteractions, now: Callable[[], datetime] = wall_clock
+                     ) -> Callable[..., Awaitable[BoltResponse]]:
+    """Bolt middleware: the first sight of a gesture goes on to the listeners; any later one is
+    acknowledged, logged and dropped, on whichever replica it arrives."""
+
+    async def ignore_replays(body: dict[str, Any],
+                             next: Next) -> BoltResponse:  # Bolt passes it by this name
+        made = gesture(body)
+        if made is not None and not await seen.first_sight(made.key, now()):
+            log.warning("ignored a replayed Slack %s by %r (gesture %r): it was acted on already",
+                        made.kind, made.user[:40], made.id[:60])
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return ignore_replays

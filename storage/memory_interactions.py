@@ -1,0 +1,24 @@
+"""Slack interactions seen, in this process: the reference the database table behaves like."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.interactions import Pruning
+
+
+class MemoryInteractions:
+    """A dict of keys and when each was first seen."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, datetime] = {}
+        self._pruning = Pruning()
+
+    async def first_sight(self, key: str, now: datetime) -> bool:
+        cutoff = self._pruning.cutoff(now)
+        if cutoff is not None:
+            self._seen = {k: at for k, at in self._seen.items() if at >= cutoff}
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
