@@ -16,6 +16,7 @@ from storage.database import DatabaseError, create_database, open_database, reda
 from storage.migrate import head_revision
 from storage.sql.audit_trail import AuditTrail
 from storage.sql.engines import Database
+from workflow.time_range import TIME_RANGE, within_range
 
 
 def iso_time(text: str) -> datetime:
@@ -26,7 +27,10 @@ def iso_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 time: {text!r} (e.g. 2026-11-02T09:00:00Z)"
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    utc = within_range(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+    if utc is None:
+        raise argparse.ArgumentTypeError(f"must be {TIME_RANGE}, got {text!r}")
+    return utc
 
 
 def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],

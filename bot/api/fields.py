@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.api.problems import bad_input
+from workflow.time_range import TIME_RANGE, within_range
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 MAX_INTEGER = 1_000_000
 
 
@@ -102,7 +101,7 @@ def check_string(path: str, raw: Any, max_length: int, blank: bool) -> str:
 
 
 def check_datetime(path: str, text: str) -> datetime:
-    """An ISO 8601 / RFC 3339 time with a time zone, as UTC."""
+    """An ISO 8601 / RFC 3339 time with a time zone, as UTC, within the supported years."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -110,13 +109,10 @@ def check_datetime(path: str, text: str) -> datetime:
                               "(e.g. 2026-12-01T22:00:00Z)") from None
     if value.utcoffset() is None:
         raise bad_input(path, "needs a time zone, e.g. 2026-12-01T22:00:00Z")
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        value = EARLIEST if value.year < 2000 else LATEST
-    if not EARLIEST <= value < LATEST:
-        raise bad_input(path, "must be in the years 2000 to 2999")
-    return value
+    utc = within_range(value)
+    if utc is None:
+        raise bad_input(path, f"must be {TIME_RANGE}, got {text!r}")
+    return utc
 
 
 def _check_labels(field: Field, path: str, raw: Any) -> tuple[str, ...]:
@@ -177,5 +173,6 @@ def _field_schema(field: Field) -> dict[str, Any]:
         schema = schema_of(field.members)
     if field.nullable:
         schema["type"] = [schema["type"], "null"]
-    schema["description"] = field.description
+    schema["description"] = field.description + (
+        f" Must be {TIME_RANGE}." if kind == "datetime" else "")
     return schema

@@ -12,6 +12,7 @@ from bot.api.params import MAX_LIMIT
 from bot.api.problems import PROBLEM_JSON
 from bot.api.routes import ROUTES, Route
 from bot.api.schemas import SCHEMAS, STATE, ref
+from workflow.time_range import TIME_RANGE
 
 PREFIX = "/api/v1"
 VERSION = "1.0.0"
@@ -45,7 +46,7 @@ QUERY = {
     "timeout": _query("timeout", {"type": "integer", "minimum": 0, "maximum": MAX_WAIT_S},
                       "Seconds to wait at most (default 60)."),
     "since": _query("since", {"type": "string", "format": "date-time"},
-                    "Only events at or after this time (with a time zone)."),
+                    f"Only events at or after this time (with a time zone, {TIME_RANGE})."),
     "change": _query("change", {"type": "string"}, "Only events of this change."),
 }
 AUDIT_LIMIT = _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from bot.slack.modals import ProposalForm
 from bot.slack.payload import Json, chosen, moment, typed
 from workflow.model import Content, Metadata, Risk
+from workflow.time_range import TIME_RANGE, from_timestamp
 
 REQUIRED = ("title", "family", "action", "target", "payload")
 LABELS = {"title": "a title", "family": "a family", "action": "an action", "target": "a target",
@@ -37,8 +38,11 @@ def form_errors(form: ProposalForm, now: datetime) -> dict[str, str]:
     }
     if form.risk not in {r.value for r in Risk}:
         errors["risk"] = "Choose a risk level."
-    if form.schedule is not None and form.schedule <= now.timestamp():
-        errors["schedule"] = "Pick a time in the future, or leave it empty."
+    if form.schedule is not None:
+        if form.schedule <= now.timestamp():
+            errors["schedule"] = "Pick a time in the future, or leave it empty."
+        elif from_timestamp(form.schedule) is None:
+            errors["schedule"] = f"Pick a time {TIME_RANGE}, or leave it empty."
     return errors
 
 

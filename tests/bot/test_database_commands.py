@@ -102,3 +102,15 @@ def test_export_refuses_a_malformed_time(url: str, capsys: pytest.CaptureFixture
         main(["audit", "export", "--since", "yesterday"])
     assert caught.value.code == 2
     assert "not an ISO 8601 time" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
+                                   "1999-12-31T23:59:59Z", "3000-01-01T00:00:00"])
+def test_export_refuses_a_time_out_of_range(url: str, capsys: pytest.CaptureFixture[str],
+                                            since: str) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["audit", "export", "--since", since])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --since: must be in the years 2000 to 2999 (UTC), got '{since}'" in err
+    assert "Traceback" not in err

@@ -85,6 +85,22 @@ async def test_a_refused_submission_prints_the_servers_detail(
     assert "(HTTP 400, invalid_input)" in ran.err
 
 
+async def test_a_low_risk_change_with_an_unrepresentable_schedule_is_refused(
+    live: Live, tmp_path: Path
+) -> None:
+    change = tmp_path / "change.json"
+    change.write_text(json.dumps({"title": "Drop a stale record", "family": "dns.zone",
+                                  "action": "delete", "target": "example.net", "risk": "low",
+                                  "payload": "old IN A 192.0.2.9",
+                                  "scheduled_for": "0001-01-01T00:00:00+14:00"}))
+
+    ran = await run_cli("submit", "--file", str(change), env=live.env())
+
+    assert (ran.code, ran.out) == (1, "")
+    assert ran.err.startswith("changegate: scheduled_for: must be in the years 2000 to 2999 (UTC)")
+    assert "(HTTP 400, invalid_input)" in ran.err
+
+
 async def test_result_is_refused_before_the_apply_started(live: Live) -> None:
     cid = await live.propose()
 

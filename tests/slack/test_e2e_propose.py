@@ -59,6 +59,18 @@ async def test_missing_fields_come_back_as_inline_errors(bot: Harness) -> None:
     assert bot.fake.messages(CHANNEL) == []
 
 
+async def test_a_schedule_past_the_supported_years_is_an_error_in_the_form(bot: Harness) -> None:
+    await bot.driver.slash(REQUESTER, "new")
+    form = await bot.modal_for(REQUESTER, "Propose a change")
+
+    reply = await bot.driver.submit(REQUESTER, form, proposal_values(schedule=10**12))
+
+    assert reply.status == 200
+    assert reply.json == {"response_action": "errors", "errors": {
+        "schedule": "Pick a time in the years 2000 to 2999 (UTC), or leave it empty."}}
+    assert await bot.engine.get("CHG-1") is None
+
+
 async def test_a_refused_proposal_shows_the_form_again_with_the_reason(bot: Harness) -> None:
     await bot.driver.slash(CONTRACTOR, "new")
     form = await bot.modal_for(CONTRACTOR, "Propose a change")
