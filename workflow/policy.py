@@ -108,7 +108,7 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
     if data is None:
         problems.add("top level", "the policy file is empty", "define groups and workflows")
         raise PolicyError(problems.items)
-    root = mapping(data, "top level", problems, f"write a mapping with keys {', '.join(TOP_KEYS)}")
+    root = mapping(data, "", problems, f"write a mapping with keys {', '.join(TOP_KEYS)}")
     if root is None:
         raise PolicyError(problems.items)
     known_keys(root, "", TOP_KEYS, problems)

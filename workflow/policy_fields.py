@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from workflow.durations import EXPECTED_FORM, parse_duration
 
 Node = dict[str, object]
+# Longer than any approval should wait, and short enough that a deadline stays a valid date.
+LONGEST = timedelta(days=3650)
 
 
 class Problems:
@@ -19,11 +23,26 @@ class Problems:
         self.items: list[str] = []
 
     def add(self, path: str, problem: str, fix: str) -> None:
-        """Record `<file>: <key path>: <problem>; <fix>`."""
-        self.items.append(f"{self.source}: {path}: {problem}; {fix}")
+        """Record `<file>: <key path>: <problem>; <fix>`, on one line whatever the file holds;
+        the empty path is the document itself."""
+        where = printable(path) or "top level"
+        self.items.append(f"{self.source}: {where}: {printable(problem)}; {fix}")
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def control_char(value: str) -> str | None:
+    """The first control, format or line-breaking character in `value`, if any."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return char
+    return None
+
+
+def printable(value: str) -> str:
+    """`value` with what does not print escaped, so that a problem shows on one line."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in value)
 
 
 def child(path: str, key: str) -> str:
@@ -41,7 +60,11 @@ def kind(value: object) -> str:
         return f"the number {value}"
     if isinstance(value, str):
         return f"the text {value!r}"
-    return "a list" if isinstance(value, list) else "a mapping"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return f"a YAML {type(value).__name__}"
 
 
 def mapping(value: object, path: str, problems: Problems, fix: str) -> Node | None:
@@ -51,10 +74,10 @@ def mapping(value: object, path: str, problems: Problems, fix: str) -> Node | No
         return None
     node: Node = {}
     for key, item in value.items():
-        if isinstance(key, str):
-            node[key] = item
-        else:
+        if not isinstance(key, str):
             problems.add(child(path, str(key)), "keys must be text", "quote the key")
+        elif text(key, child(path, key), problems, "name it with visible characters") is not None:
+            node[key] = item
     return node
 
 
@@ -71,14 +94,38 @@ def known_keys(node: Node, path: str, allowed: Sequence[str], problems: Problems
 
 
 def text(value: object, path: str, problems: Problems, fix: str) -> str | None:
-    """A non-blank text without surrounding spaces, or None after recording why not."""
+    """A non-blank text without surrounding spaces or control characters, or None after
+    recording why not."""
     if not isinstance(value, str) or not value.strip():
         problems.add(path, f"must be a non-empty text, not {kind(value)}", fix)
         return None
     if value != value.strip():
         problems.add(path, f"{value!r} has leading or trailing spaces", "remove them")
         return None
+    char = control_char(value)
+    if char is not None:
+        problems.add(path, f"{value!r} contains the control character {char!a}",
+                     "remove it; a policy value is one line of visible text")
+        return None
     return value
+
+
+def slack_id(value: object, path: str, problems: Problems, prefixes: str, what: str,
+             find: str) -> str | None:
+    """The ID of a Slack channel or user group (its first letter one of `prefixes`), never its
+    name, which can be renamed; None after recording why not."""
+    shapes = [f"{prefix}..." for prefix in prefixes]
+    shape = " or ".join([", ".join(shapes[:-1]), shapes[-1]] if len(shapes) > 1 else shapes)
+    fix = f"use the {what}'s ID ({shape}); {find}"
+    found = text(value, path, problems, fix)
+    if found is None or re.fullmatch(f"[{prefixes}][A-Z0-9]{{2,}}", found):
+        return found
+    if found.startswith(("#", "@")):
+        label = "handle" if found.startswith("@") else "name"
+        problems.add(path, f"{found} is a {label}, and {label}s can be renamed", fix)
+    else:
+        problems.add(path, f"{found!r} is not a Slack {what} ID", fix)
+    return None
 
 
 def texts(value: object, path: str, problems: Problems, fix: str) -> tuple[str, ...] | None:
@@ -101,13 +148,18 @@ def choice(value: object, path: str, allowed: Sequence[str], problems: Problems)
     return None
 
 
-def whole_number(value: object, path: str, problems: Problems, minimum: int | None) -> int | None:
-    """An integer (not a yes/no value) at least `minimum`, or None after recording why not."""
+def whole_number(value: object, path: str, problems: Problems, minimum: int | None,
+                 maximum: int | None = None) -> int | None:
+    """An integer (not a yes/no value) from `minimum` to `maximum`, or None after recording why
+    not."""
     if isinstance(value, bool) or not isinstance(value, int):
         problems.add(path, f"must be a whole number, not {kind(value)}", "write it without quotes")
         return None
     if minimum is not None and value < minimum:
         problems.add(path, f"{value} is less than {minimum}", f"use {minimum} or more")
+        return None
+    if maximum is not None and value > maximum:
+        problems.add(path, f"{value} is more than {maximum}", f"use {maximum} or fewer")
         return None
     return value
 
@@ -124,5 +176,9 @@ def duration(value: object, path: str, problems: Problems, *, zero_ok: bool) -> 
         return None
     if not zero_ok and parsed <= timedelta(0):
         problems.add(path, "must be longer than zero", f"write {EXPECTED_FORM}")
+        return None
+    if parsed > LONGEST:
+        problems.add(path, f"{value} is longer than ten years",
+                     f"write at most {LONGEST.days}d")
         return None
     return parsed

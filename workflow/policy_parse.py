@@ -14,7 +14,7 @@ from workflow.policy_fields import (
     duration,
     known_keys,
     mapping,
-    text,
+    slack_id,
     texts,
 )
 from workflow.policy_model import GroupDef, RulePolicy, SubmitRule
@@ -103,7 +103,8 @@ def parse_groups(value: object, problems: Problems) -> Groups:
                 groups[name] = GroupDef(name, members=members)
         else:
             where = child(path, "slack_usergroup")
-            usergroup = _usergroup(body["slack_usergroup"], where, problems)
+            usergroup = slack_id(body["slack_usergroup"], where, problems, "S", "user group",
+                                 "usergroups.list shows it")
             if usergroup is not None:
                 groups[name] = GroupDef(name, slack_usergroup=usergroup)
     return groups
@@ -121,18 +122,6 @@ def _members(value: object, path: str, problems: Problems) -> frozenset[str] | N
             problems.add(f"{path}[{index}]", f"{member} is listed twice", "list each person once")
             return None
     return frozenset(found)
-
-
-def _usergroup(value: object, path: str, problems: Problems) -> str | None:
-    found = text(value, path, problems, "write the user group's ID, such as S01NETENG")
-    if found is not None and found.startswith("@"):
-        problems.add(
-            path,
-            f"{found} is a handle, and handles can be renamed",
-            "use the user group's ID (S...), which usergroups.list shows",
-        )
-        return None
-    return found
 
 
 def refer(name: str, path: str, groups: Groups, problems: Problems) -> bool:

@@ -10,7 +10,7 @@ from workflow.model import Requirement
 from workflow.policy_fields import Problems, child
 from workflow.policy_model import GroupDef, Match
 from workflow.policy_parse import Groups
-from workflow.policy_workflows import ParsedWorkflow
+from workflow.policy_workflows import MAX_APPROVALS, ParsedWorkflow
 
 
 def check_workflows(
@@ -65,6 +65,11 @@ def _check_capacity(
     sizes: Mapping[str, int],
     problems: Problems,
 ) -> None:
+    total = sum(r.count for _, stage in workflow.clean_stages for r in stage.requirements)
+    if total > MAX_APPROVALS:  # also keeps the matching below small
+        problems.add(f"{workflow.path}.stages", f"needs {total} approvals in all, more than "
+                     f"{MAX_APPROVALS}", "lower the counts, or use fewer stages")
+        return
     all_stages_fillable = True
     for index, stage in workflow.clean_stages:
         if any(r.group not in groups for r in stage.requirements):

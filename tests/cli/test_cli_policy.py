@@ -88,6 +88,42 @@ async def test_check_names_the_key_path_of_a_problem(tmp_path: Path) -> None:
         line.strip() for line in bad.err.splitlines()[1:]]
 
 
+@pytest.mark.parametrize("command", ["check", "serve"])
+async def test_a_deeply_nested_policy_is_one_clear_problem_not_a_traceback(
+    tmp_path: Path, command: str
+) -> None:
+    policy = tmp_path / "deep.yaml"
+    policy.write_text("[" * 1200 + "]" * 1200, encoding="utf-8")  # 2.4 KB
+    env = clean_environment(CHANGEGATE_HOST="127.0.0.1", CHANGEGATE_PORT="0",
+                            CHANGEGATE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cg.db'}")
+
+    ran = await run_cli(command, "--policy", str(policy), env=env)
+
+    assert (ran.code, ran.out) == (1, "")
+    assert ran.err == (f"changegate: policy file {policy} has 1 problem:\n  {policy}: "
+                       f"{'[0]' * 33} (line 1, column 34): nests deeper than 32 levels, far more "
+                       "than any policy needs; check the brackets and indentation there\n")
+
+
+async def test_check_names_a_channel_name_and_a_url_with_a_newline(tmp_path: Path) -> None:
+    policy = tmp_path / "changegate.yaml"
+    hook = 'hook: {kind: webhook, url: "https://netops.example/cg\\nX-Evil: 1", secret_env: S}'
+    named = LIVE_POLICY.replace("priority: 30\n", "priority: 30\n    channel: '#general'\n")
+    policy.write_text(f"{named}executors:\n  {hook}\n", encoding="utf-8")
+
+    ran = await run_cli("check", "--policy", str(policy), env=clean_environment())
+
+    assert (ran.code, ran.out) == (1, "")
+    assert ran.err.splitlines() == [
+        f"changegate: policy file {policy} has 2 problems:",
+        f"  {policy}: workflows[0].channel: #general is a name, and names can be renamed; use "
+        "the channel's ID (C..., G... or D...); in Slack, open the channel's details: the ID is "
+        "at the bottom",
+        f"  {policy}: executors.hook.url: 'https://netops.example/cg\\nX-Evil: 1' contains the "
+        "control character '\\n'; remove it; a policy value is one line of visible text",
+    ]
+
+
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     """The fake Slack on a free port with the user group the live policy names."""

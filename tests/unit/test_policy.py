@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -11,13 +13,15 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow.durations import format_duration, parse_duration
 from workflow.errors import NoWorkflowMatches, SubmitDenied
 from workflow.model import ApplyMode, Content, Metadata, OnTimeout, Requirement, Risk, Stage
 from workflow.policy import Match, Policy, PolicyError, load_policy, parse_policy
+from workflow.policy_parse import TOP_KEYS
+from workflow.policy_yaml import MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "changegate.yaml"
@@ -164,7 +168,7 @@ INVALID: list[tuple[str, Callable[[], Data | str], str]] = [
     ("grace", lambda: data(defaults={"late_apply_grace": "-5m"}), "defaults.late_apply_grace: "),
     (
         "group both",
-        lambda: data(groups={"g": {"members": ["a"], "slack_usergroup": "S1"}}),
+        lambda: data(groups={"g": {"members": ["a"], "slack_usergroup": "S01"}}),
         "groups.g: has both members and slack_usergroup",
     ),
     (
@@ -312,6 +316,79 @@ INVALID: list[tuple[str, Callable[[], Data | str], str]] = [
     ("apply", lambda: flow(apply="sometimes"), "workflows[0].apply: the text 'sometimes'"),
     ("workflow ttl", lambda: flow(dry_run_ttl="soon"), "workflows[0].dry_run_ttl: invalid"),
     ("channel blank", lambda: flow(channel=""), "workflows[0].channel: must be a non-empty text"),
+    (
+        "channel name",
+        lambda: flow(channel="#general"),
+        "workflows[0].channel: #general is a name, and names can be renamed; use the channel's "
+        "ID (C..., G... or D...); in Slack, open the channel's details: the ID is at the bottom",
+    ),
+    (
+        "channel not an id",
+        lambda: flow(channel="c0cab"),
+        "workflows[0].channel: 'c0cab' is not a Slack channel ID; use the channel's ID",
+    ),
+    (
+        "usergroup not an id",
+        lambda: data(groups={"g": {"slack_usergroup": "neteng"}}),
+        "groups.g.slack_usergroup: 'neteng' is not a Slack user group ID; use the user group's ID",
+    ),
+    (
+        "name with a newline",
+        lambda: data(workflows=[{"name": "all\nhands", "priority": 1, "stages": []}]),
+        "workflows[0].name: 'all\\nhands' contains the control character '\\n'",
+    ),
+    (
+        "stage name with an escape sequence",
+        lambda: flow(stage(("cab", 1), name="\x1b[31mred")),
+        "workflows[0].stages[0].name: '\\x1b[31mred' contains the control character '\\x1b'",
+    ),
+    (
+        "member with a direction override",
+        lambda: data(groups={"g": {"members": ["U1\u202e"]}}),
+        "groups.g.members[0]: 'U1\\u202e' contains the control character '\\u202e'",
+    ),
+    (
+        "group name with a newline",
+        lambda: data(groups={"g\nx": {"members": ["a"]}}),
+        "groups.g\\nx: 'g\\nx' contains the control character '\\n'",
+    ),
+    (
+        "match value with a tab",
+        lambda: flow(match={"target": "edge\t1"}),
+        "workflows[0].match.target[0]: 'edge\\t1' contains the control character '\\t'",
+    ),
+    (
+        "count beyond reason",
+        lambda: flow(stage(("neteng", 10**9))),
+        "workflows[0].stages[0].require[0].count: 1000000000 is more than 100; use 100 or fewer",
+    ),
+    (
+        "approvals in all beyond reason",
+        lambda: flow(*[stage(("neteng", 60)) for _ in range(2)]),
+        "workflows[0].stages: needs 120 approvals in all, more than 100",
+    ),
+    (
+        "duration beyond a date",
+        lambda: data(defaults={"approval_timeout": "999999999d"}),
+        "defaults.approval_timeout: 999999999d is longer than ten years; write at most 3650d",
+    ),
+    (
+        "date for a duration",
+        lambda: "defaults: {dry_run_ttl: 2024-05-01}\nworkflows: [{name: a, priority: 1, "
+                "stages: []}]\n",
+        "defaults.dry_run_ttl: must be a duration, not the date 2024-05-01",
+    ),
+    (
+        "nested lists",
+        lambda: "[" * 1200 + "]" * 1200,
+        "test.yaml: " + "[0]" * 33 + " (line 1, column 34): nests deeper than 32 levels",
+    ),
+    (
+        "nested mappings",
+        lambda: "workflows: " + "{a: " * 600 + "1" + "}" * 600,
+        "workflows.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a (line 1, "
+        "column 140): nests deeper than 32 levels, far more than any policy needs",
+    ),
     ("rule policy", lambda: _rule(policy="maybe"), "submit_rules[0].policy: the text 'maybe'"),
     (
         "rule missing policy",
@@ -415,6 +492,87 @@ def test_scenario_27_count_over_group_size_fails_naming_the_key_path(tmp_path: P
 def test_a_missing_file_is_a_policy_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match=r"missing\.yaml: cannot read the policy file"):
         load_policy(tmp_path / "missing.yaml")
+
+
+VALID_TAIL = "\nworkflows: [{name: a, priority: 1, stages: []}]\n"
+
+
+def test_nesting_is_read_up_to_the_limit_and_refused_one_level_beyond() -> None:
+    def nested(levels: int) -> str:
+        return "x: " + "[" * levels + "1" + "]" * levels + VALID_TAIL
+
+    assert errors_of(nested(MAX_DEPTH - 1)) == [
+        "test.yaml: x: unknown key 'x'; allowed keys: " + ", ".join(TOP_KEYS)]
+    assert errors_of(nested(MAX_DEPTH)) == [
+        f"test.yaml: x{'[0]' * MAX_DEPTH} (line 1, column {MAX_DEPTH + 4}): nests deeper than "
+        f"{MAX_DEPTH} levels, far more than any policy needs; check the brackets and "
+        "indentation there"]
+
+
+def test_running_out_of_stack_while_reading_is_a_policy_error() -> None:
+    shallow = "x: " + "[" * 20 + "1" + "]" * 20 + VALID_TAIL  # well within MAX_DEPTH
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 40)
+    try:
+        with pytest.raises(PolicyError) as info:
+            parse(shallow)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert info.value.errors == [
+        "test.yaml: top level: the YAML is nested too deeply to read; flatten it"]
+
+
+YAML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+    | st.dates() | st.binary(max_size=4),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every value in a document, the document itself included."""
+    children = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else ()
+    return [path] + [p for key, value in children for p in _places(value, (*path, key))]
+
+
+RICH = data(
+    defaults={"dry_run_ttl": "30m", "reminder_after": "4h"},
+    submit_rules=[{"groups": ["contractors"], "family": "core-*", "policy": "deny"}],
+    workflows=[{"name": "w", "priority": 1, "match": {"risk": "high", "target": "edge-*"},
+                "channel": "C0CAB", "apply": "auto", "escalate_to": "cab", "escalate_after": 2,
+                "stages": [stage(("seniors", 2), name="s"), stage(("cab", 1))]}],
+    executors={"hook": {"kind": "webhook", "url": "https://netops.example/cg",
+                        "secret_env": "HOOK_SECRET", "timeout": "20s"},
+               "script": {"kind": "command", "argv": ["/bin/push"], "max_output": "1MB",
+                          "pass_env": ["TOKEN"]}},
+    families={"bgp": {"executor": "hook"}, "default": {"executor": "script"}},
+)
+PLACES = _places(RICH)
+
+
+@settings(max_examples=300, deadline=None)
+@given(place=st.sampled_from(PLACES), value=YAML_VALUES)
+def test_any_value_anywhere_is_a_policy_or_problems_on_one_line_each(
+    place: tuple[Any, ...], value: Any
+) -> None:
+    document = copy.deepcopy(RICH)
+    if place:
+        parent = document
+        for key in place[:-1]:
+            parent = parent[key]
+        parent[place[-1]] = value
+    else:
+        document = value
+    try:
+        parse(yaml.safe_dump(document, sort_keys=False))
+    except PolicyError as error:
+        assert error.errors
+        for line in error.errors:
+            assert line.startswith("test.yaml: ") and "; " in line, line
+            assert line.isprintable(), line
 
 
 # --- overlap of matches --------------------------------------------------------------------------
