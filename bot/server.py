@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.api.wiring import mount_runtime_api
 from bot.composition import Runtime, StartupError, open_runtime
+from bot.problem_server import ProblemRunner
 from bot.settings import Settings
 from storage.database import redact_url
 
@@ -37,6 +38,12 @@ def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Appli
     return app
 
 
+def runner_for(app: web.Application) -> web.AppRunner:
+    """The runner of the bot's server (the sandbox's too): every error answered as problem
+    details, and SHUTDOWN_TIMEOUT for requests in flight at a stop."""
+    return ProblemRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT)
+
+
 async def run_server(
     settings: Settings, policy_version: str, runtime: Runtime | None = None
 ) -> None:
@@ -55,7 +62,7 @@ async def run_server(
 
 
 async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> None:
-    runner = web.AppRunner(create_app(policy_version, runtime), shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = runner_for(create_app(policy_version, runtime))
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)

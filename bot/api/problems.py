@@ -51,21 +51,22 @@ class ApiProblem(Exception):
         self.field = field
         self.headers = dict(headers or {})
 
-    def body(self, instance: str) -> dict[str, Any]:
-        """The JSON members: type, title, status, detail, instance, reason, and field if any."""
+    def body(self, instance: str | None) -> dict[str, Any]:
+        """The JSON members: type, title, status, detail, instance (when known), reason, and
+        field if any."""
         body: dict[str, Any] = {
             "type": TYPE_PREFIX + self.reason,
             "title": title_of(self.status, self.reason),
             "status": self.status,
             "detail": self.detail,
-            "instance": instance,
+            **({"instance": instance} if instance is not None else {}),
             "reason": self.reason,
         }
         if self.field is not None:
             body["field"] = self.field
         return body
 
-    def response(self, instance: str) -> web.Response:
+    def response(self, instance: str | None) -> web.Response:
         """The HTTP answer."""
         return web.json_response(self.body(instance), status=self.status,
                                  content_type=PROBLEM_JSON, headers=self.headers)

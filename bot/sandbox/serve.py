@@ -20,7 +20,7 @@ from bot.composition import Runtime, StartupError, open_runtime
 from bot.sandbox.directory import DirectoryError, load_directory
 from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
-from bot.server import SHUTDOWN_TIMEOUT, ServerError, create_app, wait_for_stop_signal
+from bot.server import ServerError, create_app, runner_for, wait_for_stop_signal
 from bot.settings import Settings
 from bot.slack.pacing import DEFAULT_INTERVAL_S
 from storage.database import redact_url
@@ -85,8 +85,7 @@ async def running_sandbox(settings: Settings, policy: Policy, policy_version: st
             runtime = await _runtime(settings, workspace, clock, pacing_s, memory)
         runtime.mounts.append(workspace)
         try:
-            runner = web.AppRunner(create_app(policy_version, runtime),
-                                   shutdown_timeout=SHUTDOWN_TIMEOUT)
+            runner = runner_for(create_app(policy_version, runtime))
             await runner.setup()
         except BaseException:
             await runtime.close()

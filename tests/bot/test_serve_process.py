@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.raw_http import send
 from tests.support.served import Ran, clean_environment, finish, start_cli
 from workflow.policy import load_policy
 
@@ -58,14 +59,18 @@ async def test_serve_answers_healthz_and_stops_cleanly(
         assert found, first_line
 
         body = await poll_healthz(found.group(1))
+        oversized = await send(int(found.group(1).rsplit(":", 1)[1]),
+                               f"GET /healthz HTTP/1.1\r\nX-Big: {'a' * 10_240}\r\n\r\n".encode())
 
         assert body == {"status": "ok", "policy_version": load_policy(policy).version}
+        assert (oversized.status, oversized.problem()["reason"]) == (400, "line_too_long")
         assert (tmp_path / "sandbox.db").is_file()  # no Slack setting: the sandbox's own
         process.send_signal(stop_signal)
         out, err = await asyncio.wait_for(process.communicate(), STARTUP_TIMEOUT)
         assert process.returncode == 0, err.decode()
         assert out.decode() == f"ChangeGate stopping on {stop_signal.name}\n"
-        assert err == b""
+        assert err.decode() == ("refused a request from 127.0.0.1: the URL or a header is longer "
+                                "than 8190 bytes: shorten it\n")  # one line, no traceback
     finally:
         if process.returncode is None:
             process.kill()
