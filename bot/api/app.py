@@ -51,9 +51,12 @@ def create_api(dependencies: ApiDependencies) -> web.Application:
     api = web.Application(middlewares=[problems])
     api[DEPENDENCIES] = dependencies
     for route in ROUTES:
-        api.router.add_route(route.method, route.path, route.web_handler(),
-                             name=route.operation)
-    api.router.add_route("GET", "/openapi.json", openapi_json, name="openapi")
+        if route.method == "GET":  # add_get answers HEAD too, with the same status, no body
+            api.router.add_get(route.path, route.web_handler(), name=route.operation)
+        else:
+            api.router.add_route(route.method, route.path, route.web_handler(),
+                                 name=route.operation)
+    api.router.add_get("/openapi.json", openapi_json, name="openapi")
     return api
 
 
