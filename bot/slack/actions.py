@@ -16,7 +16,7 @@ from bot.slack import ids
 from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
 from bot.slack.feedback import FAILED, tell
 from bot.slack.modals import comment_modal, reject_modal, resolve_modal
-from bot.slack.payload import actor, obj, text
+from bot.slack.payload import actor, ident, obj
 from bot.slack.services import SlackServices
 from workflow.decision import describe_state
 from workflow.errors import WorkflowError
@@ -107,7 +107,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.action(re.compile(f"^{ids.DRY_RUN_PAGE}_(prev|next)$"))
     async def dry_run_page(ack: AsyncAck, body: dict[str, Any]) -> None:
-        view_id = text(obj(body, "view"), "id", "view.")  # read before ack: a 400 if missing
+        view_id = ident(obj(body, "view"), "id", "view.")  # read before ack: a 400 if missing
         await ack()
         change_id, page = parse_page_value(str(body["actions"][0].get("value", "")))
         cr = await services.changes.get(change_id)

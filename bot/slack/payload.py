@@ -57,6 +57,14 @@ def text(container: Json, key: str, at: str = "") -> str:
     return optional(container, key, str, at) or ""
 
 
+def ident(container: Json, key: str, at: str = "") -> str:
+    """A text member that names something (an action, a view): never empty."""
+    found = text(container, key, at)
+    if not found:
+        raise MalformedPayload(f"{at}{key}", "an id")
+    return found
+
+
 def actor(body: Json) -> str:
     """Who acts: the Slack user id Slack signed into the payload, never `system` or empty."""
     if "command" in body:
@@ -76,8 +84,7 @@ def action(body: Json) -> Json:
     if not (isinstance(actions, list) and actions):
         raise MalformedPayload("actions", "a list of clicked elements")
     clicked: Json = required({"actions[0]": actions[0]}, "actions[0]", dict)
-    if not text(clicked, "action_id", "actions[0]."):
-        raise MalformedPayload("actions[0].action_id", "an action id")
+    ident(clicked, "action_id", "actions[0].")
     text(clicked, "value", "actions[0].")
     return clicked
 

@@ -12,6 +12,7 @@ from bot.slack.payload import (
     MalformedPayload,
     action,
     actor,
+    ident,
     metadata,
     obj,
     optional,
@@ -90,8 +91,8 @@ def _actions(body: Mapping[str, Any]) -> None:
 def _view(body: Mapping[str, Any]) -> None:
     _objects(body)
     view = obj(body, "view")
-    for key in ("id", "type"):
-        required(view, key, str, "view.")
+    ident(view, "id", "view.")  # the listeners update the view by it
+    required(view, "type", str, "view.")
     text(view, "callback_id", "view.")
     optional(view, "state", dict, "view.")
     actor(body)

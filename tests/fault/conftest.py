@@ -60,18 +60,7 @@ class Live:
         return f"Live({self.url})"
 
     async def snapshot(self) -> Snapshot:
-        async with self.db.reader.connect() as conn:
-            changes = tuple((r.id, r.version) for r in await conn.execute(
-                select(change_requests.c.id, change_requests.c.version)
-                .order_by(change_requests.c.id)))
-            audit = await conn.scalar(select(func.count()).select_from(audit_events)
-                                      .where(audit_events.c.kind != "refused"))
-            queued = await conn.scalar(select(func.count()).select_from(outbox))
-            tokens = await conn.scalar(select(func.count()).select_from(api_tokens))
-            cards = await conn.scalar(select(func.count()).select_from(slack_cards))
-        writes = sum(1 for c in self.fake.calls if c.method in WRITE_METHODS and c.ok)
-        return Snapshot(changes, int(audit or 0), int(queued or 0), int(tokens or 0),
-                        int(cards or 0), writes)
+        return await snapshot(self.db, self.fake)
 
     async def request(self, method: str, path: str, *, data: bytes | None = None,
                       headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -85,10 +74,31 @@ class Live:
         return status == 200
 
 
+async def snapshot(db: Database, fake: FakeSlack) -> Snapshot:
+    """What `db` and `fake` hold now, as far as a request could change it."""
+    async with db.reader.connect() as conn:
+        changes = tuple((r.id, r.version) for r in await conn.execute(
+            select(change_requests.c.id, change_requests.c.version)
+            .order_by(change_requests.c.id)))
+        audit = await conn.scalar(select(func.count()).select_from(audit_events)
+                                  .where(audit_events.c.kind != "refused"))
+        queued = await conn.scalar(select(func.count()).select_from(outbox))
+        tokens = await conn.scalar(select(func.count()).select_from(api_tokens))
+        cards = await conn.scalar(select(func.count()).select_from(slack_cards))
+    writes = sum(1 for c in fake.calls if c.method in WRITE_METHODS and c.ok)
+    return Snapshot(changes, int(audit or 0), int(queued or 0), int(tokens or 0),
+                    int(cards or 0), writes)
+
+
 async def settle(live: Live) -> None:
     """Wait until the outbox is delivered (bounded), so later snapshots compare like with like."""
+    await delivered(live.db)
+
+
+async def delivered(db: Database) -> None:
+    """Wait until every outbox message in `db` is delivered (bounded)."""
     for _ in range(500):
-        async with live.db.reader.connect() as conn:
+        async with db.reader.connect() as conn:
             left = await conn.scalar(select(func.count()).select_from(outbox).where(
                 outbox.c.delivered_at.is_(None)))
         if not left:
