@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +16,14 @@ import pytest
 from bot.fakeslack import payloads
 from bot.fakeslack.driver import _find_button
 from bot.slack import ids
-from tests.slack.harness import CHANNEL, REQUESTER, SENIOR1, Harness, proposal_values
+from tests.slack.harness import (
+    CHANNEL,
+    REQUESTER,
+    SENIOR1,
+    Harness,
+    proposal_values,
+    running_bot,
+)
 
 Payload = dict[str, Any]
 
@@ -107,3 +115,27 @@ async def test_a_malformed_member_is_400_with_one_log_line_and_changes_nothing(
     await bot.settled()
     assert (await bot.engine.get("CHG-1"), len(bot.fake.calls)) == before
     assert await bot.engine.get("CHG-2") is None
+
+
+async def test_in_socket_mode_the_listeners_refuse_it_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Socket Mode has no HTTP check before Bolt: the listeners' own typed reads refuse."""
+    async with running_bot(tmp_path, socket=True) as bot:
+        cr = await bot.seed()
+        await bot.driver.click(SENIOR1, await bot.card("CHG-1"), ids.REJECT)
+        modal = await bot.modal_for(SENIOR1, "Reject CHG-1")
+        await bot.settled()
+        calls = len(bot.fake.calls)
+        caplog.clear()
+
+        await bot.driver.event({"type": "app_home_opened", "tab": "home"})
+        typed_as_text: dict[str, Any] = {ids.REASON_BLOCK: "not in the freeze"}
+        await bot.driver.submit(SENIOR1, modal, typed_as_text)
+        await bot.fake.wait_for(lambda: len([
+            r for r in caplog.records if "refused a signed Slack payload" in r.getMessage()]) == 2)
+
+        assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+        await bot.settled()
+        assert [c.method for c in bot.fake.calls[calls:]] == []
+        assert await bot.engine.get("CHG-1") == cr
