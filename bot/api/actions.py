@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.api import params
 from bot.api.bodies import COMMENT, DRY_RUN, EMPTY, RESOLVE, RESULT, REVIEW
 from bot.api.body import json_body
-from bot.api.changes import answer, existing
+from bot.api.changes import answer
 from bot.api.context import deps
 from bot.api.problems import bad_input
 from storage.tokens import ApiToken
@@ -40,14 +40,18 @@ async def submit(request: web.Request, token: ApiToken) -> web.Response:
 
 
 async def review(request: web.Request, token: ApiToken) -> web.Response:
-    """POST /changes/{id}/review: approve, or reject with a reason."""
+    """POST /changes/{id}/review: approve, or reject with a reason, bound to the revision and
+    dry-run digest the reviewer saw when given."""
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, REVIEW, required=True)
     comment = values.get("comment", "")
+    revision, digest = values.get("revision"), values.get("digest")
     if values["approved"]:
-        return answer(d, await d.engine.approve(change_id, token.user, comment))
-    return answer(d, await d.engine.reject(change_id, token.user, comment))
+        return answer(d, await d.engine.approve(change_id, token.user, comment,
+                                                revision=revision, digest=digest))
+    return answer(d, await d.engine.reject(change_id, token.user, comment,
+                                           revision=revision, digest=digest))
 
 
 async def comment(request: web.Request, token: ApiToken) -> web.Response:
@@ -75,13 +79,12 @@ async def apply(request: web.Request, token: ApiToken) -> web.Response:
 
 
 async def result(request: web.Request, token: ApiToken) -> web.Response:
-    """POST /changes/{id}/result: an outside executor reports the apply it ran."""
+    """POST /changes/{id}/result: an outside executor reports the apply it ran; the engine
+    refuses reports for applies ChangeGate's own executor runs."""
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, RESULT, required=True)
-    current = await existing(d, change_id)
-    key = values.get("key") or (current.apply.key if current.apply else "")
-    cr = await d.engine.record_outcome(change_id, token.user, key,
+    cr = await d.engine.record_outcome(change_id, token.user, values.get("key") or None,
                                        ApplyStatus(values["status"]), values.get("output", ""))
     return answer(d, cr)
 

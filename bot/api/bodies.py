@@ -20,6 +20,7 @@ NOTE_MAX = 10_000
 LABEL_MAX = 100
 LABELS_MAX = 20
 KEY_MAX = 500
+DIGEST_MAX = 71  # "sha256:" and 64 hex digits
 
 RISKS = tuple(r.value for r in Risk)
 OUTCOMES = ("applied", "failed")
@@ -75,6 +76,11 @@ REVIEW = (
     Field("approved", "boolean", "true approves, false rejects.", required=True),
     Field("comment", "string", "Optional when approving; the reason, required, when rejecting.",
           max_length=NOTE_MAX),
+    Field("revision", "integer", "The revision you reviewed; refused (409 revision_changed) if "
+          "the change has moved on."),
+    Field("digest", "string", "The dry-run digest you reviewed (sha256:… or the 64 hex digits); "
+          "refused (409 digest_changed) if the dry-run changed. Required once a revision's "
+          "dry-run output has changed.", max_length=DIGEST_MAX),
 )
 COMMENT = (Field("text", "string", "The note; it never counts as a review.", True, NOTE_MAX,
                  blank=False),)
@@ -82,7 +88,8 @@ RESULT = (
     Field("status", "enum", "What your executor did.", required=True, choices=OUTCOMES),
     Field("output", "string", "What it printed.", max_length=OUTPUT_MAX),
     Field("key", "string", "The apply's idempotency key (CHG-n:revision:digest); defaults to "
-          "the running apply's.", max_length=KEY_MAX),
+          "the running apply's, and is refused (409 result_not_expected) if it names another.",
+          max_length=KEY_MAX),
 )
 RESOLVE = (
     Field("status", "enum", "What really happened to the apply.", required=True,

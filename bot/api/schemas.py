@@ -44,6 +44,7 @@ CONTENT = obj(family=STR, action=STR, target=STR, risk=RISK, payload=STR, rollba
               scheduled_for=NTIME)
 WORKFLOW = obj(
     False, name=STR, policy_version=STR, channel=NSTR, apply_mode=STR, executor=NSTR,
+    executor_kind=NSTR, dry_run={"type": "string", "enum": ["executor", "reported", "either"]},
     escalation=nullable(obj(False, group=STR, after_reminders=INT)),
     stages=array(obj(False, name=STR, require=array(obj(False, group=STR, count=INT)))),
     timing=obj(False, dry_run_ttl=NUM, approval_timeout=NUM, on_timeout=STR,
@@ -60,7 +61,9 @@ CHANGE = obj(
     request_hash=NSTR,
     metadata=obj(title=STR, description=STR, ticket=STR, labels=array(STR)),
     revisions=array(obj(number=INT, author=STR, created_at=TIME, content=CONTENT)),
-    dry_run=nullable(obj(revision=INT, output=STR, digest=STR, taken_at=TIME, producer=STR)),
+    dry_run=nullable(obj(revision=INT, output=STR, digest=STR, taken_at=TIME, producer=STR,
+                         source={"type": "string", "enum": ["executor", "reported"]},
+                         outputs=INT)),
     responses=array(obj(person=STR, revision=INT, stage=INT,
                         verdict={"type": "string", "enum": ["approve", "reject"]},
                         comment=STR, digest=STR, groups=array(STR), at=TIME, ended=NSTR,

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import ids
 from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
 from bot.slack.feedback import FAILED, tell
-from bot.slack.modals import comment_modal, reject_modal, resolve_modal
+from bot.slack.modals import Seen, comment_modal, reject_modal, resolve_modal
 from bot.slack.payload import actor, ident, obj
 from bot.slack.services import SlackServices
 from workflow.decision import describe_state
@@ -24,7 +24,6 @@ from workflow.model import ChangeRequest, State
 
 log = logging.getLogger(__name__)
 Act = Callable[[str, str], Awaitable[ChangeRequest]]
-REVISION_BOUND = frozenset({ids.APPROVE, ids.REJECT, ids.APPLY})
 BACKLOG = 64  # commands waiting or running before a click's acknowledgement is held back
 ROOM_WAIT_S = 1.0  # held back at most this long, and at most DECIDE_WITHIN_S more for the
 DECIDE_WITHIN_S = 1.5  # decision: Slack gives up on an acknowledgement after three seconds
@@ -43,13 +42,12 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach a listener to every card button and to the dry-run pager."""
     engine = services.engine
     direct: dict[str, Act] = {
-        ids.APPROVE: engine.approve,
         ids.WITHDRAW_APPROVAL: engine.withdraw_approval,
         ids.WITHDRAW_REQUEST: engine.withdraw_request,
         ids.RERUN_DRY_RUN: engine.run_dry_run,
         ids.APPLY: engine.apply,
     }
-    modals = {ids.REJECT: reject_modal, ids.COMMENT: comment_modal, ids.RESOLVE: resolve_modal}
+    modals = {ids.COMMENT: comment_modal, ids.RESOLVE: resolve_modal}
 
     @app.action(re.compile(f"^({'|'.join(ids.CARD_ACTIONS)})$"))
     async def card_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -71,7 +69,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         action_id = str(action["action_id"])
         user = clicker(body)
         channel = (body.get("channel") or {}).get("id")
-        change_id, revision = ids.parse_button_value(str(action.get("value", "")))
+        change_id, revision, digest = ids.parse_button_value(str(action.get("value", "")))
 
         async def refuse(text: str) -> None:
             await acked.wait()  # Slack hears the acknowledgement before anything else
@@ -82,9 +80,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             cr = await services.changes.get(change_id) if change_id else None
             if cr is None:
                 await refuse(f"{change_id or 'the change this button names'} does not exist")
-            elif action_id in REVISION_BOUND and revision not in (None, cr.revision):
+            elif action_id == ids.APPLY and revision not in (None, cr.revision):
                 await refuse(f"{cr.id} is at revision {cr.revision} now, not the revision "
                              f"{revision} you clicked on: look at the updated card, then act again")
+            elif action_id == ids.APPROVE:  # bound to what the approver saw, checked in decide
+                await engine.approve(change_id, user, revision=revision, digest=digest)
             elif action_id in direct:
                 await direct[action_id](change_id, user)
             elif action_id == ids.REJECT and cr.state is not State.PENDING_REVIEW:
@@ -93,6 +93,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 await refuse(f"nothing to settle: {describe_state(cr)}")
             elif action_id == ids.COMMENT and cr.is_terminal:
                 await refuse(f"cannot comment: {describe_state(cr)}")
+            elif action_id == ids.REJECT:
+                seen = Seen(revision, digest)
+                await _open(services, body, reject_modal(cr, channel or "", seen), refuse)
             elif action_id in modals:
                 await _open(services, body, modals[action_id](cr, channel or ""), refuse)
             else:

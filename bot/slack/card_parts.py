@@ -171,7 +171,7 @@ def _last_rejection(cr: ChangeRequest) -> Response | None:
 
 def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     """The buttons that can do something in the change's state; none once it is settled."""
-    value = ids.button_value(cr.id, cr.revision)
+    value = ids.button_value(cr.id, cr.revision, cr.dry_run.digest if cr.dry_run else None)
     if cr.state is State.EXECUTING:
         return [button("View dry-run", ids.VIEW_DRY_RUN, value)]
     if cr.state is State.APPLY_UNKNOWN:

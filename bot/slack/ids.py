@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Buttons on a change card; each value is "<change id>:<revision>".
+# Buttons on a change card; each value is "<change id>:<revision>:<dry-run digest>".
 APPROVE = "cg_approve"
 REJECT = "cg_reject"
 WITHDRAW_APPROVAL = "cg_withdraw_approval"
@@ -37,16 +37,18 @@ NOTE_BLOCK = "note"
 VALUE = "value"
 
 
-def button_value(change_id: str, revision: int) -> str:
-    """What a card button carries: which change and which revision the clicker saw."""
-    return f"{change_id}:{revision}"
+def button_value(change_id: str, revision: int, digest: str | None = None) -> str:
+    """What a card button carries: which change, and the revision and dry-run digest the
+    clicker saw (empty when there was no dry-run)."""
+    return f"{change_id}:{revision}:{digest or ''}"
 
 
-def parse_button_value(value: str) -> tuple[str, int | None]:
-    """Inverse of button_value; a bare change id (older cards) has no revision."""
-    change_id, sep, revision = value.rpartition(":")
-    if not sep:
-        return value, None
-    if not revision.isdigit():
-        return value, None
-    return change_id, int(revision)
+def parse_button_value(value: str) -> tuple[str, int | None, str | None]:
+    """Inverse of button_value; older cards carry no digest, or a bare change id."""
+    parts = value.split(":")
+    change_id = parts[0]
+    revision = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    digest = parts[2] if len(parts) > 2 and parts[2] else None
+    if len(parts) > 3 or (len(parts) > 1 and revision is None):
+        return value, None, None  # not a value this app wrote
+    return change_id, revision, digest

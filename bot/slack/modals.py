@@ -75,8 +75,17 @@ def proposal_modal(
                  close="Cancel", private_metadata=json.dumps({"origin": origin}))
 
 
-def reject_modal(cr: ChangeRequest, origin: str = "") -> View:
-    """Reject with a required reason; the change and revision ride in private_metadata."""
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The revision and dry-run digest a person saw on the card they clicked."""
+
+    revision: int | None
+    digest: str | None
+
+
+def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None) -> View:
+    """Reject with a required reason; the change, and the revision and digest the rejecter saw,
+    ride in private_metadata."""
     blocks = [
         section(f"Rejecting *{cr.id}* · {escape(clip(cr.metadata.title, 200))} "
                 f"(revision {cr.revision})"),
@@ -84,8 +93,9 @@ def reject_modal(cr: ChangeRequest, origin: str = "") -> View:
                    placeholder="What must change before you would approve it?"),
         context("The requester is told your reason; one rejection rejects the change."),
     ]
+    saw = seen or Seen(cr.revision, cr.dry_run.digest if cr.dry_run else None)
     return modal(f"Reject {cr.id}", blocks, callback_id=ids.REJECT_VIEW, submit="Reject",
-                 close="Cancel", private_metadata=_metadata(cr, origin))
+                 close="Cancel", private_metadata=_metadata(cr, origin, saw))
 
 
 def comment_modal(cr: ChangeRequest, origin: str = "") -> View:
@@ -121,5 +131,8 @@ def notice_modal(title: str, text: str) -> View:
     return modal(title, [section(text)], close="Close")
 
 
-def _metadata(cr: ChangeRequest, origin: str) -> str:
-    return json.dumps({"change": cr.id, "revision": cr.revision, "origin": origin})
+def _metadata(cr: ChangeRequest, origin: str, seen: Seen | None = None) -> str:
+    meta: dict[str, object] = {"change": cr.id, "revision": cr.revision, "origin": origin}
+    if seen is not None:
+        meta.update(revision=seen.revision, digest=seen.digest)
+    return json.dumps(meta)

@@ -39,7 +39,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         content, metadata = to_domain(form)
         try:  # the view id is the idempotency key: a second submission of it creates nothing
             proposed = await services.engine.propose_once(
-                user, content, metadata, idempotency_key=str(view["id"]), submit=True)
+                user, content, metadata, idempotency_key=str(view["id"]))
         except WorkflowError as refusal:
             await _show(services, view, proposal_modal(form, origin=origin,
                                                        problem=refusal.message))
@@ -50,8 +50,13 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         finally:
             services.kick()
-        cr = proposed.change
-        note = await _dry_run(services, cr, user) if proposed.created else ""
+        cr, note = proposed.change, ""
+        if proposed.created:  # a draft, then its dry-run, then submitted: each step is told
+            note = await _dry_run(services, cr, user)
+            cr, held = await _submit(services, cr, user)
+            if held:
+                await _show(services, view, notice_modal("Change saved as a draft", held + note))
+                return
         await _show(services, view, notice_modal("Change submitted", _submitted(cr) + note))
 
     @app.view(ids.REJECT_VIEW)
@@ -60,10 +65,15 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if not reason:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
-        change_id = str(payload.metadata(view).get("change", ""))
+        meta = payload.metadata(view)
+        change_id = str(meta.get("change", ""))
+        revision, digest = meta.get("revision"), meta.get("digest")
         await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
         await _decide(services, body, view, lambda user: services.engine.reject(
-            change_id, user, reason), f"You rejected *{change_id}*; the requester is told why.")
+            change_id, user, reason,
+            revision=revision if isinstance(revision, int) else None,
+            digest=digest if isinstance(digest, str) else None,
+        ), f"You rejected *{change_id}*; the requester is told why.")
 
     @app.view(ids.COMMENT_VIEW)
     async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -99,18 +109,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
                   act: Callable[[str], Awaitable[ChangeRequest]], done: str) -> None:
     """Run the engine call as the submitting user and replace the modal with the outcome."""
-    meta = payload.metadata(view)
     user = payload.actor(body)
     title = payload.title(view) or "ChangeGate"
     try:
-        current = await services.changes.get(str(meta.get("change", "")))
-        revision = meta.get("revision")
-        if current is not None and revision not in (None, current.revision):
-            text = (f":no_entry: {current.id} is at revision {current.revision} now, not the "
-                    f"revision {revision} you opened this for: look at the updated card")
-        else:
-            await act(user)
-            text = done
+        await act(user)
+        text = done
     except WorkflowError as refusal:
         text = f":no_entry: {refusal.message}"
     except Exception:
@@ -138,6 +141,21 @@ async def _dry_run(services: SlackServices, cr: ChangeRequest, user: str) -> str
     finally:
         services.kick()
     return "\n\nIts dry-run ran; approvers see the output on the card."
+
+
+async def _submit(services: SlackServices, cr: ChangeRequest, user: str
+                  ) -> tuple[ChangeRequest, str]:
+    """Send the new draft for review; when that is refused, the draft stays and says why."""
+    try:
+        return await services.engine.submit(cr.id, user), ""
+    except WorkflowError as refusal:
+        return cr, (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is saved as a draft and "
+                    f"was not submitted: {refusal.message}")
+    except Exception:
+        log.exception("submit of %s failed", cr.id)
+        return cr, f"*{cr.id}* is saved as a draft and was not submitted: {FAILED}"
+    finally:
+        services.kick()
 
 
 def _submitted(cr: ChangeRequest) -> str:

@@ -174,7 +174,7 @@ async def test_an_idempotency_key_with_spaces_is_refused(sqlite_api: ApiWorld) -
     assert (answer.status, answer.body["field"]) == (400, "Idempotency-Key")
 
 
-async def test_an_unknown_apply_key_names_the_key(sqlite_api: ApiWorld) -> None:
+async def test_an_unknown_apply_key_is_not_expected(sqlite_api: ApiWorld) -> None:
     api = sqlite_api
     cid = (await api.propose())["id"]
     for person in (N1, N2):
@@ -184,7 +184,8 @@ async def test_an_unknown_apply_key_names_the_key(sqlite_api: ApiWorld) -> None:
     answer = await api.call("POST", f"/changes/{cid}/result", REQ,
                             body={"status": "applied", "key": f"{cid}:9:abc"})
 
-    assert (answer.status, answer.body["field"]) == (400, "key")
+    assert (answer.status, answer.body["reason"]) == (409, "result_not_expected")
+    assert f"{cid}:9:abc" in answer.body["detail"]
 
 
 async def test_a_changed_digest_at_apply_time_is_409(tmp_path: Path) -> None:

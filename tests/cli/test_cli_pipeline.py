@@ -107,7 +107,7 @@ async def test_result_is_refused_before_the_apply_started(live: Live) -> None:
     ran = await run_cli("result", cid, "--status", "failed", env=live.env())
 
     assert ran.code == 1
-    assert "(HTTP 409, wrong_state)" in ran.err
+    assert "(HTTP 409, result_not_expected)" in ran.err
     assert "Traceback" not in ran.err
 
 

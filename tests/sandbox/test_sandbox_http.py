@@ -73,7 +73,7 @@ async def propose(client: PageClient, risk: str = "high") -> None:
 async def approve(client: PageClient, user: str) -> None:
     state = await until(client, user, lambda s: bool(card(s)))
     answer = await client.act(user, kind="click", surface="message", channel=CHANNEL,
-                              ts=card(state)["ts"], action_id="cg_approve", value="CHG-1:1")
+                              ts=card(state)["ts"], action_id="cg_approve")
     assert answer == {"ok": True}
 
 

@@ -185,21 +185,23 @@ def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, *, socket: bool = False, storage: str = "memory"
-                      ) -> AsyncIterator[Harness]:
+async def running_bot(tmp_path: Path, *, socket: bool = False, storage: str = "memory",
+                      policy: str = POLICY) -> AsyncIterator[Harness]:
     """Fake Slack, then the bot (built by the composition root) on its own server at :0."""
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, socket=socket,
-                                                      memory=storage == "memory") as harness:
+                                                      memory=storage == "memory",
+                                                      policy_text=policy) as harness:
         yield harness
 
 
 @asynccontextmanager
 async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memory: bool = True,
-                 database_url: str | None = None) -> AsyncIterator[Harness]:
+                 database_url: str | None = None, policy_text: str = POLICY
+                 ) -> AsyncIterator[Harness]:
     """The bot on its own server at :0, talking to `fake`; over `database_url` (else SQLite in
     `tmp_path`) unless `memory`. Bots on one fake and one database are replicas."""
     policy = tmp_path / "changegate.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
+    policy.write_text(policy_text, encoding="utf-8")
     clock = TestClock()
     executor = ScriptedExecutor()
     settings = settings_for(fake, policy, socket=socket, database_url=database_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from bot.slack import ids
 from bot.slack.submissions import BLANK_REASON
 from tests.slack.harness import (
@@ -206,3 +208,19 @@ async def test_a_long_dry_run_pages_inside_its_modal(bot: Harness) -> None:
     assert second.id == first.id  # updated in place
     assert "+ route 0 via" not in blocks_text(second)
     assert "+ route 1500 via &lt;core&gt;" in blocks_text(second)
+
+
+async def test_an_approve_click_on_a_dry_run_that_changed_since_is_refused(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    seen = copy.deepcopy(card)  # the card as the approver saw it, before it is updated
+    bot.executor.dry_run_output = "+ neighbor 192.0.2.1 remote-as 65002"
+    rerun = await bot.engine.run_dry_run("CHG-1", REQUESTER)
+    assert rerun.dry_run is not None
+
+    await bot.driver.click(SENIOR1, seen, ids.APPROVE)
+
+    refusal = await bot.ephemeral_for(SENIOR1, "changed since you saw")
+    assert f"sha256:{rerun.dry_run.digest[:12]}" in refusal
+    cr = await bot.engine.get("CHG-1")
+    assert cr is not None and cr.live_responses() == ()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from bot.slack import ids
 from tests.slack.harness import (
     CHANNEL,
     CONTRACTOR,
+    POLICY,
     REQUESTER,
     Harness,
     blocks_text,
     buttons,
     proposal_values,
+    running_bot,
 )
+from workflow.model import State
 
 
 async def test_propose_via_modal_posts_the_card(bot: Harness) -> None:
@@ -93,3 +97,36 @@ async def test_an_empty_user_group_cannot_currently_be_met(bot: Harness) -> None
 
     card = await bot.card("CHG-1", shows="cannot currently be met")
     assert "network-engineers has 0 eligible people left, 1 needed" in blocks_text(card)
+
+
+AUTO_LOW = POLICY.replace("{name: low, priority: 40, match: {risk: low}, stages: []}",
+                          "{name: low, priority: 40, match: {risk: low}, stages: [], apply: auto}")
+
+
+async def test_an_auto_applied_change_whose_dry_run_fails_stays_a_consistent_draft(
+    tmp_path: Path,
+) -> None:
+    assert "apply: auto" in AUTO_LOW
+    async with running_bot(tmp_path, policy=AUTO_LOW) as bot:
+        bot.executor.raise_on_dry_run = RuntimeError("device unreachable")
+        await bot.driver.slash(REQUESTER, "new")
+        form = await bot.modal_for(REQUESTER, "Propose a change",
+                                   where=lambda v: v.view.get("callback_id") == ids.PROPOSE_VIEW)
+        await bot.driver.submit(REQUESTER, form, proposal_values(risk="low"))
+
+        told = blocks_text(await bot.modal_for(REQUESTER, "saved as a draft"))
+        cr = await bot.engine.get("CHG-1")
+        assert cr is not None and cr.state is State.DRAFT and cr.dry_run is None
+        assert "device unreachable" in told and "applies by itself" in told
+        assert bot.executor.applies == []
+
+        bot.executor.raise_on_dry_run = None  # the same form once the device answers
+        await bot.driver.slash(REQUESTER, "new")
+        form = await bot.modal_for(REQUESTER, "Propose a change",
+                                   where=lambda v: v.view.get("callback_id") == ids.PROPOSE_VIEW
+                                   and v.id != form.id)
+        await bot.driver.submit(REQUESTER, form, proposal_values(risk="low"))
+        await bot.modal_for(REQUESTER, "Change submitted")
+        applied = await bot.engine.get("CHG-2")
+        assert applied is not None and applied.state is State.APPLIED
+        assert applied.dry_run is not None and len(bot.executor.applies) == 1

@@ -86,7 +86,9 @@ def test_high_risk_approve_asks_for_confirmation() -> None:
                    for e in b["elements"] if e["action_id"] == ids.APPROVE)
 
     assert "confirm" in approve
-    assert approve["value"] == "CHG-1:1"
+    change_id, revision, digest = approve["value"].split(":")
+    assert (change_id, revision) == ("CHG-1", "1")
+    assert digest[:12] in approve["confirm"]["text"]["text"]  # the button binds what it shows
 
 
 def test_requester_copy_offers_withdraw_request_not_approve() -> None:
