@@ -36,7 +36,8 @@ def bound(world: World, executors: dict[str, object], high: str = "") -> World:
     to the high-risk workflow."""
     name = next(iter(executors))
     text = policy_with(executors, {"default": {"executor": name}})
-    world.use_policy(text.replace("{name: high, priority: 20,", f"{{name: high, priority: 20,{high}"))
+    high_workflow = "{name: high, priority: 20,"
+    world.use_policy(text.replace(high_workflow, high_workflow + high))
     world.engine = world.new_engine()
     return world
 

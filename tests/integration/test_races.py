@@ -163,8 +163,8 @@ async def test_expiry_races_the_last_approval(
     world.clock.advance(hours=72, seconds=-1)
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
     world.clock.advance(seconds=1)  # the approval timeout is due now
-    wins, refusals = await race(world.engine.approve(cr.id, "n2"),
-                                world.new_engine().fire_deadline(cr.id))
+    _, refusals = await race(world.engine.approve(cr.id, "n2"),
+                             world.new_engine().fire_deadline(cr.id))
     final = await world.get(cr.id)
     events = await kinds(shared_db, cr.id)
     # At the deadline the approval timeout is a rule of every decision, not only of the timer:
