@@ -13,6 +13,8 @@ from bot.slack.mrkdwn import ago, clip, code_block, date, duration, escape, peop
 from workflow.model import (
     ApplyMode,
     ChangeRequest,
+    DryRun,
+    DryRunSource,
     Response,
     State,
     Timing,
@@ -89,6 +91,13 @@ def unmet_groups(progress: StageProgress, available: Mapping[str, int]) -> list[
     return short
 
 
+def produced(dry_run: DryRun) -> str:
+    """Who produced a dry-run: approvers weigh an executor's output and a reported one apart."""
+    if dry_run.source is DryRunSource.EXECUTOR:
+        return f"from the executor (run by {person(dry_run.producer)})"
+    return f"reported by {person(dry_run.producer)}"
+
+
 def dry_run_text(cr: ChangeRequest, ctx: CardContext) -> str:
     """Digest prefix, producer, age and expiry (date tokens), plus the first lines of output."""
     dry_run = cr.dry_run
@@ -102,7 +111,7 @@ def dry_run_text(cr: ChangeRequest, ctx: CardContext) -> str:
     stale = not dry_run.is_fresh(ctx.now, ttl)
     head = ":warning: *Dry-run (stale)*" if stale else "*Dry-run*"
     lines = [
-        f"{head} `sha256:{dry_run.digest[:12]}` by {person(dry_run.producer)}, "
+        f"{head} `sha256:{dry_run.digest[:12]}` {produced(dry_run)}, "
         f"taken {ago(dry_run.taken_at)}",
         f"{'Expired' if stale else 'Valid until'} {date(valid_until)} "
         f"(valid for {duration(ttl)})",

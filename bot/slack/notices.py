@@ -42,7 +42,9 @@ def _response(e: Event) -> str:
 def _dry_run(e: Event) -> str:
     digest = f"`sha256:{(e.digest or '')[:12]}`"
     same = " (same output as before)" if e.data.get("same_digest") else ""
-    return f":mag: Dry-run {digest} recorded by {person(e.actor)}{same}"
+    how = ("from the executor, run by" if e.data.get("source") == "executor"
+           else "reported by")
+    return f":mag: Dry-run {digest} {how} {person(e.actor)}{same}"
 
 
 def _invalidated(e: Event) -> str:
