@@ -35,6 +35,7 @@ from workflow.model import (
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
 from workflow.rules_dry_run import source_refusal
+from workflow.time_range import TIME_RANGE, within_range
 from workflow.timing import after_approval_change, remind, reopen_review
 
 REQUIRED_CONTENT = ("family", "action", "target", "payload")
@@ -48,6 +49,8 @@ def validate_content(content: Content) -> None:
     when = content.scheduled_for
     if when is not None and when.utcoffset() is None:
         raise InvalidInput("scheduled_for", "needs a time zone, e.g. 2026-12-01T22:00:00Z")
+    if when is not None and within_range(when) is None:
+        raise InvalidInput("scheduled_for", f"must be {TIME_RANGE}")
 
 
 def validate_metadata(metadata: Metadata) -> None:

@@ -4,7 +4,7 @@ on every storage backend (each test fails if its rule is dropped from the core).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -237,3 +237,9 @@ async def test_an_auto_applied_change_is_not_submitted_without_its_dry_run(
     assert await records(backend, "proposed") == []
     cr = await world.propose("low")
     assert cr.state is State.APPLIED and len(world.executor.applies) == 1
+
+
+async def test_the_core_refuses_a_schedule_outside_the_supported_years(world: World):
+    far = datetime(2000, 1, 1, tzinfo=UTC) - timedelta(seconds=1)
+    with pytest.raises(InvalidInput, match="scheduled_for"):
+        await world.propose("low", scheduled_for=far)
