@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot.settings import Settings
+from bot.operator_database import add_sandbox_flag, operator_database, say_database
+from bot.settings import Settings, SettingsError
 from storage.audit_export import FORMATS, export
 from storage.database import DatabaseError, create_database, open_database, redact_url
 from storage.migrate import head_revision
@@ -62,15 +63,17 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
     dump.set_defaults(command=audit_export)
     for parser in (upgrade, verify, dump):
         add_policy(parser)
+        add_sandbox_flag(parser)
 
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     """Run `upgrade head`; serve does the same at start-up."""
     try:
-        asyncio.run(create_database(settings.database_url))
-    except DatabaseError as exc:
+        url = operator_database(settings)
+        asyncio.run(create_database(url))
+    except (SettingsError, DatabaseError) as exc:
         return fail(str(exc))
-    print(f"database {redact_url(settings.database_url)} is at revision {head_revision()}")
+    print(f"database {redact_url(url)} is at revision {head_revision()}")
     return 0
 
 
@@ -104,22 +107,28 @@ def audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]) -> int:
-    """Open the existing database (never creating one), run `use`, close it."""
+    """Open the existing database (never creating one), run `use`, close it, name it."""
+    try:
+        url = operator_database(settings)
+    except SettingsError as exc:
+        return fail(str(exc))
 
     async def run() -> int:
-        db = await open_database(settings.database_url, migrate=False)
+        db = await open_database(url, migrate=False)
         try:
             return await use(db)
         finally:
             await db.dispose()
 
     try:
-        return asyncio.run(run())
+        code = asyncio.run(run())
     except DatabaseError as exc:
         return fail(str(exc))
     except SQLAlchemyError as exc:
         reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-        return fail(f"cannot read database {redact_url(settings.database_url)}: {reason}")
+        return fail(f"cannot read database {redact_url(url)}: {reason}")
+    say_database(url)
+    return code
 
 
 def fail(*lines: str) -> int:

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.database_commands import fail
-from bot.settings import Settings
+from bot.operator_database import add_sandbox_flag, operator_database, say_database
+from bot.settings import Settings, SettingsError
 from storage.database import DatabaseError, open_database, redact_url
 from storage.sql.tokens import SqlTokens
 from storage.tokens import SCOPES, ApiToken, TokenError
@@ -48,6 +49,7 @@ def add_token_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPa
     revoke.set_defaults(command=token_revoke)
     for parser in (create, listing, revoke):
         add_policy(parser)
+        add_sandbox_flag(parser)
 
 
 def _scopes(text: str) -> list[str]:
@@ -122,20 +124,26 @@ def _when(value: datetime | None) -> str:
 
 
 def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
-    """Open the database (migrating it for `create`), run `use`, close it."""
+    """Open the database (migrating it for `create`), run `use`, close it, name it."""
+    try:
+        url = operator_database(settings)
+    except SettingsError as exc:
+        return fail(str(exc))
 
     async def run() -> int:
-        db = await open_database(settings.database_url, migrate=migrate)
+        db = await open_database(url, migrate=migrate)
         try:
             return await use(SqlTokens(db))
         finally:
             await db.dispose()
 
     try:
-        return asyncio.run(run())
+        code = asyncio.run(run())
     except (DatabaseError, TokenError) as exc:
         return fail(str(exc))
     except SQLAlchemyError as exc:
         reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-        return fail(f"cannot use database {redact_url(settings.database_url)}: {reason}; "
+        return fail(f"cannot use database {redact_url(url)}: {reason}; "
                     "is it upgraded (`changegate db upgrade`)?")
+    say_database(url)
+    return code
