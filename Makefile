@@ -1,33 +1,40 @@
 # `make run` serves the sandbox workspace (the bot, a local Slack and a page at /sandbox) with the
 # example sandbox policy; `make test` runs every check and the test suite.
-# Both create .venv on first use and reinstall only when pyproject.toml changes.
+# Both create .venv on first use and reinstall only when pyproject.toml changes; `make run` installs
+# the runtime dependencies only, `make test` adds the development tools (the `dev` extra).
 
 PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --disable-pip-version-check
 
 .PHONY: run test lint pytest clean
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/changegate serve --sandbox --policy examples/sandbox.yaml
 
 test: lint pytest
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy workflow storage bot
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+pytest: $(DEV)
 	$(BIN)/pytest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev]'
-	touch $(STAMP)
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $(RUNTIME)
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	touch $(DEV) $(RUNTIME)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,4 @@
-"""Shared fixtures: a scenario world per storage backend."""
+"""Shared fixtures: a scenario world per storage backend; the closing line on skipped tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from hypothesis import settings
 
 from tests.support.backends import BACKENDS, Backend, open_backend
+from tests.support.skip_summary import pytest_unconfigure  # noqa: F401  (the closing skip line)
 from tests.support.world import World
 
 # In CI every generated example is chosen from a fixed seed, so a run passes or fails the same
