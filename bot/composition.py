@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
+from bot.policy_reload import PolicyHolder
 from bot.relay import Relay
 from bot.serve_mode import missing_slack_setting
 from bot.settings import Settings
@@ -140,7 +141,7 @@ class Runtime:
     """Everything the server runs; `start` after the HTTP site is up, `close` on the way out."""
 
     settings: Settings
-    policy: Callable[[], Policy]
+    policy: PolicyHolder
     clock: Clock
     storage: Storage
     engine: Engine
@@ -181,13 +182,13 @@ class Runtime:
         await self.storage.close()
 
 
-def load(settings: Settings) -> Callable[[], Policy]:
-    """The policy file as a callable, so a future reload swaps what it returns."""
+def load(settings: Settings) -> PolicyHolder:
+    """The policy file as a callable that a reload swaps (bot/policy_reload.py)."""
     try:
         policy = load_policy(settings.policy_path)
     except PolicyError as exc:
         raise StartupError("; ".join(exc.errors)) from None
-    return lambda: policy
+    return PolicyHolder(settings.policy_path, policy)
 
 
 async def open_runtime(
@@ -221,7 +222,7 @@ async def open_runtime(
         raise
 
 
-async def _with_slack(settings: Settings, policy: Callable[[], Policy], clock: Clock,
+async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                       storage: Storage, executors: ExecutorRegistry | None, pacing_s: float,
                       session: aiohttp.ClientSession) -> Runtime:
     token = settings.slack_bot_token

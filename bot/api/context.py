@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.api.metrics import Metrics
 from bot.api.ports import ApiReads
 from bot.api.watch import ChangeWatch
+from bot.policy_reload import PolicyHolder
 from storage.tokens import TokenStore
 from workflow.engine import Engine
 from workflow.ports import Clock, Directory
@@ -31,6 +32,7 @@ class ApiDependencies:
     watch: ChangeWatch = field(default_factory=ChangeWatch)
     wait_poll_s: float = WAIT_POLL_S
     max_wait_s: int = MAX_WAIT_S
+    policy: PolicyHolder | None = None  # the running process's, to report and reload
 
 
 DEPENDENCIES = web.AppKey("changegate_api", ApiDependencies)

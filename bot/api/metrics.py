@@ -83,9 +83,14 @@ class Metrics:
         elif isinstance(since, int | float):
             (self.to_approve if kind == "approved" else self.to_apply).observe(float(since))
 
-    def render(self, states: Mapping[str, int], backlog: Backlog | None, now: datetime) -> str:
+    def render(self, states: Mapping[str, int], backlog: Backlog | None, now: datetime,
+               policy_version: str | None = None) -> str:
         """The exposition text (format 0.0.4)."""
         out: list[str] = []
+        if policy_version is not None:
+            _family(out, "changegate_policy_info", "gauge",
+                    "The policy version this replica runs (replicas may differ during a reload).",
+                    [f'changegate_policy_info{{version="{_label(policy_version)}"}} 1'])
         _family(out, "changegate_changes", "gauge", "Change requests by state.",
                 (f'changegate_changes{{state="{s.value}"}} {states.get(s.value, 0)}'
                  for s in State))

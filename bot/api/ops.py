@@ -51,7 +51,8 @@ async def audit_verify(request: web.Request, token: ApiToken) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """GET /readyz: the database answers and its schema is the one this code expects."""
+    """GET /readyz: the database answers and its schema is the one this code expects; also
+    the policy version this replica runs."""
     d = deps(request)
     expected = head_revision()
     try:
@@ -66,7 +67,9 @@ async def readyz(request: web.Request) -> web.Response:
                          f"the database is at migration {revision or 'none'}, this ChangeGate "
                          f"needs {expected}: run `changegate db upgrade`",
                          headers={"Retry-After": "5"})
-    return web.json_response({"status": "ready", "schema": revision})
+    holder = d.policy
+    return web.json_response({"status": "ready", "schema": revision,
+                              "policy_version": holder.version if holder else None})
 
 
 async def metrics(request: web.Request, token: ApiToken) -> web.Response:
@@ -76,7 +79,8 @@ async def metrics(request: web.Request, token: ApiToken) -> web.Response:
     await d.metrics.catch_up(d.reads)
     states = await d.reads.count_by_state()
     backlog = await d.reads.backlog()
-    text = d.metrics.render(states, backlog, d.clock.now())
+    version = d.policy.version if d.policy else None
+    text = d.metrics.render(states, backlog, d.clock.now(), version)
     response = web.Response(text=text)
     response.headers["Content-Type"] = PROMETHEUS_TEXT
     return response

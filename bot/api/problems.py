@@ -43,6 +43,7 @@ class ApiProblem(Exception):
         *,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -50,6 +51,7 @@ class ApiProblem(Exception):
         self.detail = detail
         self.field = field
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})  # extension members, such as a policy's `errors`
 
     def body(self, instance: str | None) -> dict[str, Any]:
         """The JSON members: type, title, status, detail, instance (when known), reason, and
@@ -64,7 +66,7 @@ class ApiProblem(Exception):
         }
         if self.field is not None:
             body["field"] = self.field
-        return body
+        return {**self.extra, **body}
 
     def response(self, instance: str | None) -> web.Response:
         """The HTTP answer."""

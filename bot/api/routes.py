@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.api import actions, bodies, changes, ops, waiting
+from bot.api import actions, admin, bodies, changes, ops, waiting
 from bot.api.auth import Handler, guarded
 from bot.api.fields import Field
-from storage.tokens import APPLY, READ, REVIEW, SUBMIT
+from storage.tokens import ADMIN, APPLY, READ, REVIEW, SUBMIT
 
 WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WRITES = (400, 401, 403, 404, 409, 413, 415, 503)
@@ -69,7 +69,7 @@ ROUTES = (
     Route("POST", f"{C}/comments", "commentOnChange", "Add a note that never counts",
           actions.comment, (SUBMIT, REVIEW), bodies.COMMENT, True, 201),
     Route("POST", f"{C}/withdraw", "withdraw", "Withdraw the request (requester) or your "
-          "approval", actions.withdraw, (SUBMIT, REVIEW), bodies.EMPTY),
+          "approval", actions.withdraw, (SUBMIT, REVIEW), bodies.WITHDRAW),
     Route("POST", f"{C}/apply", "applyChange", "Start the apply of an approved change",
           actions.apply, (APPLY,), bodies.EMPTY, errors=(*WRITES, 502)),
     Route("POST", f"{C}/result", "reportResult", "Report the outcome of an apply you ran",
@@ -82,6 +82,9 @@ ROUTES = (
           (READ,), answer="VerifyResult", errors=(400, 401, 403)),
     Route("GET", "/readyz", "readyz", "Readiness: database reachable, schema at head",
           ops.readyz, answer="Ready", errors=(503,)),
+    Route("POST", "/admin/reload-policy", "reloadPolicy", "Reload this replica's policy file; "
+          "an invalid one is refused and the old policy stays", admin.reload_policy, (ADMIN,),
+          bodies.EMPTY, answer="PolicyReload", errors=(*WRITES, 422)),
     Route("GET", "/metrics", "metrics", "Prometheus metrics", ops.metrics, (READ,),
           answer="text/plain", errors=(400, 401, 403)),
 )

@@ -86,9 +86,11 @@ AUDIT_EVENT = obj(seq=INT, prev_hash=STR, hash=STR, record=obj(
 PROBLEM: Schema = {
     "type": "object",
     "description": "RFC 9457 problem details; `reason` is a stable code, `field` names the "
-                   "offending input of a 400.",
+                   "offending input of a 400; a refused policy reload lists its `errors` and "
+                   "the `policy_version` still in force.",
     "properties": {"type": STR, "title": STR, "status": INT, "detail": STR, "instance": STR,
-                   "reason": STR, "field": STR},
+                   "reason": STR, "field": STR, "errors": {"type": "array", "items": STR},
+                   "policy_version": STR},
     "required": ["type", "title", "status", "detail", "reason"],
     "additionalProperties": False,
 }
@@ -104,6 +106,7 @@ SCHEMAS: dict[str, Schema] = {
     "WaitResult": obj(change=ref("Change"),
                       until={"type": "string", "enum": ["decided", "terminal"]},
                       reached=BOOL, waited_s=NUM),
-    "Ready": obj(status={"const": "ready"}, schema=STR),
+    "Ready": obj(status={"const": "ready"}, schema=STR, policy_version=NSTR),
+    "PolicyReload": obj(policy_version=STR, previous_version=STR, changed=BOOL),
     "Problem": PROBLEM,
 }

@@ -49,6 +49,7 @@ def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application
                                            metrics=metrics)
     else:
         return None
+    dependencies.policy = runtime.policy
     return create_api(dependencies)
 
 

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.api import ApiDependencies, create_api, mount_api
 from bot.api.wiring import memory_dependencies, sql_dependencies
+from bot.policy_reload import PolicyHolder
 from storage.memory import MemoryUnitOfWorkFactory
 from storage.reads import ChangeFilter
 from storage.sql.engines import Database
@@ -28,7 +29,7 @@ from tests.support.databases import fresh_database
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
-from workflow.policy import Policy, parse_policy
+from workflow.policy import Policy, load_policy, parse_policy
 
 REQ, N1, N2, N3, C1, E1, X, CON = "UREQ", "UN1", "UN2", "UN3", "UC1", "UE1", "UX1", "UCON"
 PEOPLE = (REQ, N1, N2, N3, C1, E1, X, CON)
@@ -139,9 +140,10 @@ class ApiWorld:
         return dict(answer.body)
 
 
-def engine_over(uow: Any, clock: TestClock, policy: Policy,
+def engine_over(uow: Any, clock: TestClock, policy: Policy | PolicyHolder,
                 executor: ScriptedExecutor | None) -> tuple[Engine, PolicyDirectory]:
-    current: Callable[[], Policy] = lambda: policy  # noqa: E731
+    current: Callable[[], Policy] = (policy if isinstance(policy, PolicyHolder)
+                                     else lambda: policy)
     directory = PolicyDirectory(current)
     return Engine(uow, clock, current, directory, SingleExecutorRegistry(executor)), directory
 
@@ -149,32 +151,42 @@ def engine_over(uow: Any, clock: TestClock, policy: Policy,
 @asynccontextmanager
 async def running_api(kind: str, directory: Path, *, executor: ScriptedExecutor | None = None,
                       policy_text: str = POLICY) -> AsyncIterator[ApiWorld]:
-    """The API over a fresh backend of `kind`, mounted at /api/v1, with a token per person."""
+    """The API over a fresh backend of `kind`, mounted at /api/v1, with a token per person;
+    the policy is a file in `directory` that POST /admin/reload-policy reads again."""
+    holder = policy_file(directory, policy_text)
     if kind != "memory":
         async with fresh_database(kind, directory) as db, api_over(
-                kind, db, executor=executor, policy_text=policy_text) as world:
+                kind, db, executor=executor, holder=holder) as world:
             yield world
         return
     clock = TestClock()
     factory = MemoryUnitOfWorkFactory()
-    engine, people = engine_over(factory, clock, parse_policy(policy_text, "api-test.yaml"),
-                                 executor)
-    async with _serve(kind, memory_dependencies(factory.store, engine, people, clock),
-                      clock, executor, None) as world:
+    engine, people = engine_over(factory, clock, holder, executor)
+    deps = memory_dependencies(factory.store, engine, people, clock)
+    deps.policy = holder
+    async with _serve(kind, deps, clock, executor, None) as world:
         yield world
+
+
+def policy_file(directory: Path, text: str) -> PolicyHolder:
+    """`text` written to api-test.yaml in `directory`, held as a running process holds it."""
+    path = directory / "api-test.yaml"
+    path.write_text(text, encoding="utf-8")
+    return PolicyHolder(path, load_policy(path))
 
 
 @asynccontextmanager
 async def api_over(kind: str, db: Database, *, executor: ScriptedExecutor | None = None,
-                   policy_text: str = POLICY, tokens: dict[str, str] | None = None
-                   ) -> AsyncIterator[ApiWorld]:
+                   policy_text: str = POLICY, tokens: dict[str, str] | None = None,
+                   holder: PolicyHolder | None = None) -> AsyncIterator[ApiWorld]:
     """The API of one replica over an existing database; `tokens` are another replica's, for
-    the same people, else each person gets one."""
+    the same people, else each person gets one; `holder` is its reloadable policy file."""
     clock = TestClock()
-    policy = parse_policy(policy_text, "api-test.yaml")
+    policy = holder or parse_policy(policy_text, "api-test.yaml")
     engine, people = engine_over(SqlUnitOfWorkFactory(db), clock, policy, executor)
-    async with _serve(kind, sql_dependencies(db, engine, people, clock), clock, executor, db,
-                      tokens) as world:
+    deps = sql_dependencies(db, engine, people, clock)
+    deps.policy = holder
+    async with _serve(kind, deps, clock, executor, db, tokens) as world:
         yield world
 
 

@@ -37,7 +37,11 @@ async def test_the_documented_readyz_answer_is_the_served_one(sqlite_api: ApiWor
     answer = await sqlite_api.call("GET", "/readyz")
 
     assert answer.status == 200
-    assert documented_readyz() == answer.body == {"status": "ready", "schema": head_revision()}
+    documented = documented_readyz()
+    assert set(documented) == set(answer.body) == {"status", "schema", "policy_version"}
+    assert documented["status"] == answer.body["status"] == "ready"
+    assert documented["schema"] == answer.body["schema"] == head_revision()
+    assert answer.body["policy_version"] == sqlite_api.deps.policy.version  # type: ignore[union-attr]
 
 
 def test_the_documented_result_members_are_the_accepted_ones() -> None:

@@ -81,6 +81,7 @@ async def walk_every_operation(api: ApiWorld) -> None:
     for path in (f"/changes/{cid}", f"/changes/{cid}/history", "/changes?mine=true",
                  "/audit", "/audit/verify", "/metrics", "/readyz", "/openapi.json"):
         await api.call("GET", path, REQ)
+    await api.call("POST", "/admin/reload-policy", token=await api.token(X, ("admin",), "x-admin"))
     await api.call("GET", "/changes")
     await api.call("GET", "/changes", token=await api.token(X, ("apply",)))
     await api.call("GET", "/changes/CHG-999", REQ)
