@@ -7,9 +7,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import aiohttp
+if TYPE_CHECKING:  # imported when a session opens, so that `changegate --help` starts quickly
+    import aiohttp
 
 URL_VARIABLE = "CHANGEGATE_URL"
 TOKEN_VARIABLE = "CHANGEGATE_TOKEN"
@@ -77,6 +78,8 @@ class ApiClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
+        import aiohttp
+
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S)
         self._session = aiohttp.ClientSession(timeout=timeout, headers={
             "Authorization": f"Bearer {self.endpoint.token}", "Accept": "application/json"})
@@ -93,6 +96,8 @@ class ApiClient:
                    wait_s: float = 0.0) -> Answer:
         """Send one request; any error answer raises Problem, any transport failure ClientError."""
         assert self._session is not None, "use ApiClient with async with"
+        import aiohttp
+
         url = self.endpoint.base_url + path
         limit = REQUEST_TIMEOUT_S + wait_s
         try:

@@ -5,23 +5,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 from bot.client_commands import add_client_arguments
 from bot.database_commands import add_arguments, fail
 from bot.policy_commands import add_policy_arguments
-from bot.sandbox.serve import run_sandbox
-from bot.serve_mode import serve_settings
-from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from bot.token_commands import add_token_arguments
-from storage.database import DatabaseError, create_database
-from workflow.policy import Policy, PolicyError, load_policy
+
+if TYPE_CHECKING:
+    from workflow.policy import Policy
 
 Command = Callable[[Settings, argparse.Namespace], int]
+EXIT_BROKEN_PIPE = 141  # as for a process that SIGPIPE ended
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,13 +33,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  sandbox=getattr(args, "sandbox", False))
     except SettingsError as exc:
         return fail(str(exc))
-    return command(settings, args)
+    try:
+        return command(settings, args)
+    except BrokenPipeError:  # the reader went away (`audit export | head`): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _with_policy(command: Callable[[Settings, Policy], int]) -> Command:
     """A command that needs the policy file loaded and valid first."""
 
     def run(settings: Settings, _: argparse.Namespace) -> int:
+        from workflow.policy import PolicyError, load_policy
+
         try:
             policy = load_policy(settings.policy_path)
         except PolicyError as exc:
@@ -55,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="changegate", description="Slack bot that gates changes behind human approval."
     )
+    parser.add_argument("--version", action="version",
+                        version=f"changegate {version('changegate')}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for name, command, help_text in (
         ("serve", serve, "run the bot: load the policy, open the database, serve HTTP"),
@@ -84,27 +92,10 @@ def _add_policy(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(settings: Settings, policy: Policy) -> int:
-    """Open the database, then serve Slack or the sandbox workspace (bot/serve_mode.py) until
-    SIGINT or SIGTERM."""
-    try:
-        settings = serve_settings(settings)
-    except SettingsError as exc:
-        return fail(str(exc))
+    """Serve until SIGINT or SIGTERM (bot/serve_command.py, imported only when serving)."""
+    from bot.serve_command import serve as run
 
-    async def start() -> None:
-        await create_database(settings.database_url)
-        if settings.sandbox:
-            await run_sandbox(settings, policy)
-        else:
-            await run_server(settings, policy.version)
-
-    try:
-        asyncio.run(start())
-    except (DatabaseError, ServerError) as exc:
-        return fail(str(exc))
-    except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
-        return 130
-    return 0
+    return run(settings, policy)
 
 
 if __name__ == "__main__":

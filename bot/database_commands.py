@@ -7,17 +7,18 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from bot.operator_database import add_sandbox_flag, operator_database, say_database
 from bot.settings import Settings, SettingsError
-from storage.audit_export import FORMATS, export
-from storage.database import DatabaseError, create_database, open_database, redact_url
-from storage.migrate import head_revision
-from storage.sql.audit_trail import AuditTrail
-from storage.sql.engines import Database
+from storage.audit_export import FORMATS
 from workflow.time_range import TIME_RANGE, within_range
+
+if TYPE_CHECKING:
+    from storage.sql.engines import Database
+
+# The storage modules (and SQLAlchemy) are imported by the commands that use them, so that
+# `changegate --help` and the commands without a database start quickly.
 
 
 def iso_time(text: str) -> datetime:
@@ -68,6 +69,9 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     """Run `upgrade head`; serve does the same at start-up."""
+    from storage.database import DatabaseError, create_database, redact_url
+    from storage.migrate import head_revision
+
     try:
         url = operator_database(settings)
         asyncio.run(create_database(url))
@@ -79,6 +83,7 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when the chain holds, 1 naming the first bad row."""
+    from storage.sql.audit_trail import AuditTrail
 
     async def verify(db: Database) -> int:
         trail = AuditTrail(db)
@@ -96,6 +101,8 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 def audit_export(settings: Settings, args: argparse.Namespace) -> int:
     """Stream matching events to standard output in the chosen format."""
+    from storage.audit_export import export
+    from storage.sql.audit_trail import AuditTrail
 
     async def dump(db: Database) -> int:
         rows = AuditTrail(db).rows(since=args.since, change_id=args.change)
@@ -108,6 +115,10 @@ def audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]) -> int:
     """Open the existing database (never creating one), run `use`, close it, name it."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from storage.database import DatabaseError, open_database, redact_url
+
     try:
         url = operator_database(settings)
     except SettingsError as exc:

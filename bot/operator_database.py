@@ -8,7 +8,6 @@ import sys
 
 from bot.serve_mode import SANDBOX_DATABASE_FILE, sandboxed
 from bot.settings import Settings, SettingsError
-from storage.database import redact_url
 
 
 def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
@@ -34,4 +33,6 @@ def operator_database(settings: Settings) -> str:
 
 def say_database(url: str) -> None:
     """Name the database used on standard error, leaving standard output to the result."""
+    from storage.database import redact_url
+
     print(f"database: {redact_url(url)}", file=sys.stderr)

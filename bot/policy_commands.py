@@ -9,21 +9,17 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.database_commands import fail
 from bot.policy_explain import Question, explain, render
 from bot.settings import Settings
-from bot.slack_sizes import (
-    SlackLookupError,
-    UsergroupSize,
-    sizes_by_id,
-    slack_groups,
-    usergroup_sizes,
-)
 from bot.starter_policy import STARTER_POLICY
 from workflow.model import Risk, Stage
 from workflow.policy import Policy, PolicyError, load_policy
+
+if TYPE_CHECKING:  # Slack's client is imported only by `check --live`
+    from bot.slack_sizes import UsergroupSize
 
 AddPolicy = Callable[[argparse.ArgumentParser], None]
 
@@ -84,6 +80,8 @@ def load(settings: Settings, as_json: bool = False, sizes: dict[str, int] | None
 
 def check_policy(settings: Settings, args: argparse.Namespace) -> int:
     """Validate the file; with --live, validate it again with Slack's user group sizes."""
+    from bot.slack_sizes import SlackLookupError, sizes_by_id, slack_groups, usergroup_sizes
+
     policy = load(settings, args.json)
     if isinstance(policy, int):
         return policy

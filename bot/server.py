@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
 
 from aiohttp import web
 
 from bot.api.wiring import mount_runtime_api
 from bot.composition import Runtime, StartupError, open_runtime
 from bot.listen_error import cannot_listen
-from bot.policy_reload import reloading
 from bot.problem_server import ProblemRunner
 from bot.settings import Settings
 from storage.database import redact_url
 
-VersionOf = Callable[[], str]
-POLICY_VERSION: web.AppKey[VersionOf] = web.AppKey("policy_version")
+POLICY_VERSION = web.AppKey("policy_version", str)
 SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get to finish after a stop signal
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -27,15 +24,14 @@ class ServerError(Exception):
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness probe; also tells which policy file version the process runs with now."""
-    return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]()})
+    """Liveness probe; also tells which policy file version the process runs with."""
+    return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]})
 
 
 def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Application:
-    """Build the aiohttp application with every route of the bot; the version reported is the
-    runtime's policy in force (it follows reloads), else `policy_version`."""
+    """Build the aiohttp application with every route of the bot."""
     app = web.Application()
-    app[POLICY_VERSION] = (lambda: runtime.policy.version) if runtime else (lambda: policy_version)
+    app[POLICY_VERSION] = policy_version
     app.router.add_get("/healthz", healthz)
     if runtime is not None:
         runtime.add_routes(app)
@@ -52,8 +48,7 @@ def runner_for(app: web.Application) -> web.AppRunner:
 async def run_server(
     settings: Settings, policy_version: str, runtime: Runtime | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM (reloading the policy on SIGHUP or when its file
-    changes), then let in-flight requests finish and close."""
+    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close."""
     owned = runtime is None
     if runtime is None:
         try:
@@ -83,8 +78,7 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
             f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",
             flush=True,
         )
-        async with reloading(runtime.policy):
-            received = await wait_for_stop_signal()
+        received = await wait_for_stop_signal()
         print(f"ChangeGate stopping on {received.name}", flush=True)
     finally:
         await runner.cleanup()

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.database import DatabaseError, parse_url
-
 DEFAULT_POLICY = "changegate.yaml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -95,6 +93,8 @@ def _database_url(environ: Mapping[str, str], policy_path: Path) -> str:
     url = _get(environ, "CHANGEGATE_DATABASE_URL")
     if url is None:
         return default_database_url(policy_path)
+    from storage.database import DatabaseError, parse_url  # SQLAlchemy only when a URL is set
+
     try:
         parse_url(url)
     except DatabaseError as exc:

@@ -8,18 +8,17 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from bot.database_commands import fail
 from bot.operator_database import add_sandbox_flag, operator_database, say_database
 from bot.settings import Settings, SettingsError
-from storage.database import DatabaseError, open_database, redact_url
-from storage.sql.tokens import SqlTokens
 from storage.tokens import SCOPES, ApiToken, TokenError
 
-Use = Callable[[SqlTokens], Awaitable[int]]
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a token command runs
+    from storage.sql.tokens import SqlTokens
+
+Use = Callable[["SqlTokens"], Awaitable[int]]
 
 
 def add_token_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -125,6 +124,11 @@ def _when(value: datetime | None) -> str:
 
 def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
     """Open the database (migrating it for `create`), run `use`, close it, name it."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from storage.database import DatabaseError, open_database, redact_url
+    from storage.sql.tokens import SqlTokens
+
     try:
         url = operator_database(settings)
     except SettingsError as exc:

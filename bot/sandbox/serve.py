@@ -18,7 +18,6 @@ from aiohttp import web
 
 from bot.composition import Runtime, StartupError, open_runtime
 from bot.listen_error import cannot_listen
-from bot.policy_reload import reloading
 from bot.sandbox.directory import DirectoryError, load_directory
 from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
@@ -64,8 +63,7 @@ async def run_sandbox(settings: Settings, policy: Policy) -> None:
         print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, database "
               f"{redact_url(settings.database_url)}); sandbox workspace: open {sandbox.page_url} "
               f"({ANYONE})", flush=True)
-        async with reloading(sandbox.runtime.policy):
-            received = await wait_for_stop_signal()
+        received = await wait_for_stop_signal()
         print(f"ChangeGate stopping on {received.name}", flush=True)
 
 
