@@ -9,7 +9,6 @@ from aiohttp import web
 
 from bot.api.wiring import mount_runtime_api
 from bot.composition import Runtime, StartupError, open_runtime
-from bot.listen_error import cannot_listen
 from bot.problem_server import ProblemRunner
 from bot.settings import Settings
 from storage.database import redact_url
@@ -70,7 +69,9 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
         try:
             await site.start()
         except OSError as exc:
-            raise ServerError(cannot_listen(settings.host, settings.port, exc)) from exc
+            raise ServerError(
+                f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+            ) from exc
         port = runner.addresses[0][1]
         await runtime.start()
         print(

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 
 from bot.composition import Runtime, StartupError, open_runtime
-from bot.listen_error import cannot_listen
 from bot.sandbox.directory import DirectoryError, load_directory
 from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
@@ -49,7 +48,7 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family)
     except OSError as exc:
-        raise ServerError(cannot_listen(host, port, exc)) from exc
+        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def url_host(host: str) -> str:
