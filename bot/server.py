@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 
 from aiohttp import web
 
 from bot.api.wiring import mount_runtime_api
 from bot.composition import Runtime, StartupError, open_runtime
+from bot.listen_error import cannot_listen
+from bot.policy_reload import reloading
 from bot.problem_server import ProblemRunner
 from bot.settings import Settings
 from storage.database import redact_url
 
-POLICY_VERSION = web.AppKey("policy_version", str)
+VersionOf = Callable[[], str]
+POLICY_VERSION: web.AppKey[VersionOf] = web.AppKey("policy_version")
 SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get to finish after a stop signal
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -23,14 +27,15 @@ class ServerError(Exception):
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness probe; also tells which policy file version the process runs with."""
-    return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]})
+    """Liveness probe; also tells which policy file version the process runs with now."""
+    return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]()})
 
 
 def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Application:
-    """Build the aiohttp application with every route of the bot."""
+    """Build the aiohttp application with every route of the bot; the version reported is the
+    runtime's policy in force (it follows reloads), else `policy_version`."""
     app = web.Application()
-    app[POLICY_VERSION] = policy_version
+    app[POLICY_VERSION] = (lambda: runtime.policy.version) if runtime else (lambda: policy_version)
     app.router.add_get("/healthz", healthz)
     if runtime is not None:
         runtime.add_routes(app)
@@ -47,7 +52,8 @@ def runner_for(app: web.Application) -> web.AppRunner:
 async def run_server(
     settings: Settings, policy_version: str, runtime: Runtime | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close."""
+    """Serve until SIGINT or SIGTERM (reloading the policy on SIGHUP or when its file
+    changes), then let in-flight requests finish and close."""
     owned = runtime is None
     if runtime is None:
         try:
@@ -69,9 +75,7 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
         try:
             await site.start()
         except OSError as exc:
-            raise ServerError(
-                f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
-            ) from exc
+            raise ServerError(cannot_listen(settings.host, settings.port, exc)) from exc
         port = runner.addresses[0][1]
         await runtime.start()
         print(
@@ -79,7 +83,8 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
             f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",
             flush=True,
         )
-        received = await wait_for_stop_signal()
+        async with reloading(runtime.policy):
+            received = await wait_for_stop_signal()
         print(f"ChangeGate stopping on {received.name}", flush=True)
     finally:
         await runner.cleanup()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 
 from bot.composition import Runtime, StartupError, open_runtime
+from bot.listen_error import cannot_listen
+from bot.policy_reload import reloading
 from bot.sandbox.directory import DirectoryError, load_directory
 from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
@@ -48,7 +50,7 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family)
     except OSError as exc:
-        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise ServerError(cannot_listen(host, port, exc)) from exc
 
 
 def url_host(host: str) -> str:
@@ -62,7 +64,8 @@ async def run_sandbox(settings: Settings, policy: Policy) -> None:
         print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, database "
               f"{redact_url(settings.database_url)}); sandbox workspace: open {sandbox.page_url} "
               f"({ANYONE})", flush=True)
-        received = await wait_for_stop_signal()
+        async with reloading(sandbox.runtime.policy):
+            received = await wait_for_stop_signal()
         print(f"ChangeGate stopping on {received.name}", flush=True)
 
 
