@@ -199,6 +199,16 @@ def _who(eligible: dict[str, Any]) -> str:
     return f"members of Slack user group {eligible['slack_usergroup']}"
 
 
+def _approve_via(stage: dict[str, Any], unknown: dict[str, str]) -> str:
+    """`as a member of g`, or `if in Slack user group g (S…), which is not looked up`."""
+    if stage["as_member_of"]:
+        return f"as a member of {', '.join(stage['as_member_of'])}"
+    names = stage["if_in_slack_groups"]
+    groups = " or ".join(f"{name} ({unknown[name]})" for name in names)
+    return (f"if in Slack user group{'s' if len(names) > 1 else ''} {groups}, which "
+            f"{'are' if len(names) > 1 else 'is'} not looked up")
+
+
 def _render_user(u: dict[str, Any]) -> list[str]:
     lines = [f"user {u['id']}: in {', '.join(u['groups']) or 'no listed group'}"]
     unknown = u["slack_groups_not_looked_up"]
@@ -214,9 +224,7 @@ def _render_user(u: dict[str, Any]) -> list[str]:
     if not u["could_approve"]:
         lines.append("  could approve: no stage")
     for s in u["could_approve"]:
-        via = ", ".join(s["as_member_of"]) or "only if in Slack user group " + ", ".join(
-            f"{name} ({unknown[name]})" for name in s["if_in_slack_groups"])
-        lines.append(f"  could approve {_stage(s)}: as a member of {via}")
+        lines.append(f"  could approve {_stage(s)} {_approve_via(s, unknown)}")
     if u["after_escalation"]:
         lines.append("  could also approve a stage once it is escalated")
     if u["could_approve"] or u["after_escalation"]:

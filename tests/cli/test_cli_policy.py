@@ -225,7 +225,7 @@ async def test_explain_names_the_workflow_its_stages_and_who_may_act() -> None:
         "    1 of change-advisory-board: U07CAB1, U07CAB2",
     ]
     assert "  may submit: yes" in ran.out
-    assert "  could approve stage 1 (Senior review): as a member of senior-network-engineers" \
+    assert "  could approve stage 1 (Senior review) as a member of senior-network-engineers" \
         in ran.out
     assert "never of their own" in ran.out
     assert "Slack user groups not looked up: network-engineers (S01NETENG)" in ran.out
@@ -261,3 +261,14 @@ async def test_explain_shows_slack_groups_by_id_and_a_refusal(tmp_path: Path) ->
     assert body["workflow"] is None
     assert body["refusal"].startswith("no approval workflow matches family=bgp, action=add, "
                                       "risk=high, target=edge-1")
+
+
+async def test_explain_says_in_a_sentence_who_could_approve_through_a_slack_group() -> None:
+    sandbox = EXAMPLE_POLICY.parent / "sandbox.yaml"
+    ran = await run_cli("policy", "explain", "--policy", str(sandbox), "--risk", "medium",
+                        "--family", "bgp", "--action", "add", "--target", "edge-1",
+                        "--user", "U0RITA", env=clean_environment())
+
+    assert ran.code == 0, ran.err
+    assert ("  could approve stage 1 (Peer review) if in Slack user group network-engineers "
+            "(S0NETENG), which is not looked up") in ran.out.splitlines()
