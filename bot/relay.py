@@ -157,12 +157,19 @@ class Relay:
         self._idle = idle
         self._wake = asyncio.Event()
         self._stopping = False
+        self._round = asyncio.Lock()
 
     async def run_once(self) -> Round:
         """Claim one batch and deliver it: each change's messages in order, several changes at
         once (a slow Slack call for one change never holds up the cards of the others). The
         batch's leases are renewed while it is delivered, so however long Slack's pacing makes
-        it take, no other relay claims a message still being delivered."""
+        it take, no other relay claims a message still being delivered. A round called for while
+        this relay's loop delivers one starts when that one is done, so whoever calls it (a
+        drain) knows every message claimed before it was delivered or given up."""
+        async with self._round:
+            return await self._claim_and_deliver()
+
+    async def _claim_and_deliver(self) -> Round:
         claimed = await self._queue.claim(self.owner, self._batch, self._lease,
                                           self._clock.now())
         lanes: dict[str, list[Claimed]] = {}

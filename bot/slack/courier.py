@@ -43,7 +43,8 @@ class RelayCourier:
         self._relay.wake()
 
     async def drain(self) -> int:
-        """Deliver everything due now, in this task."""
+        """Deliver everything due now, in this task, once the round the loop may be delivering
+        is done: when it returns, every message committed before the call has been handled."""
         delivered = 0
         while (done := await self._relay.run_once()).claimed:
             delivered += done.delivered

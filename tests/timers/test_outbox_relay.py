@@ -209,3 +209,34 @@ async def test_a_failed_batch_fails_each_of_its_messages(outbox: Outbox) -> None
     clock.advance(minutes=5)
     second = await relay.run_once()
     assert (second.claimed, second.delivered, attempts) == (2, 2, [2, 2])
+
+
+async def test_a_round_asked_for_during_a_round_starts_when_that_one_is_done(
+    outbox: Outbox
+) -> None:
+    """What a drain relies on while the relay's loop runs: when its round returns, everything
+    the loop had claimed before is delivered, and nothing is delivered out of turn meanwhile."""
+    await outbox.put("CHG-1", "CHG-2")
+    order: list[str] = []
+    started, go = asyncio.Event(), asyncio.Event()
+
+    async def sink(message: Claimed) -> None:
+        name = str(message.payload["n"])
+        order.append(f"start {name}")
+        if name == "CHG-1":
+            started.set()
+            await go.wait()
+        order.append(f"end {name}")
+
+    relay = Relay(outbox.queue(8), TestClock(), {TOPIC: sink}, owner="r1", batch=1)
+    loop_round = asyncio.create_task(relay.run_once())
+    await started.wait()
+    drain_round = asyncio.create_task(relay.run_once())
+    for _ in range(20):  # every task ready to run gets its turns, without waiting on time
+        await asyncio.sleep(0)
+    go.set()
+    drained = await drain_round
+
+    assert loop_round.done() and (await loop_round).delivered == 1
+    assert drained.delivered == 1
+    assert order == ["start CHG-1", "end CHG-1", "start CHG-2", "end CHG-2"]
