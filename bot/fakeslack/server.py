@@ -63,6 +63,21 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """The next call of a method that `matches` waits on arrival until released, as a slow
+    network would keep it; tests use it to choose the order in which calls land."""
+
+    method: str
+    matches: Callable[[Args], bool]
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        """Let the held call through."""
+        self.released.set()
+
+
+@dataclass
 class FakeSlack:
     """A Slack-compatible server on 127.0.0.1; `clock` (seconds) drives trigger and URL expiry."""
 
@@ -71,6 +86,7 @@ class FakeSlack:
     state: SlackState = field(default_factory=SlackState)
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
+    holds: list[Hold] = field(default_factory=list)
     base_url: str = ""
 
     def __post_init__(self) -> None:
@@ -143,6 +159,14 @@ class FakeSlack:
 
     # ---- reading what happened -----------------------------------------------------------
 
+    def hold_next(self, method: str, matches: Callable[[Args], bool] = lambda args: True
+                  ) -> Hold:
+        """Keep the next call of `method` whose arguments match from taking effect until the
+        returned hold is released; `hold.arrived` is set once it is waiting."""
+        hold = Hold(method, matches)
+        self.holds.append(hold)
+        return hold
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -198,6 +222,11 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _arguments(request)
+        hold = next((h for h in self.holds if h.method == method and h.matches(args)), None)
+        if hold is not None:
+            self.holds.remove(hold)
+            hold.arrived.set()
+            await hold.released.wait()
         status, body, headers = self._call(method, args, _token(request, args))
         self.calls.append(Call(method, args, status, body))
         await self._notify_all()

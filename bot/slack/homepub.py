@@ -1,7 +1,8 @@
 """Builds and publishes each person's App Home from current state; also feeds `/change list`.
 
 Tabs follow changes within Slack's budget for views.publish: a burst at once, then about two a
-second, each person's tab published once with the latest state however often it changed.
+second, each person's tab published once with the latest state however often it changed. One
+publish per person is in flight at a time, so an older render never lands after a newer one.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class HomePublisher:
         self._shown: dict[str, dict[str, int]] = {}
         self._budget = budget or Budget(BURST, PER_SECOND)
         self._due: dict[str, None] = {}  # people whose tab is out of date, oldest first
+        # People whose tab is being published, and whether it went out of date meanwhile.
+        self._stale: dict[str, bool] = {}
         self._catching_up: asyncio.Task[None] | None = None
 
     async def lists(self, person: str, limits: Mapping[str, int] | None = None
@@ -68,8 +71,23 @@ class HomePublisher:
         shown[key] = shown.get(key, FIRST_PAGE) + MORE_STEP
 
     async def publish(self, person: str) -> None:
-        """Re-render and publish the person's Home tab now; a failure is logged, never raised."""
+        """Re-render and publish the person's Home tab with the latest state. While one publish of
+        the tab is in flight, another returns at once and has the first publish once more when it
+        is done: a render read before a change never lands after one read after it."""
         self._due.pop(person, None)
+        if person in self._stale:
+            self._stale[person] = True
+            return
+        self._stale[person] = True
+        try:
+            while self._stale[person]:
+                self._stale[person] = False  # before reading: a change from now on is seen next
+                await self._render_and_publish(person)
+        finally:
+            del self._stale[person]
+
+    async def _render_and_publish(self, person: str) -> None:
+        """Read the person's lists and publish them; a failure is logged, never raised."""
         try:
             shown = self._shown.get(person, {})
             pages = await self.lists(person, {key: shown.get(key, FIRST_PAGE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.slack import ids
 from tests.slack.harness import (
     CHANNEL,
@@ -48,6 +50,32 @@ async def test_home_follows_the_change_for_requester_and_approvers(bot: Harness)
     assert "My requests* (1)" in await home_of(bot, REQUESTER, "My requests* (1)")
     assert "Recently decided* (1)" in await home_of(bot, SENIOR1, "Recently decided* (1)")
     assert "Awaiting my approval* (0)" in await home_of(bot, SENIOR1, "Awaiting my approval")
+
+
+async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
+    bot: Harness
+) -> None:
+    await bot.seed()
+    await bot.settled()
+    assert bot.runtime.slack is not None
+    homes = bot.runtime.slack.services.homes
+    slow = bot.fake.hold_next("views.publish", lambda args: args.get("user_id") == SENIOR1)
+    before = asyncio.create_task(homes.publish(SENIOR1))
+    await asyncio.wait_for(slow.arrived.wait(), 5)  # read while CHG-1 awaits SENIOR1
+
+    card = await bot.card("CHG-1")
+    for senior in (SENIOR1, SENIOR2):
+        await bot.driver.click(senior, card, ids.APPROVE)
+    await bot.card("CHG-1", shows="Approved")
+    await bot.settled()
+    await homes.publish(SENIOR1)  # asked for after the decision
+    slow.release()
+    await before
+
+    home = bot.fake.home(SENIOR1)
+    assert home is not None
+    assert "Awaiting my approval* (0)" in blocks_text(home)
+    assert "Recently decided* (1)" in blocks_text(home)
 
 
 async def test_show_more_grows_a_list(bot: Harness) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -160,3 +161,24 @@ async def test_home_is_published_per_user_and_every_call_is_journaled(fake: Fake
     assert home is not None
     assert home.view["blocks"] == [{"type": "divider"}]
     assert [c.method for c in fake.calls] == ["views.publish"]
+
+
+async def test_a_held_call_takes_effect_only_when_released(fake: FakeSlack) -> None:
+    web = client(fake)
+    held = fake.hold_next("views.publish", lambda args: args.get("user_id") == "U1")
+    first = asyncio.create_task(web.views_publish(user_id="U1", view=home_of("first")))
+    await asyncio.wait_for(held.arrived.wait(), 5)
+
+    await web.views_publish(user_id="U1", view=home_of("second"))
+    held.release()
+    await first
+
+    home = fake.home("U1")
+    assert home is not None and home.view["blocks"] == home_of("first")["blocks"]
+    assert [c.args["view"] for c in fake.calls_to("views.publish")] == [
+        home_of("second"), home_of("first")]
+
+
+def home_of(text: str) -> dict[str, object]:
+    return {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn",
+                                                                     "text": text}}]}
