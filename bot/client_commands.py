@@ -149,6 +149,10 @@ async def submit_change(client: ApiClient, args: argparse.Namespace) -> int:
     change = answer.body
     replayed = answer.headers.get("Idempotent-Replayed") == "true"
     print(("already proposed " if replayed else "proposed ") + describe(change), file=sys.stderr)
+    if change.get("dry_run") is None:
+        print(f"{change['id']} has no dry-run yet, and approvals wait for one: record it with "
+              f"`changegate dry-run {change['id']} --file out.txt` (or let the workflow's "
+              "executor run it)", file=sys.stderr)
     if not args.wait:
         print(json.dumps(change) if args.json else change["id"])
         return 0
@@ -168,6 +172,10 @@ def _change_body(path: str, dry_run_path: str | None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ClientError(f"change file {path} must hold a JSON object with the fields of a "
                           f"change (title, family, action, target, risk, payload, …)")
+    missing = missing_fields(body)
+    if missing:
+        raise ClientError(f"change file {path} lacks {', '.join(missing)}: a change needs every "
+                          "one of them")
     if dry_run_path is not None:
         if "dry_run" in body:
             raise ClientError(f"change file {path} has a dry_run already; drop it or "
@@ -175,6 +183,13 @@ def _change_body(path: str, dry_run_path: str | None) -> dict[str, Any]:
         body["dry_run"] = {"output": read_text(dry_run_path, "dry-run file")}
     body.setdefault("submit", True)
     return body
+
+
+def missing_fields(body: dict[str, Any]) -> list[str]:
+    """Every field the API requires that the change file leaves out, to name them all at once."""
+    from bot.api.bodies import CREATE  # the API's own list, loaded only by `submit`
+
+    return [field.name for field in CREATE if field.required and field.name not in body]
 
 
 def read_text(path: str, what: str) -> str:

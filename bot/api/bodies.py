@@ -21,6 +21,7 @@ LABEL_MAX = 100
 LABELS_MAX = 20
 KEY_MAX = 500
 DIGEST_MAX = 71  # "sha256:" and 64 hex digits
+REVIEWS_MAX = 200  # items of one bulk review
 
 RISKS = tuple(r.value for r in Risk)
 OUTCOMES = ("applied", "failed")
@@ -81,6 +82,12 @@ REVIEW = (
     Field("digest", "string", "The dry-run digest you reviewed (sha256:… or the 64 hex digits); "
           "refused (409 digest_changed) if the dry-run changed. Required once a revision's "
           "dry-run output has changed.", max_length=DIGEST_MAX),
+)
+REVIEWS = (
+    Field("reviews", "objects", "The reviews, each decided on its own as by "
+          "POST /changes/{id}/review.", required=True, max_items=REVIEWS_MAX,
+          members=(Field("id", "string", "The change id, e.g. CHG-42.", True, 40, blank=False),
+                   *REVIEW)),
 )
 COMMENT = (Field("text", "string", "The note; it never counts as a review.", True, NOTE_MAX,
                  blank=False),)

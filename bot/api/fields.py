@@ -22,15 +22,15 @@ class Field:
     """One member of a JSON object: its kind, whether it is required, and its limits."""
 
     name: str
-    kind: str  # string | enum | boolean | integer | datetime | labels | object
+    kind: str  # string | enum | boolean | integer | datetime | labels | object | objects
     description: str
     required: bool = False
     max_length: int = 0  # strings; for labels, the length of each label
-    max_items: int = 0  # labels
+    max_items: int = 0  # labels, objects
     choices: tuple[str, ...] = ()  # enum
     nullable: bool = False
     blank: bool = True  # whether an empty or all-blank string is accepted
-    members: tuple[Field, ...] = ()  # object
+    members: tuple[Field, ...] = ()  # object, and each item of objects
 
 
 def check_body(body: Mapping[str, Any], spec: Sequence[Field], prefix: str = "") -> dict[str, Any]:
@@ -80,6 +80,8 @@ def _check(field: Field, path: str, raw: Any) -> Any:
         if not isinstance(raw, dict):
             raise bad_input(path, f"must be an object, got {type_name(raw)}")
         return check_body(raw, field.members, prefix=f"{path}.")
+    if kind == "objects":
+        return _check_objects(field, path, raw)
     raise AssertionError(f"unknown field kind {kind}")
 
 
@@ -123,6 +125,21 @@ def _check_labels(field: Field, path: str, raw: Any) -> tuple[str, ...]:
     return tuple(
         check_string(f"{path}[{i}]", item, field.max_length, False) for i, item in enumerate(raw)
     )
+
+
+def _check_objects(field: Field, path: str, raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list):
+        raise bad_input(path, f"must be an array of objects, got {type_name(raw)}")
+    if not raw:
+        raise bad_input(path, "must not be empty")
+    if len(raw) > field.max_items:
+        raise bad_input(path, f"has {len(raw)} items; the limit is {field.max_items}")
+    items: list[dict[str, Any]] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise bad_input(f"{path}[{i}]", f"must be an object, got {type_name(item)}")
+        items.append(check_body(item, field.members, prefix=f"{path}[{i}]."))
+    return items
 
 
 def type_name(raw: Any) -> str:
@@ -169,6 +186,9 @@ def _field_schema(field: Field) -> dict[str, Any]:
     elif kind == "labels":
         item = {"type": "string", "minLength": 1, "maxLength": field.max_length, "pattern": r"\S"}
         schema = {"type": "array", "maxItems": field.max_items, "items": item}
+    elif kind == "objects":
+        schema = {"type": "array", "minItems": 1, "maxItems": field.max_items,
+                  "items": schema_of(field.members)}
     else:
         schema = schema_of(field.members)
     if field.nullable:

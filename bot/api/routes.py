@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.api import actions, admin, bodies, changes, ops, waiting
+from bot.api import actions, admin, bodies, bulk, changes, ops, waiting
 from bot.api.auth import Handler, guarded
 from bot.api.fields import Field
 from storage.tokens import ADMIN, APPLY, READ, REVIEW, SUBMIT
@@ -66,6 +66,10 @@ ROUTES = (
           (SUBMIT,), bodies.EMPTY),
     Route("POST", f"{C}/review", "reviewChange", "Approve or reject", actions.review,
           (REVIEW,), bodies.REVIEW, True),
+    Route("POST", "/reviews", "reviewChanges", "Approve or reject several changes, each "
+          "decided on its own; 207 with one result per item", bulk.reviews, (REVIEW,),
+          bodies.REVIEWS, True, 207, answer="ReviewResults",
+          errors=(400, 401, 403, 413, 415, 503)),
     Route("POST", f"{C}/comments", "commentOnChange", "Add a note that never counts",
           actions.comment, (SUBMIT, REVIEW), bodies.COMMENT, True, 201),
     Route("POST", f"{C}/withdraw", "withdraw", "Withdraw the request (requester) or your "

@@ -52,7 +52,8 @@ WORKFLOW = obj(
 )
 APPLY = obj(key=STR, revision=INT, digest=STR, started_by=STR, started_at=TIME,
             status={"type": ["string", "null"], "enum": ["applied", "failed", "unknown", None]},
-            output=STR, finished_at=NTIME, resolved_by=NSTR)
+            output=STR, finished_at=NTIME, resolved_by=NSTR, abort_requested=BOOL,
+            abort_requested_by=NSTR, abort_reason=STR, aborted=BOOL)
 PROGRESS = obj(stage=INT, name=STR, met=BOOL, requirements=array(
     obj(group=STR, count=INT, approvers=array(STR), met=BOOL)))
 
@@ -83,6 +84,7 @@ SUMMARY = obj(
 AUDIT_EVENT = obj(seq=INT, prev_hash=STR, hash=STR, record=obj(
     False, kind=STR, change_id=NSTR, actor=STR, at=TIME, revision=NINT, digest=NSTR,
     policy_version=NSTR, since_proposal_s=NNUM, data={"type": "object"}))
+REVIEW_RESULT = obj(id=STR, status=INT, reason=NSTR, detail=NSTR, change=nullable(ref("Change")))
 PROBLEM: Schema = {
     "type": "object",
     "description": "RFC 9457 problem details; `reason` is a stable code, `field` names the "
@@ -109,4 +111,5 @@ SCHEMAS: dict[str, Schema] = {
     "Ready": obj(status={"const": "ready"}, schema=STR, policy_version=NSTR),
     "PolicyReload": obj(policy_version=STR, previous_version=STR, changed=BOOL),
     "Problem": PROBLEM,
+    "ReviewResults": obj(results=array(REVIEW_RESULT), reviewed=INT, refused=INT),
 }

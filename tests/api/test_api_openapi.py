@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from bot.api import ApiDependencies, create_api, mount_api
 from bot.api.openapi import PREFIX, document
-from tests.api.harness import N1, N2, OUTPUT, REQ, ApiWorld, X, change_body, running_api
+from tests.api.harness import N1, N2, N3, OUTPUT, REQ, ApiWorld, X, change_body, running_api
 from tests.support.executor import ScriptedExecutor
 
 
@@ -72,6 +72,7 @@ async def walk_every_operation(api: ApiWorld) -> None:
     await api.call("POST", f"/changes/{cid}/withdraw", N1)
     for person in (N1, N2):
         await api.call("POST", f"/changes/{cid}/review", person, body={"approved": True})
+    await api.call("POST", "/reviews", N3, body={"reviews": [{"id": cid, "approved": True}]})
     await api.call("GET", f"/changes/{cid}/wait?timeout=0", REQ)
     applied = await api.call("POST", f"/changes/{cid}/apply", REQ)
     assert applied.body["state"] == "applied"

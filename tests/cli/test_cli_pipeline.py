@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from tests.cli.conftest import PIPELINE, PLAN, SENIOR_1, SENIOR_2, Live
+from tests.cli.conftest import CHANGE, PIPELINE, PLAN, SENIOR_1, SENIOR_2, Live
 from tests.support.served import finish, run_cli, start_cli
 
 
@@ -137,3 +137,30 @@ async def test_a_fresh_dry_run_keeps_the_approvals_only_when_unchanged(
     assert (kept.code, kept.out) == (0, "approved\n"), kept.err
     assert (back.code, back.out) == (0, "pending_review\n"), back.err
     assert back.err.startswith(f"recorded a dry-run of {cid} pending_review, workflow high")
+
+
+async def test_a_change_file_missing_fields_is_refused_naming_all_of_them(
+    live: Live, tmp_path: Path
+) -> None:
+    change = tmp_path / "change.json"
+    change.write_text(json.dumps({"title": "x", "family": "bgp", "target": "edge-1"}))
+
+    ran = await run_cli("submit", "--file", str(change), env=live.env())
+
+    assert (ran.code, ran.out) == (1, "")
+    assert ran.err == (f"changegate: change file {change} lacks action, risk, payload: a change "
+                       "needs every one of them\n")
+
+
+async def test_submit_without_a_dry_run_says_approvals_wait_for_one(
+    live: Live, tmp_path: Path
+) -> None:
+    change = tmp_path / "change.json"
+    change.write_text(json.dumps(CHANGE))
+
+    ran = await run_cli("submit", "--file", str(change), env=live.env())
+
+    cid = ran.out.strip()
+    assert ran.code == 0, ran.err
+    assert (f"{cid} has no dry-run yet, and approvals wait for one: record it with "
+            f"`changegate dry-run {cid} --file out.txt`") in ran.err
