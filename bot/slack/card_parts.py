@@ -103,7 +103,7 @@ def dry_run_text(cr: ChangeRequest, ctx: CardContext) -> str:
     dry_run = cr.dry_run
     if dry_run is None:
         return (
-            ":warning: *No dry-run yet.* Approvals need one: press *Re-run dry-run*, "
+            ":warning: *No dry-run yet.* Approvals need one: press *Run dry-run*, "
             "or report the output through the API."
         )
     ttl = (cr.workflow.timing if cr.workflow else Timing()).dry_run_ttl
@@ -200,7 +200,8 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
         row.append(button("Withdraw request", ids.WITHDRAW_REQUEST, value, style="danger",
                           confirmation=confirm(f"Withdraw {cr.id}?",
                                                "The change is cancelled for good.", "Withdraw")))
-    row.append(button("Re-run dry-run", ids.RERUN_DRY_RUN, value))
+    row.append(button("Re-run dry-run" if cr.dry_run else "Run dry-run", ids.RERUN_DRY_RUN,
+                      value))
     row.append(button("View dry-run", ids.VIEW_DRY_RUN, value))
     row.append(button("Comment", ids.COMMENT, value))
     return row

@@ -137,7 +137,7 @@ async def _dry_run(services: SlackServices, cr: ChangeRequest, user: str) -> str
         return f"\n\nIts dry-run did not run: {refusal.message}"
     except Exception as exc:
         log.exception("dry-run of %s failed", cr.id)
-        return f"\n\nIts dry-run did not run ({type(exc).__name__}); press *Re-run dry-run*."
+        return f"\n\nIts dry-run did not run ({type(exc).__name__}); press *Run dry-run*."
     finally:
         services.kick()
     return "\n\nIts dry-run ran; approvers see the output on the card."
