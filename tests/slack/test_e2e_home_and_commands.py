@@ -41,9 +41,9 @@ async def test_home_opened_lists_what_awaits_me_and_links_the_card(bot: Harness)
 async def test_home_follows_the_change_for_requester_and_approvers(bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
     await bot.card("CHG-1", shows="1 of 2")
-    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.approve(SENIOR2, card)
     await bot.card("CHG-1", shows="Approved")
     await bot.settled()
 
@@ -55,7 +55,7 @@ async def test_home_follows_the_change_for_requester_and_approvers(bot: Harness)
 async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
     bot: Harness
 ) -> None:
-    await bot.seed()
+    cr = await bot.seed()
     await bot.settled()
     assert bot.runtime.slack is not None
     homes = bot.runtime.slack.services.homes
@@ -63,10 +63,8 @@ async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
     before = asyncio.create_task(homes.publish(SENIOR1))
     await asyncio.wait_for(slow.arrived.wait(), 5)  # read while CHG-1 awaits SENIOR1
 
-    card = await bot.card("CHG-1")
     for senior in (SENIOR1, SENIOR2):
-        await bot.driver.click(senior, card, ids.APPROVE)
-    await bot.card("CHG-1", shows="Approved")
+        await bot.engine.approve(cr.id, senior)
     await bot.settled()
     await homes.publish(SENIOR1)  # asked for after the decision
     slow.release()
@@ -122,9 +120,9 @@ async def test_bad_input_gets_usage_never_a_crash(bot: Harness) -> None:
 async def test_withdraw_dry_run_and_apply_subcommands(bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
     await bot.card("CHG-1", shows="1 of 2")
-    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.approve(SENIOR2, card)
     await bot.card("CHG-1", shows="Approved")
 
     await bot.driver.slash(SENIOR2, "dry-run CHG-1")
