@@ -1,0 +1,58 @@
+"""`changegate review`: approve or reject several changes from a terminal in one call.
+
+It sends POST /api/v1/reviews; each change is decided on its own by the same rules as a Slack
+click, and one line per change says what happened to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bot.api_client import ApiClient
+from bot.client_commands import _add, _run, change_id
+from bot.client_wait import EXIT_ERROR, describe
+
+
+def add_review_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `review` to the top-level parser."""
+    review = _add(commands, "review", _run(review_changes),
+                  "approve or reject one or more changes, each decided on its own")
+    review.add_argument("changes", nargs="+", type=change_id, metavar="CHG-n")
+    verdict = review.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true", help="approve every change named")
+    verdict.add_argument("--reject", action="store_true",
+                         help="reject every change named (needs --comment: the one reason)")
+    review.add_argument("--comment", default="", metavar="TEXT",
+                        help="optional when approving; the reason, required, when rejecting")
+    review.add_argument("--json", action="store_true", help="print the API's answer as JSON")
+
+
+async def review_changes(client: ApiClient, args: argparse.Namespace) -> int:
+    """One line per change; exit 1 if any was refused."""
+    if args.reject and not args.comment.strip():
+        print("changegate: --reject needs --comment: the reason reviewers and the requester "
+              "read", file=sys.stderr)
+        return EXIT_ERROR
+    items = [{"id": cid, "approved": bool(args.approve), "comment": args.comment}
+             for cid in args.changes]
+    answer = await client.call("POST", "/reviews", body={"reviews": items})
+    results: list[dict[str, Any]] = answer.body["results"]
+    if args.json:
+        print(json.dumps(answer.body))
+    else:
+        verdict = "approved" if args.approve else "rejected"
+        for result in results:
+            print(line(result, verdict))
+    return EXIT_ERROR if answer.body["refused"] else 0
+
+
+def line(result: dict[str, Any], verdict: str) -> str:
+    """`CHG-7 approved, now pending_review, …` or `CHG-8 refused (self_approval): …`."""
+    change = result["change"]
+    if change is None:
+        return f"{result['id']} refused ({result['reason']}): {result['detail']}"
+    now = describe(change).removeprefix(f"{change['id']} ")
+    return f"{result['id']} {verdict}, now {now}"

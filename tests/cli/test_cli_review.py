@@ -1,0 +1,50 @@
+"""`changegate review` as a process: several changes in one call, one line each."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.conftest import SENIOR_1, SENIOR_2, Live
+from tests.support.served import run_cli
+
+
+async def test_review_approves_each_change_and_names_each_refusal(live: Live) -> None:
+    first, second = await live.propose(), await live.propose()
+    await live.review(SENIOR_2, second, approved=False, comment="wrong AS")
+
+    ran = await run_cli("review", first, second, "--approve", "--comment", "diff ok",
+                        env=live.env(SENIOR_1))
+
+    assert ran.code == 1, ran.err
+    assert ran.out.splitlines() == [
+        f"{first} approved, now pending_review, workflow high, stage 1 of 1 needs 2 of "
+        "senior-network-engineers (1 so far)",
+        f"{second} refused (wrong_state): cannot approve: {second} is already rejected",
+    ]
+    _, stored = await live.call(SENIOR_1, "GET", f"/changes/{first}")
+    assert [(r["person"], r["comment"]) for r in stored["responses"]] == [(SENIOR_1, "diff ok")]
+
+
+async def test_review_rejects_several_with_one_reason(live: Live) -> None:
+    changes = [await live.propose() for _ in range(3)]
+
+    ran = await run_cli("review", *changes, "--reject", "--comment", "change freeze", "--json",
+                        env=live.env(SENIOR_1))
+
+    assert ran.code == 0, ran.err
+    answer = json.loads(ran.out)
+    assert [r["change"]["state"] for r in answer["results"]] == ["rejected"] * 3
+    assert answer["results"][0]["change"]["responses"][0]["comment"] == "change freeze"
+
+
+async def test_reject_without_a_reason_is_refused_before_anything_is_sent(live: Live) -> None:
+    change = await live.propose()
+
+    ran = await run_cli("review", change, "--reject", env=live.env(SENIOR_1))
+    both = await run_cli("review", change, "--approve", "--reject", env=live.env(SENIOR_1))
+
+    assert (ran.code, ran.out) == (1, "")
+    assert "--reject needs --comment" in ran.err
+    assert both.code == 1 and "not allowed with argument" in both.err
+    _, stored = await live.call(SENIOR_1, "GET", f"/changes/{change}")
+    assert stored["responses"] == []
