@@ -13,6 +13,7 @@ from bot.composition import Runtime, StartupError, open_runtime
 from bot.listen_error import cannot_listen
 from bot.policy_reload import reloading
 from bot.problem_server import ProblemRunner
+from bot.root_page import add_root_page
 from bot.settings import Settings
 from storage.database import redact_url
 
@@ -40,6 +41,7 @@ def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Appli
     if runtime is not None:
         runtime.add_routes(app)
         mount_runtime_api(app, runtime)  # REST API under /api/v1 (bot/api)
+    add_root_page(app)
     return app
 
 

@@ -30,6 +30,7 @@ class SandboxPage:
 
     def add_routes(self, app: web.Application) -> None:
         """Mount the page, its files and its two endpoints; stop long polls on shutdown."""
+        app.router.add_get("/", self.redirect)  # the root of a sandbox is its page
         app.router.add_get(PREFIX, self.index)
         app.router.add_get(f"{PREFIX}/", self.redirect)
         app.router.add_get(f"{PREFIX}/static/{{name}}", self.static)
@@ -42,7 +43,8 @@ class SandboxPage:
         return web.Response(text=_read("index.html"), content_type="text/html", headers=NO_CACHE)
 
     async def redirect(self, request: web.Request) -> web.Response:
-        """`/sandbox/` is typed as often as `/sandbox`: both lead to the page."""
+        """`/sandbox/` is typed as often as `/sandbox`, and `/` is what a browser opens: all
+        lead to the page."""
         raise web.HTTPFound(PREFIX)
 
     async def static(self, request: web.Request) -> web.Response:

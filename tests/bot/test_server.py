@@ -22,3 +22,13 @@ async def test_unknown_path_is_not_found() -> None:
         response = await client.get("/nope")
 
         assert response.status == 404
+
+
+async def test_the_root_names_the_health_api_and_docs_endpoints() -> None:
+    async with test_utils.TestClient(test_utils.TestServer(create_app("v1"))) as client:
+        response = await client.get("/")
+        page = await response.text()
+
+    assert (response.status, response.content_type) == (200, "text/html")
+    for path in ("/healthz", "/api/v1/readyz", "/api/v1/openapi.json"):
+        assert f'href="{path}"' in page

@@ -30,5 +30,5 @@ async def test_every_get_route_of_the_server_answers_head(tmp_path: Path) -> Non
 
     assert {statuses[t] for t in ("/healthz", "/sandbox", "/sandbox/state",
                                   "/sandbox/static/{name}", "/api/v1/readyz")} == {200}
-    assert statuses["/sandbox/"] == 302
+    assert statuses["/sandbox/"] == statuses["/"] == 302
     assert statuses["/api/v1/changes"] == 401

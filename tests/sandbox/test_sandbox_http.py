@@ -89,8 +89,9 @@ async def test_the_page_its_files_and_the_bots_routes_are_served(sandbox: Runnin
                 assert (response.status, response.content_type) == (200, kind)
         async with session.get(f"{sandbox.page_url}/static/secrets.txt") as response:
             assert response.status == 404
-        async with session.get(f"{sandbox.page_url}/", allow_redirects=False) as response:
-            assert (response.status, response.headers["Location"]) == (302, "/sandbox")
+        for root in (f"{sandbox.page_url}/", f"{sandbox.url}/"):
+            async with session.get(root, allow_redirects=False) as response:
+                assert (response.status, response.headers["Location"]) == (302, "/sandbox"), root
         for path in ("/healthz", "/api/v1/readyz"):
             async with session.get(sandbox.url + path) as response:
                 assert response.status == 200, path
