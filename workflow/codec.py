@@ -29,6 +29,7 @@ from workflow.model import (
     Verdict,
     WorkflowSnapshot,
 )
+from workflow.post_review import post_review_from_dict, post_review_to_dict
 
 JSON = dict[str, Any]
 
@@ -155,6 +156,7 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
         "submitted_at": _t(cr.submitted_at), "expires_at": _t(cr.expires_at),
         "remind_at": _t(cr.remind_at), "reminders_sent": cr.reminders_sent,
         "reminded_stages": list(cr.reminded_stages),
+        "post_review": post_review_to_dict(cr.post_review),
         "approved_at": _t(cr.approved_at), "apply_at": _t(cr.apply_at),
         "apply": None if cr.apply is None else {
             "key": cr.apply.key, "revision": cr.apply.revision, "digest": cr.apply.digest,
@@ -190,6 +192,7 @@ def change_from_dict(d: JSON) -> ChangeRequest:
         submitted_at=_pt(d["submitted_at"]), expires_at=_pt(d["expires_at"]),
         remind_at=_pt(d["remind_at"]), reminders_sent=d["reminders_sent"],
         reminded_stages=tuple(d.get("reminded_stages", ())),
+        post_review=post_review_from_dict(d.get("post_review")),
         approved_at=_pt(d["approved_at"]), apply_at=_pt(d["apply_at"]),
         apply=None if ap is None else ApplyAttempt(
             ap["key"], ap["revision"], ap["digest"], ap["started_by"], _dt(ap["started_at"]),

@@ -12,6 +12,7 @@ from workflow.model import (
     Metadata,
     WorkflowSnapshot,
 )
+from workflow.post_review import ReviewOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,17 @@ class ResolveUnknown:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordPostReview:
+    """The requester says how the change went once its apply ended; links point to evidence."""
+
+    change_id: str
+    actor: str
+    outcome: ReviewOutcome
+    note: str
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FireDeadline:
     """A timer says a deadline may be due; the decision re-checks every deadline against now."""
 
@@ -171,5 +183,6 @@ Command = (
     | StartApply
     | RecordApplyOutcome
     | ResolveUnknown
+    | RecordPostReview
     | FireDeadline
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from workflow import rules_apply, rules_lifecycle, rules_review
+from workflow import rules_apply, rules_lifecycle, rules_post_review, rules_review
 from workflow.commands import (
     AddComment,
     Approve,
@@ -15,6 +15,7 @@ from workflow.commands import (
     FireDeadline,
     RecordApplyOutcome,
     RecordDryRun,
+    RecordPostReview,
     Reject,
     ResolveUnknown,
     StartApply,
@@ -79,6 +80,8 @@ def _dispatch(cr: ChangeRequest, command: Command, now: datetime) -> Decision:
             return rules_apply.record_outcome(cr, command, now)
         case ResolveUnknown():
             return rules_apply.resolve_unknown(cr, command, now)
+        case RecordPostReview():
+            return rules_post_review.record_post_review(cr, command, now)
         case FireDeadline():
             return rules_lifecycle.fire_deadline(cr, command, now)
         case _:

@@ -16,6 +16,7 @@ from workflow.commands import (
     FireDeadline,
     RecordApplyOutcome,
     RecordDryRun,
+    RecordPostReview,
     Reject,
     ResolveUnknown,
     StartApply,
@@ -54,6 +55,7 @@ from workflow.ports import (
     ExecutorRegistry,
     UnitOfWorkFactory,
 )
+from workflow.post_review import ReviewOutcome
 from workflow.runner import CommandRunner
 
 
@@ -311,6 +313,14 @@ class Engine:
         groups = await self._directory.groups_of(actor)
         command = ResolveUnknown(change_id, actor, groups, status, note)
         return await self._complete(command)
+
+    async def post_review(
+        self, change_id: str, actor: str, outcome: ReviewOutcome, note: str,
+        links: tuple[str, ...] = (),
+    ) -> ChangeRequest:
+        """The requester records how an applied or failed change went."""
+        caller(actor)
+        return await self._complete(RecordPostReview(change_id, actor, outcome, note, links))
 
     async def recover_interrupted_applies(self) -> list[str]:
         """An apply no live process holds any more (its process died, or gave it up) has an

@@ -38,6 +38,7 @@ class EventKind(StrEnum):
     FAILED = "failed"
     APPLY_UNKNOWN = "apply_unknown"
     RESOLVED = "resolved"
+    POST_REVIEWED = "post_reviewed"
     REFUSED = "refused"
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from workflow.post_review import PostReview
+
 
 class State(StrEnum):
     """Lifecycle states of a change request (semantics section 2)."""
@@ -296,6 +298,7 @@ class ChangeRequest:
     idempotency_key: str | None = None
     request_hash: str | None = None  # of the create request, compared when its key is reused
     reminded_stages: tuple[int, ...] = ()  # the active stage of each reminder of this review
+    post_review: PostReview | None = None  # the requester's review once the apply ended
 
     def reminders_of(self, stage: int) -> int:
         """How many reminders were sent while `stage` was the active stage of this review."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from bot.api.fields import Field
 from workflow.model import ChangeRequest, Content, Metadata, Risk
+from workflow.post_review import ReviewOutcome
+from workflow.rules_post_review import LINK_MAX, LINKS_MAX
 
 # Field limits (characters); docs/api.md lists them.
 TITLE_MAX = 200
@@ -97,6 +99,14 @@ RESULT = (
     Field("key", "string", "The apply's idempotency key (CHG-n:revision:digest); defaults to "
           "the running apply's, and is refused (409 result_not_expected) if it names another.",
           max_length=KEY_MAX),
+)
+POST_REVIEW = (
+    Field("outcome", "enum", "How the change went.", required=True,
+          choices=tuple(o.value for o in ReviewOutcome)),
+    Field("note", "string", "What happened, for the change advisory board.", True, NOTE_MAX,
+          blank=False),
+    Field("links", "labels", "Up to 10 http(s) addresses of evidence: incident, dashboard, "
+          "ticket.", max_length=LINK_MAX, max_items=LINKS_MAX),
 )
 RESOLVE = (
     Field("status", "enum", "What really happened to the apply.", required=True,

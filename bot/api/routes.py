@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.api import actions, admin, bodies, bulk, changes, ops, waiting
+from bot.api import actions, admin, bodies, bulk, changes, ops, post_reviews, waiting
 from bot.api.auth import Handler, guarded
 from bot.api.fields import Field
 from storage.tokens import ADMIN, APPLY, READ, REVIEW, SUBMIT
@@ -80,6 +80,8 @@ ROUTES = (
           actions.result, (APPLY,), bodies.RESULT, True),
     Route("POST", f"{C}/resolve", "resolveApply", "Settle an apply whose outcome is unknown",
           actions.resolve, (APPLY,), bodies.RESOLVE, True),
+    Route("POST", f"{C}/post-review", "postReview", "The requester records how an applied or "
+          "failed change went", post_reviews.post_review, (SUBMIT,), bodies.POST_REVIEW, True),
     Route("GET", "/audit", "exportAudit", "Audit events oldest first, paged", ops.audit, (READ,),
           answer="AuditPage", query=ops.AUDIT_PARAMS, errors=(400, 401, 403)),
     Route("GET", "/audit/verify", "verifyAudit", "Walk the audit hash chain", ops.audit_verify,

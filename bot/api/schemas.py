@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.model import Risk, State
+from workflow.post_review import ReviewOutcome
 
 Schema = dict[str, Any]
 STR: Schema = {"type": "string"}
@@ -40,6 +41,8 @@ def nullable(schema: Schema) -> Schema:
     return {"oneOf": [{"type": "null"}, schema]}
 
 
+POST_REVIEW = obj(outcome={"type": "string", "enum": [o.value for o in ReviewOutcome]},
+                  note=STR, links=array(STR), by=STR, at=TIME)
 CONTENT = obj(family=STR, action=STR, target=STR, risk=RISK, payload=STR, rollback_plan=STR,
               scheduled_for=NTIME)
 WORKFLOW = obj(
@@ -72,6 +75,7 @@ CHANGE = obj(
     comments=array(obj(person=STR, revision=INT, text=STR, at=TIME)),
     workflow=nullable(WORKFLOW), submitted_at=NTIME, expires_at=NTIME, remind_at=NTIME,
     reminders_sent=INT, reminded_stages=array(INT), approved_at=NTIME, apply_at=NTIME,
+    post_review=nullable(POST_REVIEW),
     apply=nullable(APPLY),
     revision=INT, content=CONTENT, authors=array(STR), active_stage=NINT,
     progress=array(PROGRESS), decided=BOOL, terminal=BOOL,

@@ -8,6 +8,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.logger.messages import warning_unhandled_request
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -62,6 +65,7 @@ def build_app(
         authorize=authorize,
         before_authorize=only_our_workspace,
         process_before_response=False,
+        raise_error_for_unhandled_request=True,  # to listener_failed, which words the log line
     )
     app.use(ignoring_replays(seen))
     app.error(listener_failed)
@@ -70,11 +74,26 @@ def build_app(
     return app
 
 
-async def listener_failed(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+async def listener_failed(error: Exception, request: AsyncBoltRequest,
+                          response: BoltResponse | None) -> BoltResponse | None:
     """A listener that met a malformed member refuses the payload with 400 (if not acknowledged
-    yet) and one log line; any other failure is logged with its traceback, as Bolt does."""
+    yet) and one log line; any other failure is logged with its traceback, as Bolt does. A
+    request no listener takes keeps Bolt's 404."""
+    if isinstance(error, BoltUnhandledRequestError):
+        _unhandled(request)
+        return None
     if not isinstance(error, MalformedPayload):
         log.exception("a Slack listener failed: %s", error)
         return None
     log.warning("refused a signed Slack payload: %s", error)
     return BoltResponse(status=400, body={"error": "malformed payload"}) if response else None
+
+
+def _unhandled(request: AsyncBoltRequest) -> None:
+    """One line for a slash command that is not the app's (answered 404, which the sandbox
+    shows politely), instead of Bolt's suggestion to write a listener; Bolt's words otherwise."""
+    command = request.body.get("command") if isinstance(request.body, dict) else None
+    if command:
+        log.info("refused slash command %s: not a command of this app", command)
+    else:
+        log.warning(warning_unhandled_request(request))
