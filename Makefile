@@ -1,5 +1,6 @@
 # `make run` serves the sandbox workspace (the bot, a local Slack and a page at /sandbox) with the
-# example sandbox policy; `make test` runs every check and the test suite.
+# example sandbox policy; `make test` runs every check and the test suite; `make test-repeat N=5`
+# runs the suite N times in a row on a loaded machine (pytest arguments in ARGS).
 # Both create .venv on first use and reinstall only when pyproject.toml changes; `make run` installs
 # the runtime dependencies only, `make test` adds the development tools (the `dev` extra).
 
@@ -10,7 +11,10 @@ RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --disable-pip-version-check
 
-.PHONY: run test lint pytest clean
+N ?= 5
+ARGS ?=
+
+.PHONY: run test lint pytest test-repeat clean
 
 run: $(RUNTIME)
 	$(BIN)/changegate serve --sandbox --policy examples/sandbox.yaml
@@ -24,6 +28,9 @@ lint: $(DEV)
 
 pytest: $(DEV)
 	$(BIN)/pytest
+
+test-repeat: $(DEV)
+	BIN=$(BIN) tests/repeat.sh $(N) $(ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
