@@ -110,7 +110,7 @@ SCHEMAS: dict[str, Schema] = {
     "AuditPage": obj(events=array(ref("AuditEvent")), next_cursor=NSTR),
     "VerifyResult": obj(ok=BOOL, rows=INT, bad_seq=NINT, problem=NSTR, head=NSTR),
     "WaitResult": obj(change=ref("Change"),
-                      until={"type": "string", "enum": ["decided", "terminal"]},
+                      until={"type": "string", "enum": ["decided", "terminal", "abort"]},
                       reached=BOOL, waited_s=NUM),
     "Ready": obj(status={"const": "ready"}, schema=STR, policy_version=NSTR),
     "PolicyReload": obj(policy_version=STR, previous_version=STR, changed=BOOL),
