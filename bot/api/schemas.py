@@ -55,8 +55,7 @@ WORKFLOW = obj(
 )
 APPLY = obj(key=STR, revision=INT, digest=STR, started_by=STR, started_at=TIME,
             status={"type": ["string", "null"], "enum": ["applied", "failed", "unknown", None]},
-            output=STR, finished_at=NTIME, resolved_by=NSTR, abort_requested=BOOL,
-            abort_requested_by=NSTR, abort_reason=STR, aborted=BOOL)
+            output=STR, finished_at=NTIME, resolved_by=NSTR)
 PROGRESS = obj(stage=INT, name=STR, met=BOOL, requirements=array(
     obj(group=STR, count=INT, approvers=array(STR), met=BOOL)))
 
@@ -110,7 +109,7 @@ SCHEMAS: dict[str, Schema] = {
     "AuditPage": obj(events=array(ref("AuditEvent")), next_cursor=NSTR),
     "VerifyResult": obj(ok=BOOL, rows=INT, bad_seq=NINT, problem=NSTR, head=NSTR),
     "WaitResult": obj(change=ref("Change"),
-                      until={"type": "string", "enum": ["decided", "terminal", "abort"]},
+                      until={"type": "string", "enum": ["decided", "terminal"]},
                       reached=BOOL, waited_s=NUM),
     "Ready": obj(status={"const": "ready"}, schema=STR, policy_version=NSTR),
     "PolicyReload": obj(policy_version=STR, previous_version=STR, changed=BOOL),
