@@ -116,6 +116,7 @@ document.addEventListener("click", (event) => {
   const target = event.target.closest("button.bk-button[data-action-id], [data-nav], .replies, .channel-link");
   if (!target) return;
   event.preventDefault();
+  if (target.dataset.nav) showMenu(false);
   if (target.matches("button.bk-button")) press(target);
   else if (target.dataset.nav === "channel") navigate({ kind: "channel", id: target.dataset.channel });
   else if (target.dataset.nav) navigate({ kind: target.dataset.nav, id: "" });
@@ -130,6 +131,14 @@ $("#as").addEventListener("change", (event) => {
   if (page.nav.kind === "home") act({ kind: "home" });
   restart();
 });
+function showMenu(open) {
+  // On narrow screens the channel list is folded away behind #menu-toggle.
+  $("#sidebar").classList.toggle("open", open);
+  $("#menu-toggle").setAttribute("aria-expanded", String(open));
+}
+
+$("#menu-toggle").addEventListener("click", () =>
+  showMenu(!$("#sidebar").classList.contains("open")));
 $("#composer").addEventListener("submit", sendCommand);
 $("#modal").addEventListener("submit", submitModal);
 $("#modal-close").addEventListener("click", closeModal);
