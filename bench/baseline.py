@@ -37,7 +37,10 @@ async def vote(request: web.Request) -> web.Response:
                                           request.headers.get("X-Slack-Signature")):
         return web.Response(status=401)
     payload = json.loads(parse_qs(body)["payload"][0])
-    change_id = str(payload["actions"][0]["value"]).split(":")[0]
+    if "view" in payload:  # an Approve form submitted, as the bot is sent
+        change_id = str(json.loads(payload["view"]["private_metadata"])["change"])
+    else:
+        change_id = str(payload["actions"][0]["value"]).split(":")[0]
     db = request.app[DB]
     db.execute("BEGIN IMMEDIATE")
     try:

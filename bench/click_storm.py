@@ -1,4 +1,5 @@
-"""Click storm: M pending changes, N signed Approve clicks from distinct approvers, C at a time,
+"""Click storm: M pending changes, N signed Approve form submissions (each Approve button opens
+the form the decision comes from) from distinct approvers, C at a time,
 against the real bot (HTTP mode) and the fake Slack; then the same clicks against a minimal
 signature-checking, one-transaction-per-click server as a baseline.
 

@@ -21,8 +21,9 @@ from typing import Any
 import aiohttp
 
 from bench.processes import Server, clean_env, start
-from bot.fakeslack import FakeSlack, SlackDriver, Workspace
+from bot.fakeslack import FakeSlack, SlackDriver, Workspace, payloads
 from bot.fakeslack.state import Message
+from bot.slack import ids
 from storage.database import create_database, open_database
 from storage.sql.api_reads import SqlApiReads
 from storage.sql.engines import Database
@@ -139,13 +140,18 @@ class Cluster:
 
     async def propose(self, replica: int, requester: str, *, risk: str = "medium",
                       family: str = "bgp", title: str = "change") -> str:
-        """A change with its dry-run, submitted through a replica's API; its id."""
+        """A change, dry-run by its executor and submitted through a replica's API; its id.
+        (The policy takes an executor-bound family's dry-run from the executor only.)"""
         body = {"title": title, "family": family, "action": "update", "target": "edge-1",
-                "risk": risk, "payload": f"set {title}", "dry_run": {"output": "+ planned"},
-                "submit": True}
+                "risk": risk, "payload": f"set {title}"}
         status, answer = await self.api(replica, "POST", "/changes", requester, body)
         assert status == 201, answer
-        return str(answer["id"])
+        change_id = str(answer["id"])
+        for step in ("dry-run", "submit"):
+            status, answer = await self.api(replica, "POST", f"/changes/{change_id}/{step}",
+                                            requester)
+            assert status == 200, answer
+        return change_id
 
     def card(self, change_id: str) -> Message | None:
         """The change's card in the channel."""
@@ -161,6 +167,18 @@ class Cluster:
         card = self.card(change_id)
         assert card is not None, f"no card for {change_id}"
         return (await self.drivers[replica].click(user, card, action_id)).status
+
+    async def approve(self, replica: int, user: str, change_id: str) -> int:
+        """Press Approve on the change's channel card and submit the form it opens, both going
+        to `replica`; 200 when the person is refused at once instead (as the click was)."""
+        card = self.card(change_id)
+        assert card is not None, f"no card for {change_id}"
+        driver = self.drivers[replica]
+        form = await driver.open_form(user, card, ids.APPROVE, ids.APPROVE_VIEW)
+        if form is None:
+            return 200
+        return (await driver.submit(user, form, {ids.COMMENT_BLOCK: payloads.text_value("")})
+                ).status
 
     async def change(self, change_id: str) -> ChangeRequest:
         found = await SqlApiReads(self.db).get(change_id)

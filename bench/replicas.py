@@ -1,4 +1,4 @@
-"""Click storm over several replicas on one PostgreSQL database: M changes, N Approve clicks
+"""Click storm over several replicas on one PostgreSQL database: M changes, N Approve forms
 spread over the replicas, C at a time; with --kill, replica 0 is SIGKILLed halfway through and
 its clicks go to the others (as a person clicks again when Slack shows an error).
 
@@ -24,7 +24,7 @@ from bench.cluster import Cluster, running_cluster
 from bench.databases import fresh_postgres
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
-from bot.fakeslack import SlackDriver
+from bot.fakeslack import SlackDriver, payloads
 from bot.fakeslack.state import Message
 from bot.slack import ids
 from storage.database import open_database
@@ -53,11 +53,13 @@ class Spread:
         if self.kill_after is not None and self.sent == self.kill_after:
             self.killed_at = time.perf_counter()
             await self.cluster.kill(0)
+        form = storm.approve_form(self.cluster.fake, click.user, card)
         for attempt in range(RETRIES):
             alive = self.cluster.alive()
             driver: SlackDriver = self.cluster.drivers[alive[(click.index + attempt) % len(alive)]]
             try:
-                reply = await driver.click(click.user, card, ids.APPROVE)
+                reply = await driver.submit(click.user, form,
+                                            {ids.COMMENT_BLOCK: payloads.text_value("")})
             except aiohttp.ClientError:
                 self.errors += 1
                 continue

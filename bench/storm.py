@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,7 +15,8 @@ from sqlalchemy import func, select
 
 from bot.clock import SystemClock
 from bot.fakeslack import FakeSlack, SlackDriver, Workspace
-from bot.fakeslack.state import Message
+from bot.fakeslack.payloads import text_value
+from bot.fakeslack.state import Message, ViewRecord
 from bot.slack import ids
 from storage.database import open_database
 from storage.sql.engines import Database
@@ -148,17 +150,34 @@ async def storm(clicks: Sequence[Click], concurrency: int,
 def clicker(driver: SlackDriver, card_of: dict[str, Message],
             before: Callable[[Click, Message], None] | None = None
             ) -> Callable[[Click], Awaitable[Sent]]:
-    """Press Approve on the change's card as the click's user, timing the acknowledgement."""
+    """Approve the change as the click's user, timing the acknowledgement of the decision: the
+    Approve form's submission (its button only opens the form, acknowledged at once)."""
 
     async def send(click: Click) -> Sent:
         card = card_of[click.change_id]
         if before is not None:
             before(click, card)
+        form = approve_form(driver.fake, click.user, card)
         start = time.perf_counter()
-        reply = await driver.click(click.user, card, ids.APPROVE)
+        reply = await driver.submit(click.user, form, {ids.COMMENT_BLOCK: text_value("")})
         return Sent(reply.status, time.perf_counter() - start)
 
     return send
+
+
+def approve_form(fake: FakeSlack, user: str, card: Message) -> ViewRecord:
+    """The Approve form as the card's button opens it for `user`, bound to the revision and
+    dry-run digest the card shows; kept by the fake so the bot's views.update lands."""
+    approve = next(e for b in card.blocks if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == ids.APPROVE)
+    change_id, revision, digest = ids.parse_button_value(approve["value"])
+    meta = {"change": change_id, "revision": revision, "digest": digest, "origin": card.channel}
+    view = {"type": "modal", "callback_id": ids.APPROVE_VIEW, "private_metadata": json.dumps(meta),
+            "title": {"type": "plain_text", "text": f"Approve {change_id}"}, "blocks": []}
+    view_id = fake.state.next_id("V")
+    form = ViewRecord(view_id, user, view, "h0", view_id)
+    fake.state.views[view_id] = form
+    return form
 
 
 @dataclass

@@ -102,7 +102,7 @@ class AddComment:
 
 @dataclass(frozen=True, slots=True)
 class WithdrawApproval:
-    """An approver takes back their approval before the apply starts."""
+    """An approver takes back their approval before the apply starts, optionally saying why."""
 
     change_id: str
     actor: str

@@ -263,17 +263,18 @@ class Engine:
         caller(actor)
         return await self._complete(AddComment(change_id, actor, text))
 
-    async def withdraw_approval(self, change_id: str, actor: str) -> ChangeRequest:
-        """An approver takes back their approval."""
+    async def withdraw_approval(self, change_id: str, actor: str, comment: str = ""
+                                ) -> ChangeRequest:
+        """An approver takes back their approval, optionally saying why."""
         caller(actor)
-        return await self._complete(WithdrawApproval(change_id, actor))
+        return await self._complete(WithdrawApproval(change_id, actor, comment))
 
     async def withdraw_request(self, change_id: str, actor: str) -> ChangeRequest:
         """The requester cancels the change."""
         caller(actor)
         return await self._complete(WithdrawRequest(change_id, actor))
 
-    async def withdraw(self, change_id: str, actor: str) -> ChangeRequest:
+    async def withdraw(self, change_id: str, actor: str, comment: str = "") -> ChangeRequest:
         """The requester cancels the change; anyone else takes back their approval. Which one
         is decided on the change as read in the command's transaction."""
         caller(actor)
@@ -281,7 +282,7 @@ class Engine:
         def build(cr: ChangeRequest | None, _: str) -> Sequence[Command]:
             if cr is not None and cr.requester == actor:
                 return [WithdrawRequest(change_id, actor)]
-            return [WithdrawApproval(change_id, actor)]
+            return [WithdrawApproval(change_id, actor, comment)]
 
         return await self._follow_up(await self._runner.run(change_id, actor, build))
 

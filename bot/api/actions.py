@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.api import params
-from bot.api.bodies import COMMENT, DRY_RUN, EMPTY, RESOLVE, RESULT, REVIEW
+from bot.api.bodies import COMMENT, DRY_RUN, EMPTY, RESOLVE, RESULT, REVIEW, WITHDRAW
 from bot.api.body import json_body
 from bot.api.changes import answer
 from bot.api.context import deps
@@ -66,8 +66,8 @@ async def withdraw(request: web.Request, token: ApiToken) -> web.Response:
     """POST /changes/{id}/withdraw: the requester cancels; anyone else takes back an approval."""
     d = deps(request)
     change_id = params.change_id(request)
-    await json_body(request, EMPTY)
-    return answer(d, await d.engine.withdraw(change_id, token.user))
+    values = await json_body(request, WITHDRAW)
+    return answer(d, await d.engine.withdraw(change_id, token.user, values.get("comment", "")))
 
 
 async def apply(request: web.Request, token: ApiToken) -> web.Response:

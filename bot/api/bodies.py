@@ -85,6 +85,9 @@ REVIEW = (
           "refused (409 digest_changed) if the dry-run changed. Required once a revision's "
           "dry-run output has changed.", max_length=DIGEST_MAX),
 )
+WITHDRAW = (Field("comment", "string", "Optional: why you take back your approval; shown in "
+                  "the thread and the history (ignored when the requester cancels).",
+                  max_length=NOTE_MAX),)
 REVIEWS = (
     Field("reviews", "objects", "The reviews, each decided on its own as by "
           "POST /changes/{id}/review.", required=True, max_items=REVIEWS_MAX,

@@ -73,7 +73,7 @@ ROUTES = (
     Route("POST", f"{C}/comments", "commentOnChange", "Add a note that never counts",
           actions.comment, (SUBMIT, REVIEW), bodies.COMMENT, True, 201),
     Route("POST", f"{C}/withdraw", "withdraw", "Withdraw the request (requester) or your "
-          "approval", actions.withdraw, (SUBMIT, REVIEW), bodies.EMPTY),
+          "approval", actions.withdraw, (SUBMIT, REVIEW), bodies.WITHDRAW),
     Route("POST", f"{C}/apply", "applyChange", "Start the apply of an approved change",
           actions.apply, (APPLY,), bodies.EMPTY, errors=(*WRITES, 502)),
     Route("POST", f"{C}/result", "reportResult", "Report the outcome of an apply you ran",

@@ -114,6 +114,23 @@ class SlackDriver:
         )
         return await self._interactive(payload)
 
+    async def open_form(self, user: str, message: Message, action_id: str, callback_id: str
+                        ) -> ViewRecord | None:
+        """Press a button that opens a form: the form once open, or None when the app answered
+        the person with an ephemeral message instead (a refusal)."""
+        before = {v.id for v in self.fake.open_views(user)}
+        told = len(self.fake.ephemerals(user))
+
+        def answered() -> ViewRecord | str | None:
+            for view in self.fake.open_views(user):
+                if view.id not in before and view.view.get("callback_id") == callback_id:
+                    return view
+            return next(iter(self.fake.ephemerals(user)[told:]), None)
+
+        await self.click(user, message, action_id)
+        found = await self.fake.wait_for(answered)
+        return found if isinstance(found, ViewRecord) else None
+
     async def click_ephemeral(self, user: str, ephemeral: Ephemeral, action_id: str,
                               value: str | None = None) -> Reply:
         """Press a button on a message only `user` sees (such as `/change show`'s card)."""

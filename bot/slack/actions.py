@@ -15,12 +15,22 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import ids
 from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
 from bot.slack.feedback import FAILED, tell
-from bot.slack.modals import Seen, comment_modal, reject_modal, resolve_modal
+from bot.slack.modals import (
+    Seen,
+    approve_modal,
+    comment_modal,
+    reject_modal,
+    resolve_modal,
+    withdraw_modal,
+)
 from bot.slack.payload import actor, ident, obj
 from bot.slack.services import SlackServices
+from workflow.commands import WithdrawApproval
+from workflow.decide import decide
 from workflow.decision import describe_state
 from workflow.errors import WorkflowError
 from workflow.model import ChangeRequest, State
+from workflow.rules_review import check_four_eyes
 
 log = logging.getLogger(__name__)
 Act = Callable[[str, str], Awaitable[ChangeRequest]]
@@ -28,8 +38,9 @@ BACKLOG = 64  # commands waiting or running before a click's acknowledgement is 
 ROOM_WAIT_S = 1.0  # held back at most this long, and at most DECIDE_WITHIN_S more for the
 DECIDE_WITHIN_S = 1.5  # decision: Slack gives up on an acknowledgement after three seconds
 # Buttons decided in one quick transaction, acknowledged once committed; the others run an
-# executor or open a form, and are acknowledged first.
-DECIDED_BEFORE_ACK = frozenset({ids.APPROVE, ids.WITHDRAW_APPROVAL, ids.WITHDRAW_REQUEST})
+# executor or open a form (Approve and Withdraw my approval ask for a comment first), and are
+# acknowledged first.
+DECIDED_BEFORE_ACK = frozenset({ids.WITHDRAW_REQUEST})
 
 
 def clicker(body: dict[str, Any]) -> str:
@@ -42,7 +53,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     """Attach a listener to every card button and to the dry-run pager."""
     engine = services.engine
     direct: dict[str, Act] = {
-        ids.WITHDRAW_APPROVAL: engine.withdraw_approval,
         ids.WITHDRAW_REQUEST: engine.withdraw_request,
         ids.RERUN_DRY_RUN: engine.run_dry_run,
         ids.APPLY: engine.apply,
@@ -83,19 +93,14 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             elif action_id == ids.APPLY and revision not in (None, cr.revision):
                 await refuse(f"{cr.id} is at revision {cr.revision} now, not the revision "
                              f"{revision} you clicked on: look at the updated card, then act again")
-            elif action_id == ids.APPROVE:  # bound to what the approver saw, checked in decide
-                await engine.approve(change_id, user, revision=revision, digest=digest)
+            elif action_id in (ids.APPROVE, ids.REJECT, ids.WITHDRAW_APPROVAL):
+                await _review_form(services, body, cr, user, Seen(revision, digest), refuse)
             elif action_id in direct:
                 await direct[action_id](change_id, user)
-            elif action_id == ids.REJECT and cr.state is not State.PENDING_REVIEW:
-                await refuse(f"cannot reject: {describe_state(cr)}")
             elif action_id == ids.RESOLVE and cr.state is not State.APPLY_UNKNOWN:
                 await refuse(f"nothing to settle: {describe_state(cr)}")
             elif action_id == ids.COMMENT and cr.is_terminal:
                 await refuse(f"cannot comment: {describe_state(cr)}")
-            elif action_id == ids.REJECT:
-                seen = Seen(revision, digest)
-                await _open(services, body, reject_modal(cr, channel or "", seen), refuse)
             elif action_id in modals:
                 await _open(services, body, modals[action_id](cr, channel or ""), refuse)
             else:
@@ -128,6 +133,29 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await ack()
         services.homes.show_more(user, str(body["actions"][0].get("value", "")))
         await services.homes.publish(user)
+
+
+async def _review_form(services: SlackServices, body: dict[str, Any], cr: ChangeRequest,
+                       user: str, seen: Seen, refuse: Callable[[str], Awaitable[None]]) -> None:
+    """Open the approve, reject or withdraw form, unless the core already refuses the clicker:
+    the requester and the authors are told at once, before any form opens."""
+    action_id = str(body["actions"][0]["action_id"])
+    channel = str((body.get("channel") or {}).get("id") or "")
+    now = services.clock.now()
+    if action_id == ids.WITHDRAW_APPROVAL:
+        refusal = decide(cr, WithdrawApproval(cr.id, user), now).refusal
+        if refusal is not None:
+            raise refusal
+        await _open(services, body, withdraw_modal(cr, channel), refuse)
+        return
+    check_four_eyes(cr, user)
+    verb = "approve" if action_id == ids.APPROVE else "reject"
+    if cr.state is not State.PENDING_REVIEW:
+        await refuse(f"cannot {verb}: {describe_state(cr)}")
+    elif action_id == ids.APPROVE:
+        await _open(services, body, approve_modal(cr, channel, seen, now), refuse)
+    else:
+        await _open(services, body, reject_modal(cr, channel, seen), refuse)
 
 
 async def _open(services: SlackServices, body: dict[str, Any], view: dict[str, Any],

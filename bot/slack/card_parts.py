@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from bot.slack import ids
 from bot.slack.blocks import Block, button, confirm
 from bot.slack.context import Audience, CardContext
-from bot.slack.labels import CONFIRMED_RISKS
 from bot.slack.mrkdwn import ago, clip, code_block, date, duration, escape, people, person
 from workflow.model import (
     ApplyMode,
@@ -190,7 +189,7 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
         return []
     row: list[Block] = []
     if cr.state is State.PENDING_REVIEW and audience is Audience.CHANNEL:
-        row.append(_approve(cr, value))
+        row.append(button("Approve", ids.APPROVE, value, style="primary"))  # opens a form
         row.append(button("Reject", ids.REJECT, value, style="danger"))
     if cr.state is State.APPROVED and cr.workflow and cr.workflow.apply_mode is ApplyMode.MANUAL:
         row.append(_apply(cr, value))
@@ -205,19 +204,6 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     row.append(button("View dry-run", ids.VIEW_DRY_RUN, value))
     row.append(button("Comment", ids.COMMENT, value))
     return row
-
-
-def _approve(cr: ChangeRequest, value: str) -> Block:
-    dialog = None
-    if cr.content.risk in CONFIRMED_RISKS:
-        digest = f"`sha256:{cr.dry_run.digest[:12]}`" if cr.dry_run else "no dry-run yet"
-        dialog = confirm(
-            f"Approve {cr.id} ({cr.content.risk.value} risk)?",
-            f"You approve revision {cr.revision} of *{escape(clip(cr.metadata.title, 120))}* "
-            f"on dry-run {digest}.",
-            "Approve",
-        )
-    return button("Approve", ids.APPROVE, value, style="primary", confirmation=dialog)
 
 
 def _apply(cr: ChangeRequest, value: str) -> Block:

@@ -25,6 +25,8 @@ OPEN_CARD = "cg_open_card"
 # Modal callbacks.
 PROPOSE_VIEW = "cg_propose_view"
 REJECT_VIEW = "cg_reject_view"
+APPROVE_VIEW = "cg_approve_view"
+WITHDRAW_VIEW = "cg_withdraw_view"
 COMMENT_VIEW = "cg_comment_view"
 RESOLVE_VIEW = "cg_resolve_view"
 

@@ -1,9 +1,11 @@
-"""Modals: propose a change, reject with a reason, comment, and the short progress/result views."""
+"""Modals: propose a change, approve or withdraw with an optional comment, reject with a reason,
+comment, and the short progress/result views."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.slack import ids
@@ -16,8 +18,10 @@ from bot.slack.blocks import (
     select_input,
     text_input,
 )
+from bot.slack.labels import CONFIRMED_RISKS
 from bot.slack.mrkdwn import clip, escape
 from workflow.model import ChangeRequest, Risk
+from workflow.rules_dry_run import short
 
 View = dict[str, Any]
 TITLE_MAX = 150
@@ -96,6 +100,45 @@ def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None) 
     saw = seen or Seen(cr.revision, cr.dry_run.digest if cr.dry_run else None)
     return modal(f"Reject {cr.id}", blocks, callback_id=ids.REJECT_VIEW, submit="Reject",
                  close="Cancel", private_metadata=_metadata(cr, origin, saw))
+
+
+def approve_modal(cr: ChangeRequest, origin: str, seen: Seen, now: datetime) -> View:
+    """Approve with an optional comment; what the approver saw rides in private_metadata, so
+    the approval stays bound to it; a stale or missing dry-run is said before they submit."""
+    risk = f" · *{cr.content.risk.value} risk*" if cr.content.risk in CONFIRMED_RISKS else ""
+    blocks = [
+        section(f"Approving revision {cr.revision} of *{cr.id}* · "
+                f"{escape(clip(cr.metadata.title, 200))}{risk}"),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, optional=True,
+                   max_length=LONG_TEXT_MAX, placeholder="e.g. checked the neighbor's AS"),
+    ]
+    blocks.append(context(_dry_run_note(cr, now)))
+    return modal(f"Approve {cr.id}", blocks, callback_id=ids.APPROVE_VIEW, submit="Approve",
+                 close="Cancel", private_metadata=_metadata(cr, origin, seen))
+
+
+def _dry_run_note(cr: ChangeRequest, now: datetime) -> str:
+    """The dry-run being approved, or why approving now would be refused for it."""
+    if cr.dry_run is None:
+        return ":warning: There is no dry-run yet: the approval is refused until one runs."
+    ttl = cr.workflow.timing.dry_run_ttl if cr.workflow else None
+    if ttl is not None and not cr.dry_run.is_fresh(now, ttl):
+        return (f":warning: The dry-run `{short(cr.dry_run.digest)}` is stale: the approval is "
+                "refused until it is re-run (press *Re-run dry-run* on the card).")
+    return f"You approve on dry-run `{short(cr.dry_run.digest)}`."
+
+
+def withdraw_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """Take back an approval, optionally saying why; the thread and the history show it."""
+    blocks = [
+        section(f"Withdrawing your approval of *{cr.id}* · "
+                f"{escape(clip(cr.metadata.title, 200))}"),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, optional=True,
+                   max_length=LONG_TEXT_MAX, placeholder="e.g. the maintenance window moved"),
+        context("The change needs another approval in your place."),
+    ]
+    return modal("Withdraw approval", blocks, callback_id=ids.WITHDRAW_VIEW, submit="Withdraw",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
 
 
 def comment_modal(cr: ChangeRequest, origin: str = "") -> View:

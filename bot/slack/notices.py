@@ -39,6 +39,13 @@ def _response(e: Event) -> str:
     return f"{text}:\n{_quote(comment)}" if comment else text
 
 
+def _withdrawn(e: Event) -> str:
+    text = (f":leftwards_arrow_with_hook: {person(e.actor)} withdrew their approval "
+            f"(stage {e.data.get('stage')})")
+    comment = str(e.data.get("comment") or "")
+    return f"{text}:\n{_quote(comment)}" if comment else text
+
+
 def _dry_run(e: Event) -> str:
     digest = f"`sha256:{(e.digest or '')[:12]}`"
     same = " (same output as before)" if e.data.get("same_digest") else ""
@@ -59,8 +66,7 @@ def _apply(kind: str) -> Callable[[Event], str]:
 
 TEXTS: Mapping[EventKind, Callable[[Event], str]] = {
     EventKind.RESPONSE: _response,
-    EventKind.WITHDRAWN: lambda e: (f":leftwards_arrow_with_hook: {person(e.actor)} withdrew "
-                                    f"their approval (stage {e.data.get('stage')})"),
+    EventKind.WITHDRAWN: _withdrawn,
     EventKind.COMMENT: lambda e: f":speech_balloon: {person(e.actor)}:\n{_quote(e.data['text'])}",
     EventKind.DRY_RUN_RECORDED: _dry_run,
     EventKind.APPROVALS_INVALIDATED: _invalidated,

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import ids, payload
 from bot.slack.feedback import FAILED
-from bot.slack.modals import notice_modal, proposal_modal
+from bot.slack.modals import Seen, notice_modal, proposal_modal
 from bot.slack.mrkdwn import clip, escape
 from bot.slack.proposal import form_errors, read_form, to_domain
 from bot.slack.services import SlackServices
@@ -24,7 +24,7 @@ BLANK_COMMENT = "Write something, or close the window."
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
-    """Attach the three submission listeners."""
+    """Attach the submission listeners."""
 
     @app.view(ids.PROPOSE_VIEW)
     async def propose(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -65,15 +65,30 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if not reason:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
-        meta = payload.metadata(view)
-        change_id = str(meta.get("change", ""))
-        revision, digest = meta.get("revision"), meta.get("digest")
+        change_id, seen = _seen(view)
         await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
         await _decide(services, body, view, lambda user: services.engine.reject(
-            change_id, user, reason,
-            revision=revision if isinstance(revision, int) else None,
-            digest=digest if isinstance(digest, str) else None,
+            change_id, user, reason, revision=seen.revision, digest=seen.digest,
         ), f"You rejected *{change_id}*; the requester is told why.")
+
+    @app.view(ids.APPROVE_VIEW)
+    async def approve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        change_id, seen = _seen(view)
+        await ack(response_action="update",
+                  view=notice_modal(f"Approve {change_id}", "Approving…"))
+        await _decide(services, body, view, lambda user: services.engine.approve(
+            change_id, user, payload.typed(view, ids.COMMENT_BLOCK),
+            revision=seen.revision, digest=seen.digest,
+        ), f"You approved revision {seen.revision} of *{change_id}*.")
+
+    @app.view(ids.WITHDRAW_VIEW)
+    async def withdraw(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        change_id = str(payload.metadata(view).get("change", ""))
+        await ack(response_action="update",
+                  view=notice_modal("Withdraw approval", "Withdrawing…"))
+        await _decide(services, body, view, lambda user: services.engine.withdraw_approval(
+            change_id, user, payload.typed(view, ids.COMMENT_BLOCK),
+        ), f"You withdrew your approval of *{change_id}*.")
 
     @app.view(ids.COMMENT_VIEW)
     async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -104,6 +119,14 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await ack(response_action="update", view=notice_modal(f"Settle {change_id}", "Recording…"))
         await _decide(services, body, view, lambda user: services.engine.resolve(
             change_id, user, ApplyStatus(outcome), note), f"*{change_id}* is marked {outcome}.")
+
+
+def _seen(view: dict[str, Any]) -> tuple[str, Seen]:
+    """The change a review form is about, and the revision and digest its reviewer saw."""
+    meta = payload.metadata(view)
+    revision, digest = meta.get("revision"), meta.get("digest")
+    return str(meta.get("change", "")), Seen(revision if isinstance(revision, int) else None,
+                                             digest if isinstance(digest, str) else None)
 
 
 async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],

@@ -128,9 +128,14 @@ async def test_withdraw_is_the_request_for_the_requester_and_an_approval_for_oth
     cid = change["id"]
     await api.call("POST", f"/changes/{cid}/review", N1, body={"approved": True})
 
-    mine = await api.call("POST", f"/changes/{cid}/withdraw", N1)
+    mine = await api.call("POST", f"/changes/{cid}/withdraw", N1,
+                          body={"comment": "the window moved"})
     assert mine.body["state"] == "pending_review"
     assert mine.body["responses"][0]["ended"] == "withdrawn"
+    history = await api.call("GET", f"/changes/{cid}/history", REQ)
+    withdrawn = [e["record"] for e in history.body["events"]
+                 if e["record"]["kind"] == "withdrawn"]
+    assert [w["data"]["comment"] for w in withdrawn] == ["the window moved"]
 
     cancelled = await api.call("POST", f"/changes/{cid}/withdraw", REQ)
     assert cancelled.body["state"] == "cancelled"

@@ -27,7 +27,8 @@ STRANGER = st.sampled_from(["U0NOBODY", "W0GUEST", "", "UREQ ", "ureq"]) | st.te
 # Action ids of the app, but never the proposal form: a valid one would rightly create a change.
 ACTION = st.sampled_from([*ids.CARD_ACTIONS, ids.HOME_MORE, ids.OPEN_CARD,
                           f"{ids.DRY_RUN_PAGE}_next"]) | TEXT
-CALLBACK = st.sampled_from([ids.REJECT_VIEW, ids.COMMENT_VIEW, ids.RESOLVE_VIEW]) | TEXT
+CALLBACK = st.sampled_from([ids.REJECT_VIEW, ids.COMMENT_VIEW, ids.RESOLVE_VIEW, ids.APPROVE_VIEW,
+                           ids.WITHDRAW_VIEW]) | TEXT
 SIGNING = st.sampled_from(["none", "wrong secret", "stale", "future", "tampered"])
 
 

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.fakeslack import payloads
-from bot.fakeslack.driver import _find_button
 from bot.slack import ids
 from tests.fault.conftest import Live, Snapshot, settle
 from tests.fault.strategies import FORM, SIGNING, slack_bodies
@@ -114,17 +113,21 @@ async def test_oversized_bodies_are_refused_unread(live: Live, megabytes: int, s
     assert await live.snapshot() == before
 
 
-async def test_a_replayed_click_counts_once_and_a_stale_replay_not_at_all(live: Live) -> None:
+async def test_a_replayed_approval_counts_once_and_a_stale_replay_not_at_all(live: Live
+                                                                             ) -> None:
     card = next(m for m in live.fake.messages(CHANNEL) if m.text.startswith(live.change_id))
-    click = payloads.block_actions(
-        live.fake.workspace, user=SENIOR1, action=_find_button(card.blocks, ids.APPROVE),
-        trigger_id=live.fake.issue_trigger(SENIOR1),
-        response_url=live.fake.issue_response_url(CHANNEL, SENIOR1, card.ts), message=card)
-    raw = ("payload=" + quote(json.dumps(click))).encode()
+    await live.driver.click(SENIOR1, card, ids.APPROVE)
+    form = await live.fake.wait_for(lambda: next(
+        (v for v in live.fake.open_views(SENIOR1)
+         if v.view.get("callback_id") == ids.APPROVE_VIEW), None))
+    submitted = payloads.view_submission(
+        live.fake.workspace, user=SENIOR1, view=form, trigger_id=live.fake.issue_trigger(SENIOR1),
+        values={ids.COMMENT_BLOCK: payloads.text_value("checked")})
+    raw = ("payload=" + quote(json.dumps(submitted))).encode()
     headers = signed(raw)
     before = await live.snapshot()
     assert await post(live, raw, headers) == 200
-    for _ in range(500):  # the click is acknowledged first, decided right after
+    for _ in range(500):  # the form is acknowledged first, decided right after
         await settle(live)
         if (await live.snapshot()).changes != before.changes:
             break

@@ -27,7 +27,7 @@ from bot.fakeslack.state import Message, ViewRecord
 from bot.slack import ids
 from bot.slack.dryrun_modal import NEXT
 from bot.slack.home import AWAITING
-from bot.slack.modals import resolve_modal
+from bot.slack.modals import resolve_modal, withdraw_modal
 from storage.database import open_database
 from storage.sql.engines import Database
 from tests.fault.conftest import Snapshot, delivered, snapshot
@@ -99,6 +99,7 @@ async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Targ
         found = Target(bot, db, copy.deepcopy(card))  # as first seen: the same members each time
         for who, button, shows in ((CONTRACTOR, ids.REJECT, "Reject CHG-1"),
                                    (SENIOR2, ids.COMMENT, "Comment on CHG-1"),
+                                   (SENIOR2, ids.APPROVE, "Approve CHG-1"),
                                    (SENIOR1, ids.VIEW_DRY_RUN, "Dry-run CHG-1")):
             await bot.driver.click(who, card, button)
             found.forms[button] = (who, copy.deepcopy(await bot.modal_for(who, shows)))
@@ -106,6 +107,9 @@ async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Targ
         assert cr is not None  # never in doubt, so no Resolve button: its form, as it would be
         resolve = ViewRecord("V0RESOLVE", SENIOR1, resolve_modal(cr, CHANNEL), "h0", "V0RESOLVE")
         found.forms[ids.RESOLVE] = (SENIOR1, resolve)
+        withdraw = ViewRecord("V0WITHDRAW", SENIOR1, withdraw_modal(cr, CHANNEL), "h0",
+                              "V0WITHDRAW")  # refused before it opens: SENIOR1 approved nothing
+        found.forms[ids.WITHDRAW_APPROVAL] = (SENIOR1, withdraw)
         await bot.driver.slash(REQUESTER, "new")
         form = await bot.modal_for(REQUESTER, "Propose")
         found.forms[ids.PROPOSE_VIEW] = (REQUESTER, copy.deepcopy(form))
@@ -183,6 +187,9 @@ KINDS: dict[str, Build] = {
         schedule=int(t.bot.clock.now().timestamp()) + 86400)),
     "submit:reject": lambda t: submission(t, ids.REJECT, {ids.REASON_BLOCK: text("freeze")}),
     "submit:comment": lambda t: submission(t, ids.COMMENT, {ids.COMMENT_BLOCK: text("hm")}),
+    "submit:approve": lambda t: submission(t, ids.APPROVE, {ids.COMMENT_BLOCK: text("ok")}),
+    "submit:withdraw": lambda t: submission(t, ids.WITHDRAW_APPROVAL, {
+        ids.COMMENT_BLOCK: text("window moved")}),
     "submit:resolve": lambda t: submission(t, ids.RESOLVE, {
         ids.OUTCOME_BLOCK: payloads.choice_value("applied"), ids.NOTE_BLOCK: text("checked")}),
     **{f"slash:{verb}": typing(verb) for verb in (

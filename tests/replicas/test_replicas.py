@@ -25,7 +25,6 @@ from bench.cluster import (
     ledger_lines,
     running_cluster,
 )
-from bot.slack import ids
 from bot.slack.labels import state_label
 from storage.sql.api_reads import SqlApiReads
 from storage.sql.schema import outbox
@@ -100,23 +99,23 @@ async def test_replicas_keep_every_guarantee_when_one_is_killed(
         # (the other is told the change is approved), and the change is approved once.
         for n, change_id in enumerate(autos[:2]):
             statuses = await asyncio.gather(
-                c.click(n % 3, r1, change_id, ids.APPROVE),
-                c.click((n + 1) % 3, r1, change_id, ids.APPROVE))
+                c.approve(n % 3, r1, change_id),
+                c.approve((n + 1) % 3, r1, change_id))
             assert statuses == [200, 200]
         for n, change_id in enumerate(autos[:2]):
             clicked, answered = await asyncio.gather(
-                c.click((n + 2) % 3, r2, change_id, ids.APPROVE),
+                c.approve((n + 2) % 3, r2, change_id),
                 approve_by_api(c, n % 3, r3, change_id))
             assert (clicked, answered in (200, 409)) == (200, True)
 
         # Replica 0 runs the slow apply (the final approval goes to it) and dies mid-apply.
-        assert await c.click(2, r1, slow, ids.APPROVE) == 200
+        assert await c.approve(2, r1, slow) == 200
         stuck = asyncio.create_task(approve_by_api(c, 0, r2, slow))
         await until(lambda: _started(tmp_path, slow), "the slow apply to start on replica 0")
 
         async def more_load() -> None:
             for n, change_id in enumerate(autos[2:] + manuals):
-                await c.click(1 + n % 2, r4, change_id, ids.APPROVE)
+                await c.approve(1 + n % 2, r4, change_id)
                 await approve_by_api(c, 2 - n % 2, r5, change_id)
 
         load = asyncio.create_task(more_load())

@@ -102,6 +102,16 @@ class SandboxTab:
             await self.page.click("#confirm-yes")
             await expect(self.page.locator("#confirm-layer")).to_be_hidden()
 
+    async def approve(self, where: Locator, change_id: str, comment: str = "") -> None:
+        """Press Approve, type the optional comment into its form, submit and close it."""
+        await self.press(where, "Approve")
+        await expect(self.page.locator("#modal-title")).to_have_text(f"Approve {change_id}")
+        if comment:
+            await self.page.fill("#in-text-value", comment)
+        await self.page.click("#modal-submit")
+        await expect(self.page.locator("#modal-body")).to_contain_text("You approved")
+        await self.page.click("#modal-close")
+
     def ephemeral(self) -> Locator:
         return self.page.locator("#conversation .msg.ephemeral")
 

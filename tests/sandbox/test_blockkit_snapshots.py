@@ -104,11 +104,14 @@ def test_a_card_shows_names_dates_fields_quotes_and_code_for_its_reader() -> Non
     parser = Balanced()
     parser.feed(berlin)
     approve = next(b for b in parser.buttons if b["data-action-id"] == "cg_approve")
-    confirm = json.loads(approve["data-confirm"] or "{}")
-    assert confirm == {"title": "Approve CHG-1 (high risk)?", "confirm": "Approve",
-                       "deny": "Cancel", "style": "",
-                       "text": "You approve revision 1 of <b>t</b> on dry-run "
-                               "<code>sha256:b21ae7122c8a</code>."}
+    assert "data-confirm" not in approve  # Approve opens a form, its confirmation
+    _, approved = load(SNAPSHOTS / "card_approved.json")
+    parser = Balanced()
+    parser.feed(blocks_html(approved, viewer("Europe/Berlin")))
+    apply = next(b for b in parser.buttons if b["data-action-id"] == "cg_apply")
+    confirm = json.loads(apply["data-confirm"] or "{}")
+    assert confirm == {"title": "Apply CHG-1 now?", "confirm": "Apply", "deny": "Cancel",
+                       "style": "", "text": "Runs the approved revision 1 on edge-1."}
 
 
 def test_the_proposal_modal_draws_every_kind_of_field() -> None:

@@ -33,7 +33,7 @@ async def test_quickstart_propose_refused_self_approval_two_seniors_applied(
     await expect(card).to_contain_text("Stage 1 of 1 · Senior review · 0 of 2")
     await tab.shot("proposed")
 
-    await tab.press(card, "Approve", confirm="Approve CHG-1 (high risk)?")
+    await tab.press(card, "Approve")  # refused at once: no form opens
     await expect(tab.ephemeral()).to_contain_text(
         "you requested CHG-1; another approver must review it (four-eyes rule)")
     await expect(tab.ephemeral()).to_contain_text("Only visible to you")
@@ -42,18 +42,19 @@ async def test_quickstart_propose_refused_self_approval_two_seniors_applied(
 
     await tab.act_as(SENIOR1)
     await expect(tab.ephemeral()).to_have_count(0)  # Rita's refusal was for her eyes only
-    await tab.press(card, "Approve", confirm="Approve CHG-1 (high risk)?")
+    await tab.approve(card, "CHG-1", "Checked the peer's AS in PeeringDB")
     await expect(card).to_contain_text("1 of 2: @Sam Senior")
     await tab.shot("card-mid-approval", docs=True)
 
     await tab.act_as(SENIOR2)
-    await tab.press(card, "Approve", confirm="Approve CHG-1 (high risk)?")
+    await tab.approve(card, "CHG-1")
     await expect(card).to_contain_text("Applied")
     await expect(card).to_contain_text("apply started by ChangeGate")
     await expect(card.get_by_role("button")).to_have_count(0)  # settled: no buttons
     await card.locator(".replies").click()
     thread = tab.page.locator("#thread-messages")
     await expect(thread).to_contain_text("Stage 1 approved by @Sam Senior, @Sue Senior")
+    await expect(thread).to_contain_text("Checked the peer's AS in PeeringDB")
     await expect(thread.locator(".msg").last).to_contain_text("Applied")
     await tab.shot("applied", docs=True)
 

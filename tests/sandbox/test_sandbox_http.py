@@ -70,11 +70,21 @@ async def propose(client: PageClient, risk: str = "high") -> None:
                 "Change submitted" and "dry-run ran" in s["modal"]["html"])
 
 
-async def approve(client: PageClient, user: str) -> None:
+async def approve(client: PageClient, user: str, comment: str = "", *, form: bool = True
+                  ) -> None:
+    """Press Approve on the card and, unless the person is refused at once, submit its form."""
     state = await until(client, user, lambda s: bool(card(s)))
     answer = await client.act(user, kind="click", surface="message", channel=CHANNEL,
                               ts=card(state)["ts"], action_id="cg_approve")
     assert answer == {"ok": True}
+    if not form:
+        return
+    state = await until(client, user, lambda s: bool(s["modal"]) and
+                        s["modal"]["title"] == "Approve CHG-1")
+    answer = await client.act(user, kind="submit", view_id=state["modal"]["id"],
+                              values={"text": {"value": comment}})
+    assert answer == {"ok": True}
+    await until(client, user, lambda s: "You approved" in s["modal"]["html"])
 
 
 async def test_the_page_its_files_and_the_bots_routes_are_served(sandbox: RunningSandbox
@@ -114,7 +124,7 @@ async def test_quickstart_without_a_browser(client: PageClient) -> None:
     assert "Pending review" in card(state)["html"]  # with the demo executor's diff above
     assert "@Rita Requester" in card(state)["html"]
 
-    await approve(client, REQUESTER)
+    await approve(client, REQUESTER, form=False)
     state = await until(client, REQUESTER, lambda s: any(
         m["ephemeral"] for m in s["conversations"][CHANNEL]))
     refusal = next(m for m in state["conversations"][CHANNEL] if m["ephemeral"])
@@ -122,7 +132,7 @@ async def test_quickstart_without_a_browser(client: PageClient) -> None:
     others = await client.state(SENIOR1)
     assert not any(m["ephemeral"] for m in others["conversations"][CHANNEL])
 
-    await approve(client, SENIOR1)
+    await approve(client, SENIOR1, "checked the peer's AS")
     await until(client, SENIOR1, lambda s: shows(s, "1 of 2"))
     await approve(client, SENIOR2)
     state = await until(client, SENIOR2, lambda s: shows(s, "Applied") and any(

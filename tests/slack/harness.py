@@ -16,6 +16,7 @@ from bot.fakeslack.payloads import choice_value, datetime_value, text_value
 from bot.fakeslack.state import Message, ViewRecord
 from bot.server import create_app
 from bot.settings import Settings
+from bot.slack import ids
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from workflow.engine import Engine
@@ -159,6 +160,30 @@ class Harness:
             return None
 
         return await self.fake.wait_for(found)
+
+    async def approve(self, user: str, card: Message, comment: str = "") -> str:
+        """Press Approve and submit its form; what the form then says (or the refusal shown
+        instead of a form)."""
+        return await self.review(user, card, ids.APPROVE, ids.APPROVE_VIEW, comment)
+
+    async def withdraw_approval(self, user: str, card: Message, comment: str = "") -> str:
+        """Press Withdraw my approval and submit its form; what the form then says."""
+        return await self.review(user, card, ids.WITHDRAW_APPROVAL, ids.WITHDRAW_VIEW, comment)
+
+    async def review(self, user: str, card: Message, action_id: str, callback_id: str,
+                     comment: str = "") -> str:
+        """Press a button that opens a comment form, submit the form, and wait for its outcome
+        (the form replaced by the result); an ephemeral refusal is returned instead."""
+        form = await self.driver.open_form(user, card, action_id, callback_id)
+        if form is None:
+            return self.fake.ephemerals(user)[-1]
+        await self.driver.submit(user, form, {ids.COMMENT_BLOCK: text_value(comment)})
+
+        def outcome() -> str:
+            shown = blocks_text(form)
+            return "" if form.view.get("callback_id") == callback_id or "…" in shown else shown
+
+        return await self.fake.wait_for(outcome)
 
     async def settled(self) -> None:
         """Deliver everything committed so far (the relay also does so on its own)."""

@@ -23,9 +23,9 @@ async def test_two_seniors_approve_and_the_card_shows_it_in_place(bot: Harness) 
     await bot.seed()
     card = await bot.card("CHG-1")
 
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    assert "You approved revision 1 of *CHG-1*" in await bot.approve(SENIOR1, card)
     card = await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
-    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.approve(SENIOR2, card, "checked <the> neighbor")
     card = await bot.card("CHG-1", shows="Approved")
 
     assert "2 of 2: <@USEN1>, <@USEN2>" in blocks_text(card)
@@ -34,6 +34,7 @@ async def test_two_seniors_approve_and_the_card_shows_it_in_place(bot: Harness) 
     assert [m.ts for m in bot.fake.messages(CHANNEL)] == [card.ts]  # updated, never re-posted
     replies = await bot.thread_has(card, "<@USEN2> approved")
     assert any("<@USEN1> approved" in r.text for r in replies)
+    assert any("> checked &lt;the&gt; neighbor" in r.text for r in replies)
     told = await bot.fake.wait_for(lambda: [m.text for m in bot.fake.messages(REQUESTER)
                                             if "*Approved*" in m.text])
     assert "CHG-1" in told[0]
@@ -61,9 +62,7 @@ async def test_a_person_outside_the_stage_is_refused(bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
 
-    await bot.driver.click(ENGINEER, card, ids.APPROVE)
-
-    assert await bot.ephemeral_for(ENGINEER, "senior-network-engineers")
+    assert "senior-network-engineers" in await bot.approve(ENGINEER, card)
 
 
 async def test_reject_needs_a_reason_inline_then_settles_the_card(bot: Harness) -> None:
@@ -97,11 +96,14 @@ async def test_stale_dry_run_is_refused_with_a_rerun_hint_then_rerun_and_approve
     bot.clock.advance(minutes=31)
 
     await bot.driver.click(SENIOR1, card, ids.APPROVE)
-    refusal = await bot.ephemeral_for(SENIOR1, "re-run it")
+    form = await bot.modal_for(SENIOR1, "Approve CHG-1")
+    bot.fake.close_view(form)
+    refusal = await bot.approve(SENIOR1, card)
     await bot.driver.click(SENIOR1, card, ids.RERUN_DRY_RUN)
     await bot.thread_has(card, "(same output as before)")
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
 
+    assert "is stale: the approval is refused until it is re-run" in blocks_text(form)
     assert "31m old (limit 30m)" in refusal
     await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
     assert bot.executor.dry_runs == ["CHG-1"]
@@ -110,17 +112,33 @@ async def test_stale_dry_run_is_refused_with_a_rerun_hint_then_rerun_and_approve
 async def test_withdrawn_approval_returns_the_card_to_pending(bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
     await bot.card("CHG-1", shows="1 of 2")
-    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.approve(SENIOR2, card)
     card = await bot.card("CHG-1", shows="Approved")
 
-    await bot.driver.click(SENIOR1, card, ids.WITHDRAW_APPROVAL)
+    done = await bot.withdraw_approval(SENIOR1, card, "the window moved")
 
+    assert "You withdrew your approval of *CHG-1*" in done
     card = await bot.card("CHG-1", shows="Pending review")
     assert "1 of 2: <@USEN2>" in blocks_text(card)
     assert ids.APPROVE in buttons(card)
-    await bot.thread_has(card, "Back in review")
+    replies = await bot.thread_has(card, "Back in review")
+    assert any("withdrew their approval" in r.text and "> the window moved" in r.text
+               for r in replies)
+
+
+async def test_withdrawing_an_approval_never_given_is_refused_before_any_form(
+    bot: Harness,
+) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+
+    refusal = await bot.withdraw_approval(SENIOR1, card)
+
+    assert "no approval on revision 1 of CHG-1 to withdraw" in refusal
+    assert not [v for v in bot.fake.open_views(SENIOR1)
+                if v.view.get("callback_id") == ids.WITHDRAW_VIEW]
 
 
 async def test_requester_withdraws_from_the_dm_copy_and_every_copy_settles(bot: Harness) -> None:
@@ -144,9 +162,7 @@ async def test_a_button_from_an_older_revision_is_refused(bot: Harness) -> None:
         {**b, "elements": [{**e, "value": "CHG-1:7"} for e in b["elements"]]}
         if b["type"] == "actions" else b for b in card.blocks], card.user)
 
-    await bot.driver.click(SENIOR1, stale, ids.APPROVE)
-
-    assert "revision 1 now, not the revision 7" in await bot.ephemeral_for(SENIOR1, "revision")
+    assert "revision 1 now, not the revision 7" in await bot.approve(SENIOR1, stale)
 
 
 async def test_a_rate_limited_update_is_retried_after_retry_after(bot: Harness) -> None:
@@ -155,7 +171,7 @@ async def test_a_rate_limited_update_is_retried_after_retry_after(bot: Harness) 
     card = await bot.card("CHG-1")
     bot.fake.fail_next("chat.update", retry_after=0)
 
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
 
     await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
     statuses = [c.status for c in bot.fake.calls_to("chat.update")]
@@ -218,9 +234,9 @@ async def test_an_approve_click_on_a_dry_run_that_changed_since_is_refused(bot: 
     rerun = await bot.engine.run_dry_run("CHG-1", REQUESTER)
     assert rerun.dry_run is not None
 
-    await bot.driver.click(SENIOR1, seen, ids.APPROVE)
+    refusal = await bot.approve(SENIOR1, seen)
 
-    refusal = await bot.ephemeral_for(SENIOR1, "changed since you saw")
+    assert "changed since you saw" in refusal
     assert f"sha256:{rerun.dry_run.digest[:12]}" in refusal
     cr = await bot.engine.get("CHG-1")
     assert cr is not None and cr.live_responses() == ()

@@ -58,7 +58,7 @@ def form(payload: dict[str, Any]) -> tuple[str, str]:
 @pytest.mark.parametrize("path", PATHS)
 async def test_only_slack_user_ids_act(bot: Harness, path: str, user: str) -> None:
     await bot.seed()
-    await bot.driver.click(SENIOR1, await bot.card("CHG-1"), ids.APPROVE)
+    await bot.approve(SENIOR1, await bot.card("CHG-1"))
     await bot.card("CHG-1", shows="1 of 2")
     body, content_type = await request_as(bot, path, user)
     await bot.settled()
@@ -79,7 +79,7 @@ async def test_system_cannot_apply_from_a_card(bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
     for approver in (SENIOR1, SENIOR2):
-        await bot.driver.click(approver, card, ids.APPROVE)
+        await bot.approve(approver, card)
     card = await bot.card("CHG-1", shows="Approved")
     await bot.settled()
 

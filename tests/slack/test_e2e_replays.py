@@ -18,7 +18,6 @@ import pytest
 
 from bench.databases import fresh_postgres
 from bot.fakeslack import FakeSlack, payloads
-from bot.fakeslack.driver import _find_button
 from bot.fakeslack.state import Message, ViewRecord
 from bot.slack import ids
 from storage.sql.queries import Queries
@@ -43,13 +42,13 @@ async def sql_bot(tmp_path: Path) -> AsyncIterator[Harness]:
         yield harness
 
 
-def captured_click(bot: Harness, user: str, card: Message, action_id: str) -> str:
-    """The form body Slack sends for a click on the card, as someone on the path would keep it."""
-    click = payloads.block_actions(
-        bot.fake.workspace, user=user, action=_find_button(card.blocks, action_id),
-        trigger_id=bot.fake.issue_trigger(user),
-        response_url=bot.fake.issue_response_url(card.channel, user, card.ts), message=card)
-    return "payload=" + quote(json.dumps(click))
+async def captured_approval(bot: Harness, user: str, card: Message) -> str:
+    """The form body Slack sends when `user` submits the Approve form opened from the card."""
+    await bot.driver.click(user, card, ids.APPROVE)
+    form = await bot.modal_for(user, "Approve", lambda v: v.view.get("callback_id")
+                               == ids.APPROVE_VIEW)
+    bot.fake.close_view(form)
+    return captured_submission(bot, user, form, {ids.COMMENT_BLOCK: payloads.text_value("")})
 
 
 def captured_submission(bot: Harness, user: str, view: ViewRecord,
@@ -78,10 +77,10 @@ async def test_a_replayed_approve_does_not_bring_back_a_withdrawn_approval(
     bot = sql_bot
     cr = await bot.seed()
     card = await bot.card(cr.id)
-    approve, signed_at = captured_click(bot, SENIOR1, card, ids.APPROVE), int(time.time())
+    approve, signed_at = await captured_approval(bot, SENIOR1, card), int(time.time())
     assert (await bot.driver.post(approve, timestamp=signed_at)).status == 200
     card = await bot.card(cr.id, shows="1 of 2: <@USEN1>")
-    await bot.driver.click(SENIOR1, card, ids.WITHDRAW_APPROVAL)
+    await bot.withdraw_approval(SENIOR1, card)
     await bot.card(cr.id, shows="Senior review · 0 of 2")
     await bot.settled()
     before, events = await change(bot, cr.id), await audited(bot, cr.id)
@@ -97,7 +96,7 @@ async def test_a_replayed_approve_does_not_bring_back_a_withdrawn_approval(
     assert await audited(bot, cr.id) == events
     assert [len(bot.fake.messages(CHANNEL)),
             len(bot.fake.thread(card.channel, card.ts))] == posts
-    assert sum("ignored a replayed Slack block_actions" in r.message
+    assert sum("ignored a replayed Slack view_submission" in r.message
                for r in caplog.records) == 3
 
 
@@ -155,14 +154,14 @@ async def test_one_click_sent_to_two_replicas_is_acted_on_once(
             bot_on(fake, tmp_path / "b", memory=False, database_url=url) as second:
         cr = await first.seed()
         card = await first.card(cr.id)
-        approve, signed_at = captured_click(first, SENIOR1, card, ids.APPROVE), int(time.time())
+        approve, signed_at = await captured_approval(first, SENIOR1, card), int(time.time())
         replicas = (first, second)
 
         with caplog.at_level(logging.WARNING, logger="bot.slack.replays"):
             answers = list(await asyncio.gather(*(
                 r.driver.post(approve, timestamp=signed_at) for r in replicas)))
             card = await first.card(cr.id, shows="1 of 2: <@USEN1>")
-            await second.driver.click(SENIOR1, card, ids.WITHDRAW_APPROVAL)
+            await second.withdraw_approval(SENIOR1, card)
             await first.card(cr.id, shows="Senior review · 0 of 2")
             answers += await asyncio.gather(*(
                 r.driver.post(approve, timestamp=signed_at) for r in replicas))
@@ -173,5 +172,5 @@ async def test_one_click_sent_to_two_replicas_is_acted_on_once(
         final = await change(second, cr.id)
         assert final.live_responses() == ()
         assert (await audited(second, cr.id)).count("response") == 1
-        assert sum("ignored a replayed Slack block_actions" in r.message
+        assert sum("ignored a replayed Slack view_submission" in r.message
                    for r in caplog.records) == 3

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack import ids
 from tests.slack.harness import (
     REQUESTER,
     SENIOR1,
@@ -33,12 +32,12 @@ async def test_propose_and_approve_over_socket_mode(socket_bot: Harness) -> None
     form = await bot.modal_for(REQUESTER, "Propose a change")
     reply = await bot.driver.submit(REQUESTER, form, proposal_values())
     card = await bot.card("CHG-1", shows="sha256:")
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
 
     assert reply.json["response_action"] == "update"
     await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
     assert bot.fake.calls_to("apps.connections.open")
-    assert len(bot.fake.socket.acks) == 3
+    assert len(bot.fake.socket.acks) == 4  # command, proposal, Approve, its form
 
 
 async def test_home_event_over_socket_mode(socket_bot: Harness) -> None:

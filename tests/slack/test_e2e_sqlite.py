@@ -33,9 +33,9 @@ async def test_propose_approve_and_home_on_sqlite(sql_bot: Harness) -> None:
     await bot.driver.submit(REQUESTER, form, proposal_values())
     card = await bot.card("CHG-1", shows="sha256:")
 
-    await bot.driver.click(SENIOR1, card, ids.APPROVE)
+    await bot.approve(SENIOR1, card)
     await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
-    await bot.driver.click(SENIOR2, card, ids.APPROVE)
+    await bot.approve(SENIOR2, card)
     card = await bot.card("CHG-1", shows="Approved")
 
     assert ids.APPROVE not in buttons(card)
@@ -51,7 +51,7 @@ async def test_refusal_and_reject_on_sqlite(sql_bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
 
-    await bot.driver.click(REQUESTER, card, ids.APPROVE)
+    await bot.approve(REQUESTER, card)
     assert await bot.ephemeral_for(REQUESTER, "another approver must review it")
     await bot.driver.click(SENIOR1, card, ids.REJECT)
     modal = await bot.modal_for(SENIOR1, "Reject CHG-1")

@@ -80,15 +80,15 @@ def test_second_stage_is_named_and_counted() -> None:
     assert "Stage 2 of 2 · Change Advisory Board · 0 of 1" in text
 
 
-def test_high_risk_approve_asks_for_confirmation() -> None:
+def test_approve_carries_what_it_shows_and_opens_a_form_rather_than_a_dialog() -> None:
     message = card("pending_first_approval")
     approve = next(e for b in message["blocks"] if b["type"] == "actions"
                    for e in b["elements"] if e["action_id"] == ids.APPROVE)
 
-    assert "confirm" in approve
+    assert "confirm" not in approve  # the Approve form is the confirmation
     change_id, revision, digest = approve["value"].split(":")
     assert (change_id, revision) == ("CHG-1", "1")
-    assert digest[:12] in approve["confirm"]["text"]["text"]  # the button binds what it shows
+    assert digest[:12] in str(message["blocks"])  # the button binds what the card shows
 
 
 def test_requester_copy_offers_withdraw_request_not_approve() -> None:

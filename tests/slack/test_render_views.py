@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 
 from bot.slack import ids
 from bot.slack.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page_count
 from bot.slack.home import AWAITING, DECIDED, MINE, HomeData, home_view
-from bot.slack.modals import ProposalForm, comment_modal, notice_modal, proposal_modal, reject_modal
+from bot.slack.modals import (
+    ProposalForm,
+    Seen,
+    approve_modal,
+    comment_modal,
+    notice_modal,
+    proposal_modal,
+    reject_modal,
+    withdraw_modal,
+)
 from bot.slack.validate import check_view
 from tests.slack.snapshots import assert_snapshot
 from tests.support.cards import NASTY_OUTPUT, sample_changes
@@ -39,6 +51,39 @@ def test_reject_and_comment_modals_are_valid(name: str) -> None:
     assert reject["callback_id"] == ids.REJECT_VIEW
     if name == "pending_first_approval":
         assert_snapshot("modal_reject", reject)
+
+
+@pytest.mark.parametrize("name", ["pending_first_approval", "long_texts"])
+def test_approve_and_withdraw_modals_are_valid_and_keep_what_was_seen(name: str) -> None:
+    cr = CHANGES[name]
+    assert cr.dry_run is not None
+    seen = Seen(cr.revision, cr.dry_run.digest)
+    approve = approve_modal(cr, "C1", seen, cr.dry_run.taken_at)
+    withdraw = withdraw_modal(cr, "C1")
+
+    check_view(approve)
+    check_view(withdraw)
+    assert json.loads(approve["private_metadata"]) == {
+        "change": cr.id, "revision": cr.revision, "digest": cr.dry_run.digest, "origin": "C1"}
+    assert approve["blocks"][1]["optional"] and withdraw["blocks"][1]["optional"]
+    assert withdraw["callback_id"] == ids.WITHDRAW_VIEW
+    if name == "pending_first_approval":
+        assert_snapshot("modal_approve", approve)
+
+
+def test_approve_modal_warns_of_a_stale_or_missing_dry_run() -> None:
+    cr = CHANGES["pending_first_approval"]
+    assert cr.dry_run is not None and cr.workflow is not None
+    ttl = cr.workflow.timing.dry_run_ttl
+    fresh = approve_modal(cr, "C1", Seen(1, None), cr.dry_run.taken_at + ttl)
+    stale = approve_modal(cr, "C1", Seen(1, None), cr.dry_run.taken_at + ttl
+                          + timedelta(seconds=1))
+    missing = approve_modal(CHANGES["pending_no_dry_run"], "C1", Seen(1, None),
+                            cr.dry_run.taken_at)
+
+    assert "is stale" not in str(fresh) and "You approve on dry-run" in str(fresh)
+    assert "is stale: the approval is refused until it is re-run" in str(stale)
+    assert "no dry-run yet" in str(missing)
 
 
 def test_notice_modal_is_valid() -> None:

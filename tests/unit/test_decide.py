@@ -318,6 +318,13 @@ def test_withdrawal_below_stage_one_reopens_even_from_stage_two() -> None:
     assert cr.state is State.APPROVED  # c1's stage-2 approval still stands
 
 
+def test_a_withdrawal_carries_its_comment_into_the_event() -> None:
+    cr = approved_by(pending(two_stage()), "n1")
+    withdrawn = decide(cr, WithdrawApproval("CHG-1", "n1", "  the window moved "), T0).events
+    assert [(e.kind, e.data.get("comment")) for e in withdrawn] == [
+        (EventKind.WITHDRAWN, "the window moved")]
+
+
 def test_unknown_outcome_is_resolved_by_a_person() -> None:
     cr = apply_unknown()
     done = decide(cr, ResolveUnknown("CHG-1", "n1", S, ApplyStatus.FAILED, "rolled back"), T0)
