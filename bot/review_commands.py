@@ -1,7 +1,8 @@
-"""`changegate review`: approve or reject several changes from a terminal in one call.
+"""`changegate review` and `post-review`: a person's reviews from a terminal.
 
-It sends POST /api/v1/reviews; each change is decided on its own by the same rules as a Slack
-click, and one line per change says what happened to it.
+`review` sends POST /api/v1/reviews; each change is decided on its own by the same rules as a
+Slack click, and one line per change says what happened to it. `post-review` records how an
+applied or failed change went.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from bot.api_client import ApiClient
 from bot.client_commands import _add, _run, change_id
 from bot.client_wait import EXIT_ERROR, describe
+from workflow.post_review import ReviewOutcome
 
 
 def add_review_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +30,15 @@ def add_review_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     review.add_argument("--comment", default="", metavar="TEXT",
                         help="optional when approving; the reason, required, when rejecting")
     review.add_argument("--json", action="store_true", help="print the API's answer as JSON")
+
+    post = _add(commands, "post-review", _run(record_post_review),
+                "the requester records how an applied or failed change went")
+    post.add_argument("change", type=change_id, metavar="CHG-n")
+    post.add_argument("--outcome", required=True, choices=[o.value for o in ReviewOutcome])
+    post.add_argument("--note", required=True, metavar="TEXT", help="what happened")
+    post.add_argument("--link", action="append", default=[], metavar="URL", dest="links",
+                      help="evidence: an incident, a dashboard (repeat for several)")
+    post.add_argument("--json", action="store_true", help="print the change as JSON")
 
 
 async def review_changes(client: ApiClient, args: argparse.Namespace) -> int:
@@ -56,3 +67,15 @@ def line(result: dict[str, Any], verdict: str) -> str:
         return f"{result['id']} refused ({result['reason']}): {result['detail']}"
     now = describe(change).removeprefix(f"{change['id']} ")
     return f"{result['id']} {verdict}, now {now}"
+
+
+async def record_post_review(client: ApiClient, args: argparse.Namespace) -> int:
+    """Print the outcome recorded."""
+    body = {"outcome": args.outcome, "note": args.note, "links": args.links}
+    answer = await client.call("POST", f"/changes/{args.change}/post-review", body=body)
+    change = answer.body
+    if args.json:
+        print(json.dumps(change))
+    else:
+        print(f"{change['id']} {change['state']}, reviewed {change['post_review']['outcome']}")
+    return 0

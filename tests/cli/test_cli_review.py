@@ -1,11 +1,14 @@
-"""`changegate review` as a process: several changes in one call, one line each."""
+"""`changegate review` (several changes in one call, one line each) and `post-review`, as
+processes."""
 
 from __future__ import annotations
 
 import json
 
-from tests.cli.conftest import SENIOR_1, SENIOR_2, Live
+from tests.cli.conftest import PIPELINE, SENIOR_1, SENIOR_2, Live
 from tests.support.served import run_cli
+
+LINK = "https://grafana.example.net/d/bgp"
 
 
 async def test_review_approves_each_change_and_names_each_refusal(live: Live) -> None:
@@ -48,3 +51,22 @@ async def test_reject_without_a_reason_is_refused_before_anything_is_sent(live: 
     assert both.code == 1 and "not allowed with argument" in both.err
     _, stored = await live.call(SENIOR_1, "GET", f"/changes/{change}")
     assert stored["responses"] == []
+
+
+async def test_post_review_records_how_an_applied_change_went(live: Live) -> None:
+    change = await live.propose()
+    for senior in (SENIOR_1, SENIOR_2):
+        await live.review(senior, change)
+    await live.call(PIPELINE, "POST", f"/changes/{change}/apply")
+    await live.call(PIPELINE, "POST", f"/changes/{change}/result", {"status": "applied"})
+
+    ran = await run_cli("post-review", change, "--outcome", "successful_with_issues",
+                        "--note", "one session flapped", "--link", LINK, env=live.env())
+    other = await run_cli("post-review", change, "--outcome", "successful", "--note", "ok",
+                          env=live.env(SENIOR_1))
+
+    assert (ran.code, ran.out) == (0, f"{change} applied, reviewed successful_with_issues\n")
+    _, stored = await live.call(PIPELINE, "GET", f"/changes/{change}")
+    assert (stored["post_review"]["note"], stored["post_review"]["links"]) == (
+        "one session flapped", [LINK])
+    assert other.code == 1 and "insufficient_scope" in other.err
