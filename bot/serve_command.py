@@ -4,13 +4,15 @@ so that every other command starts without the server's imports."""
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from bot.database_commands import fail
 from bot.sandbox.serve import run_sandbox
 from bot.serve_mode import serve_settings
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
-from storage.database import DatabaseError, create_database
+from storage.database import DatabaseError, create_database, open_database, redact_url
+from storage.sql.served_policy import serve_policy
 from workflow.policy import Policy
 
 
@@ -24,6 +26,7 @@ def serve(settings: Settings, policy: Policy) -> int:
 
     async def start() -> None:
         await create_database(settings.database_url)
+        await warn_of_another_policy(settings)
         if settings.sandbox:
             await run_sandbox(settings, policy)
         else:
@@ -36,3 +39,18 @@ def serve(settings: Settings, policy: Policy) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
         return 130
     return 0
+
+
+async def warn_of_another_policy(settings: Settings) -> None:
+    """Record the policy file in the database, and warn when it was served with another one:
+    the changes and tokens of one policy would show up under the other."""
+    db = await open_database(settings.database_url, migrate=False)
+    try:
+        before = await serve_policy(db, str(settings.policy_path.resolve()))
+    finally:
+        await db.dispose()
+    if before is not None:
+        print(f"changegate: warning: database {redact_url(settings.database_url)} was served "
+              f"with policy {before} before, now with {settings.policy_path.resolve()}: their "
+              "changes and tokens are mixed; give each policy its own database "
+              "(CHANGEGATE_DATABASE_URL)", file=sys.stderr, flush=True)

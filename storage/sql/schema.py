@@ -225,3 +225,12 @@ slack_interactions = Table(
     Column("key", String(64), primary_key=True),
     Column("seen_at", UTCDateTime, nullable=False, index=True),
 )
+
+# Facts about the database itself, by name: `served_policy` is the policy file the last
+# `serve` ran with, so a server started with another policy's database can say so.
+database_facts = Table(
+    "database_facts",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", String, nullable=False),
+)

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,20 @@ async def test_without_slack_another_database_needs_the_sandbox_flag(
         "database: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) to serve "
         "Slack, or pass --sandbox to serve the sandbox workspace\n")
     assert not database.exists()
+
+
+async def test_serve_warns_when_its_database_served_another_policy(tmp_path: Path) -> None:
+    taken = socket.create_server(("127.0.0.1", 0))  # serve stops after the check, unable to listen
+    env = clean_environment(CHANGEGATE_PORT=str(taken.getsockname()[1]),
+                            CHANGEGATE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cg.db'}")
+    first, second = ROOT / "examples" / "changegate.yaml", ROOT / "examples" / "sandbox.yaml"
+    with taken:
+        ran = [await finish(await start_cli("serve", "--sandbox", "--policy", str(policy),
+                                            env=env)) for policy in (first, first, second)]
+
+    warnings = [[line for line in r.err.splitlines() if "warning" in line] for r in ran]
+    assert warnings[:2] == [[], []]  # a new database, then the same policy again
+    assert warnings[2] == [
+        f"changegate: warning: database sqlite+aiosqlite:///{tmp_path / 'cg.db'} was served with "
+        f"policy {first} before, now with {second}: their changes and tokens are mixed; give "
+        "each policy its own database (CHANGEGATE_DATABASE_URL)"]
