@@ -16,10 +16,11 @@ from datetime import datetime
 from bot.api.ports import ApiReads
 from storage.reads import Backlog
 from workflow.model import State
+from workflow.post_review import ReviewOutcome
 
 BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 14_400.0, 28_800.0, 86_400.0, 259_200.0,
            604_800.0)
-KINDS = ("approved", "applied", "refused")
+KINDS = ("approved", "applied", "refused", "post_reviewed")
 SCAN_BATCH = 2000
 
 
@@ -55,6 +56,7 @@ class Metrics:
         self.refusals: Counter[str] = Counter()
         self.to_approve = Histogram()
         self.to_apply = Histogram()
+        self.review_outcomes: dict[str, str] = {}  # change id -> outcome of its latest review
         self._after = 0
         self._lock = asyncio.Lock()
 
@@ -80,6 +82,10 @@ class Metrics:
             data = record.get("data")
             reason = data.get("reason") if isinstance(data, dict) else None
             self.refusals[str(reason or "refused")] += 1
+        elif kind == "post_reviewed":
+            data = record.get("data")
+            outcome = data.get("outcome") if isinstance(data, dict) else None
+            self.review_outcomes[str(record.get("change_id"))] = str(outcome)
         elif isinstance(since, int | float):
             (self.to_approve if kind == "approved" else self.to_apply).observe(float(since))
 
@@ -104,6 +110,11 @@ class Metrics:
                 "Refused actions by reason, from every path (Slack, API, timers).",
                 (f'changegate_refusals_total{{reason="{_label(r)}"}} {n}'
                  for r, n in sorted(self.refusals.items())))
+        outcomes = Counter(self.review_outcomes.values())
+        _family(out, "changegate_changes_by_review_outcome", "gauge",
+                "Applied or failed changes by the outcome of their latest post-implementation "
+                "review.", (f'changegate_changes_by_review_outcome{{outcome="{o.value}"}} '
+                            f"{outcomes[o.value]}" for o in ReviewOutcome))
         _family(out, "changegate_api_problems_total", "counter",
                 "Error answers of the REST API by status and reason.",
                 (f'changegate_api_problems_total{{status="{s}",reason="{_label(r)}"}} {n}'

@@ -48,3 +48,22 @@ async def test_someone_else_or_a_change_still_in_review_is_refused(api: ApiWorld
     assert (unknown.status, unknown.body["field"]) == (400, "outcome")
     assert (bad_link.status, bad_link.body["field"]) == (400, "links[0]")
     assert (await api.call("GET", f"/changes/{cid}", REQ)).body["post_review"] is None
+
+
+async def test_metrics_count_changes_by_the_outcome_of_their_latest_review(
+        api: ApiWorld) -> None:
+    first, second = await _ended(api), await _ended(api, "failed")
+    for cid, outcome in ((first, "failed"), (first, "successful"), (second, "rolled_back")):
+        await api.call("POST", f"/changes/{cid}/post-review", REQ,
+                       body={"outcome": outcome, "note": "as seen"})
+
+    text = (await api.call("GET", "/metrics", REQ)).body
+
+    lines = [line for line in text.splitlines()
+             if line.startswith("changegate_changes_by_review_outcome{")]
+    assert lines == [
+        'changegate_changes_by_review_outcome{outcome="successful"} 1',
+        'changegate_changes_by_review_outcome{outcome="successful_with_issues"} 0',
+        'changegate_changes_by_review_outcome{outcome="rolled_back"} 1',
+        'changegate_changes_by_review_outcome{outcome="failed"} 0',
+    ]
