@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.client_commands import add_client_arguments
 from bot.database_commands import add_arguments, fail
 from bot.policy_commands import add_policy_arguments
+from bot.report_commands import add_report_arguments
 from bot.review_commands import add_review_arguments
 from bot.settings import Settings, SettingsError
 from bot.token_commands import add_token_arguments
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     add_token_arguments(commands, _add_policy)
     add_client_arguments(commands)
     add_review_arguments(commands)
+    add_report_arguments(commands)
     return parser
 
 

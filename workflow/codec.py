@@ -79,7 +79,8 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
             "group": w.escalation.group, "after_reminders": w.escalation.after_reminders},
         "stages": [
             {"name": s.name, "require": [{"group": r.group, "count": r.count}
-                                         for r in s.requirements]}
+                                         for r in s.requirements],
+             "denial_message": s.denial_message}
             for s in w.stages
         ],
         "timing": {
@@ -91,9 +92,10 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
 
 
 def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
-    """Inverse of workflow_to_dict; keys added later (escalation, executor_kind, dry_run) are
-    optional in stored rows: an older row's executor is of unknown kind, so only ChangeGate
-    reports its outcome, and it keeps accepting dry-runs from either source, as it did."""
+    """Inverse of workflow_to_dict; keys added later (escalation, executor_kind, dry_run, a
+    stage's denial_message) are optional in stored rows: an older row's executor is of unknown
+    kind, so only ChangeGate reports its outcome, and it keeps accepting dry-runs from either
+    source, as it did."""
     t, esc = d["timing"], d.get("escalation")
     reminder = t["reminder_after"]
     legacy_kind = None if d["executor"] is None else "unknown"
@@ -104,7 +106,8 @@ def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
         dry_run=DryRunRule(d.get("dry_run", DryRunRule.EITHER.value)),
         escalation=None if esc is None else Escalation(esc["group"], esc["after_reminders"]),
         stages=tuple(
-            Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]))
+            Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]),
+                  s.get("denial_message", ""))
             for s in d["stages"]
         ),
         timing=Timing(

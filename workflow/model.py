@@ -206,6 +206,7 @@ class Stage:
 
     name: str
     requirements: tuple[Requirement, ...]
+    denial_message: str = ""  # told to the requester when this stage rejects the change
 
     @property
     def groups(self) -> frozenset[str]:

@@ -26,7 +26,8 @@ WORKFLOW_KEYS = (
     "name", "priority", "match", "stages", "channel", "apply", "escalate_to", "escalate_after",
     "dry_run", *TIMING_KEYS,
 )
-STAGE_KEYS = ("name", "require")
+STAGE_KEYS = ("name", "require", "denial_message")
+DENIAL_MAX = 1000  # characters: told in a thread reply and a DM, kept readable
 REQUIREMENT_KEYS = ("group", "count")
 MATCH_KEYS = ("risk", "family", "action", "target", "labels", "requester_group")
 RISKS = tuple(risk.value for risk in Risk)
@@ -194,10 +195,24 @@ def _stages(
         if _present(body, where, "require", "add require: [{group: NAME, count: N}]", problems):
             raw = body["require"]
             requirements = _requirements(raw, child(where, "require"), groups, sizes, problems)
-        stages.append(Stage(name, requirements))
+        stages.append(Stage(name, requirements, _denial(body, where, problems)))
         if len(problems) == before:
             clean.append((index, stages[-1]))
     return tuple(clean)
+
+
+def _denial(body: Node, path: str, problems: Problems) -> str:
+    """What the requester is told when the stage rejects; none when the key is absent."""
+    if "denial_message" not in body:
+        return ""
+    where = child(path, "denial_message")
+    message = text(body["denial_message"], where, problems,
+                   'write one line, e.g. "CAB meets Thursdays; resubmit with a window"') or ""
+    if len(message) > DENIAL_MAX:
+        problems.add(where, f"is {len(message)} characters long, more than {DENIAL_MAX}",
+                     "shorten it")
+        return ""
+    return message
 
 
 def _requirements(

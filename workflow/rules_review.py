@@ -153,9 +153,11 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
         cr, responses=(*responses, response), state=State.REJECTED,
         expires_at=None, remind_at=None, apply_at=None,
     )
+    denial = cr.workflow.stages[index].denial_message if cr.workflow else ""
+    told = {"denial_message": denial} if denial else {}
     return Decision(after, (
         event(after, EventKind.RESPONSE, cmd.actor, now, verdict="reject", stage=index + 1,
-              comment=comment, groups=sorted(response.groups), **_stand_in(response)),
+              comment=comment, groups=sorted(response.groups), **_stand_in(response), **told),
         event(after, EventKind.REJECTED, cmd.actor, now, comment=comment),
     ))
 

@@ -49,7 +49,8 @@ WORKFLOW = obj(
     False, name=STR, policy_version=STR, channel=NSTR, apply_mode=STR, executor=NSTR,
     executor_kind=NSTR, dry_run={"type": "string", "enum": ["executor", "reported", "either"]},
     escalation=nullable(obj(False, group=STR, after_reminders=INT)),
-    stages=array(obj(False, name=STR, require=array(obj(False, group=STR, count=INT)))),
+    stages=array(obj(False, name=STR, require=array(obj(False, group=STR, count=INT)),
+                     denial_message=STR)),
     timing=obj(False, dry_run_ttl=NUM, approval_timeout=NUM, on_timeout=STR,
                reminder_after=NNUM, late_apply_grace=NUM),
 )

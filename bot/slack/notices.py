@@ -33,7 +33,9 @@ def _quote(text: object) -> str:
 def _response(e: Event) -> str:
     who = person(e.actor)
     if e.data.get("verdict") == "reject":
-        return f":no_entry: {who} rejected it:\n{_quote(e.data.get('comment', ''))}"
+        text = f":no_entry: {who} rejected it:\n{_quote(e.data.get('comment', ''))}"
+        denial = str(e.data.get("denial_message") or "")
+        return f"{text}\n:information_source: {escape(denial)}" if denial else text
     text = f":white_check_mark: {who} approved (stage {e.data.get('stage')})"
     comment = str(e.data.get("comment") or "")
     return f"{text}:\n{_quote(comment)}" if comment else text

@@ -45,7 +45,8 @@ workflows:
       - {{name: Senior review, require: [{{group: senior-network-engineers, count: 2}}]}}
       - {{name: Change Advisory Board, require: [{{group: change-advisory-board, count: 1}}]}}
   - {{name: high, priority: 20, match: {{risk: high}},
-     stages: [{{name: Senior review, require: [{{group: senior-network-engineers, count: 2}}]}}]}}
+     stages: [{{name: Senior review, require: [{{group: senior-network-engineers, count: 2}}],
+                denial_message: "Seniors review on weekdays; resubmit <with> the peer's ASN"}}]}}
   - {{name: medium, priority: 30, match: {{risk: medium}},
      stages: [{{require: [{{group: network-engineers, count: 1}}]}}]}}
   - {{name: low, priority: 40, match: {{risk: low}}, stages: []}}

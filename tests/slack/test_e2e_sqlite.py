@@ -60,3 +60,9 @@ async def test_refusal_and_reject_on_sqlite(sql_bot: Harness) -> None:
 
     card = await bot.card("CHG-1", shows="Rejected by <@USEN1>")
     assert buttons(card) == []
+    denial = "Seniors review on weekdays; resubmit &lt;with&gt; the peer's ASN"  # the stage's
+    replies = await bot.thread_has(card, "rejected it")
+    assert any(denial in r.text for r in replies if "not in the freeze window" in r.text)
+    told = await bot.fake.wait_for(lambda: [m.text for m in bot.fake.messages(REQUESTER)
+                                            if "rejected it" in m.text])
+    assert denial in told[0]

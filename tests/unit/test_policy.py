@@ -695,6 +695,17 @@ def test_snapshot_carries_the_definition_and_policy_version() -> None:
     assert policy.defaults.reminder_after is None
 
 
+def test_a_stage_carries_its_denial_message_and_a_bad_one_is_refused() -> None:
+    message = "CAB meets Thursdays; resubmit with a maintenance window"
+    policy = parse(flow(stage(("seniors", 1)), stage(("cab", 1), denial_message=message)))
+    assert [s.denial_message for s in policy.workflows[0].stages] == ["", message]
+    assert errors_of(flow(stage(("cab", 1), denial_message=" "))) == [
+        "test.yaml: workflows[0].stages[0].denial_message: must be a non-empty text, not the "
+        "text ' '; write one line, e.g. \"CAB meets Thursdays; resubmit with a window\""]
+    [long] = errors_of(flow(stage(("cab", 1), denial_message="x" * 1001)))
+    assert "denial_message: is 1001 characters long, more than 1000" in long
+
+
 def test_stage_names_default_to_their_position() -> None:
     policy = parse(flow(stage(("seniors", 1)), stage(("cab", 1))))
     assert [s.name for s in policy.workflows[0].stages] == ["Stage 1", "Stage 2"]
