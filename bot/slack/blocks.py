@@ -138,6 +138,23 @@ def select_input(
     return _input(block_id, label, element, False, hint)
 
 
+def checkboxes_input(
+    block_id: str,
+    label: str,
+    options: list[tuple[str, str]],
+    *,
+    action_id: str = "value",
+    selected: bool = False,
+) -> Block:
+    """An optional input block of up to 10 (value, mrkdwn text) checkboxes, ticked if
+    `selected`."""
+    choices = [{"text": markdown(text, 75), "value": value} for value, text in options[:10]]
+    element: Block = {"type": "checkboxes", "action_id": action_id, "options": choices}
+    if selected:
+        element["initial_options"] = choices
+    return _input(block_id, label, element, True, None)
+
+
 def datetime_input(
     block_id: str,
     label: str,

@@ -41,8 +41,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
         header("ChangeGate"),
         context(f"Changes that concern {person(data.user)}. Use `/change new` to propose one."),
     ]
-    # Every section costs a header and a divider, plus one block per item and one for "more".
-    fixed = len(blocks) + 3 * len(SECTIONS)
+    # Every section costs a header and a divider, plus one block per item and one for "more";
+    # the awaiting list one more, for its bulk review buttons.
+    fixed = len(blocks) + 3 * len(SECTIONS) + 1
     budget = VIEW_BLOCKS_MAX - fixed
     for key, title, empty in SECTIONS:
         items = list(data.lists.get(key, ()))
@@ -56,6 +57,11 @@ def home_view(data: HomeData) -> dict[str, Any]:
         if not items:
             blocks.append(context(empty))
             continue
+        if key == AWAITING:
+            blocks.append(actions("bulk_review", *(
+                button(label, f"{ids.HOME_BULK}_{verdict}", verdict)
+                for verdict, label in (("approve", "Approve several…"),
+                                       ("reject", "Reject several…")))))
         blocks += [_item(cr, data.links.get(cr.id)) for cr in shown]
         if total > len(shown) and budget > 0:
             blocks.append(actions(f"more_{key}", button(

@@ -21,6 +21,7 @@ CARD_ACTIONS = (
 DRY_RUN_PAGE = "cg_dry_run_page"
 HOME_MORE = "cg_home_more"
 OPEN_CARD = "cg_open_card"
+HOME_BULK = "cg_home_bulk"  # then _approve or _reject; the value says which too
 
 # Modal callbacks.
 PROPOSE_VIEW = "cg_propose_view"
@@ -29,6 +30,8 @@ APPROVE_VIEW = "cg_approve_view"
 WITHDRAW_VIEW = "cg_withdraw_view"
 COMMENT_VIEW = "cg_comment_view"
 RESOLVE_VIEW = "cg_resolve_view"
+BULK_SELECT_VIEW = "cg_bulk_select_view"
+BULK_CONFIRM_VIEW = "cg_bulk_confirm_view"
 
 # Block ids inside the modals.
 CARD_ACTIONS_BLOCK = "cg_actions"
@@ -37,6 +40,7 @@ COMMENT_BLOCK = "text"
 OUTCOME_BLOCK = "outcome"
 NOTE_BLOCK = "note"
 VALUE = "value"
+BULK_BLOCK = "cg_bulk_"  # followed by the block's number: ten checkboxes each
 
 
 def button_value(change_id: str, revision: int, digest: str | None = None) -> str:
