@@ -46,6 +46,10 @@ def _dt(value: Any) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _pd(value: Any) -> timedelta | None:
+    return timedelta(seconds=value) if value is not None else None
+
+
 def _s(value: timedelta | None) -> float | None:
     return value.total_seconds() if value is not None else None
 
@@ -87,6 +91,7 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
             "dry_run_ttl": _s(t.dry_run_ttl), "approval_timeout": _s(t.approval_timeout),
             "on_timeout": t.on_timeout.value, "reminder_after": _s(t.reminder_after),
             "late_apply_grace": _s(t.late_apply_grace),
+            "post_review_due": _s(t.post_review_due),
         },
     }
 
@@ -116,6 +121,7 @@ def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
             on_timeout=OnTimeout(t["on_timeout"]),
             reminder_after=timedelta(seconds=reminder) if reminder is not None else None,
             late_apply_grace=timedelta(seconds=t["late_apply_grace"]),
+            post_review_due=_pd(t.get("post_review_due")),
         ),
     )
 

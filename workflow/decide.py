@@ -49,6 +49,7 @@ def decide(cr: ChangeRequest | None, command: Command, now: datetime) -> Decisio
         if not caught.changed:
             raise
         decision = Decision(caught.change, (), refusal)
+    decision = rules_post_review.arm_reminder(caught.change, decision, now)
     events = caught.events + decision.events
     if not events:
         return decision

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     APPLY_UNKNOWN = "apply_unknown"
     RESOLVED = "resolved"
     POST_REVIEWED = "post_reviewed"
+    POST_REVIEW_DUE = "post_review_due"
     REFUSED = "refused"
 
 

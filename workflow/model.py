@@ -223,6 +223,7 @@ class Timing:
     on_timeout: OnTimeout = OnTimeout.EXPIRE
     reminder_after: timedelta | None = timedelta(hours=4)
     late_apply_grace: timedelta = timedelta(minutes=15)
+    post_review_due: timedelta | None = None  # a review is required this long after the apply
 
 
 @dataclass(frozen=True, slots=True)

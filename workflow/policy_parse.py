@@ -28,7 +28,10 @@ TIMING_KEYS = (
     "on_timeout",
     "reminder_after",
     "late_apply_grace",
+    "post_review",
+    "post_review_due",
 )
+POST_REVIEW_DUE = timedelta(hours=24)  # when `post_review: required` gives no due
 GROUP_KEYS = ("members", "slack_usergroup")
 RULE_KEYS = ("groups", "family", "actions", "action", "policy")
 
@@ -77,7 +80,27 @@ def parse_timing(node: Node, path: str, base: Timing, problems: Problems) -> Tim
         on_timeout=on_timeout,
         reminder_after=reminder,
         late_apply_grace=_timespan(node, path, "late_apply_grace", base.late_apply_grace, problems),
+        post_review_due=_post_review_due(node, path, base.post_review_due, problems),
     )
+
+
+def _post_review_due(node: Node, path: str, base: timedelta | None,
+                     problems: Problems) -> timedelta | None:
+    """`post_review: required` (due in `post_review_due`, 24h by default) or `optional`."""
+    due = base
+    if "post_review" in node:
+        word = choice(node["post_review"], child(path, "post_review"), ("required", "optional"),
+                      problems)
+        due = None if word == "optional" else (due or POST_REVIEW_DUE) if word else due
+    if "post_review_due" not in node:
+        return due
+    where = child(path, "post_review_due")
+    found = duration(node["post_review_due"], where, problems, zero_ok=False)
+    if due is None:
+        problems.add(where, "is set but no post-implementation review is required",
+                     "add post_review: required, or remove post_review_due")
+        return None
+    return found or due
 
 
 def parse_groups(value: object, problems: Problems) -> Groups:

@@ -35,6 +35,7 @@ from workflow.model import (
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
 from workflow.rules_dry_run import source_refusal
+from workflow.rules_post_review import remind_post_review
 from workflow.time_range import TIME_RANGE, within_range
 from workflow.timing import after_approval_change, remind, reopen_review
 
@@ -206,4 +207,4 @@ def fire_deadline(cr: ChangeRequest, cmd: FireDeadline, now: datetime) -> Decisi
             return remind(cr, now, stage)
     if cr.state in (State.APPROVED, State.SCHEDULED) and cr.apply_at and now >= cr.apply_at:
         return start_apply(cr, SYSTEM_ACTOR, frozenset(), now)
-    return Decision(cr, ())
+    return remind_post_review(cr, now)

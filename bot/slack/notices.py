@@ -16,6 +16,7 @@ FOR_REQUESTER = frozenset({
     EventKind.RESPONSE, EventKind.WITHDRAWN, EventKind.COMMENT, EventKind.APPROVED,
     EventKind.SCHEDULED, EventKind.APPROVALS_INVALIDATED, EventKind.RETURNED_TO_REVIEW,
     EventKind.RESCHEDULE_NEEDED, EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT,
+    EventKind.POST_REVIEW_DUE,
     EventKind.APPLY_STARTED, EventKind.APPLIED, EventKind.FAILED, EventKind.APPLY_UNKNOWN,
     EventKind.RESOLVED,
 })
@@ -91,6 +92,12 @@ TEXTS: Mapping[EventKind, Callable[[Event], str]] = {
     EventKind.RESOLVED: lambda e: (f":memo: {person(e.actor)} marked the apply "
                                    f"{e.data.get('status')}:\n{_quote(e.data.get('note', ''))}"),
     EventKind.REVISED: lambda e: f":pencil2: {person(e.actor)} made revision {e.revision}",
+    EventKind.POST_REVIEW_DUE: lambda e: (":clipboard: *Post-implementation review due*: the "
+                                          "requester records how the change went "
+                                          "(`changegate post-review`)"),
+    EventKind.POST_REVIEWED: lambda e: (f":clipboard: {person(e.actor)} reviewed how it went: "
+                                        f"*{e.data.get('outcome')}*\n"
+                                        f"{_quote(e.data.get('note', ''))}"),
 }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.support.backends import Backend
+from tests.support.policies import SCENARIO_POLICY
 from tests.support.world import World
 from workflow.errors import InvalidInput, NotRequester, WrongState
 from workflow.model import ApplyStatus, State
@@ -85,3 +88,39 @@ async def test_a_blank_note_or_a_bad_link_is_refused(world: World, note: str,
 
     assert refused.value.field == field
     assert (await world.get(change_id)).post_review is None
+
+
+REQUIRED = SCENARIO_POLICY.replace(
+    "  - {name: low, priority: 40, match: {risk: low}, stages: []}",
+    "  - {name: low, priority: 40, match: {risk: low}, stages: [], post_review: required,\n"
+    "     post_review_due: 24h}")
+
+
+async def test_a_required_review_reminds_the_requester_until_it_is_recorded(
+        world: World, backend: Backend) -> None:
+    assert REQUIRED != SCENARIO_POLICY
+    world.use_policy(REQUIRED)
+    change_id = await _applied(world)
+    applied = await world.get(change_id)
+    assert applied.remind_at == world.clock.now() + timedelta(hours=24)
+
+    world.clock.advance(hours=23, minutes=59)
+    await world.engine.fire_deadline(change_id)  # early: nothing
+    world.clock.advance(minutes=1)
+    await world.engine.fire_deadline(change_id)
+    await world.engine.fire_deadline(change_id)  # repeated: still one reminder
+    reminded = await world.get(change_id)
+    await world.engine.post_review(change_id, "req", ReviewOutcome.SUCCESSFUL, "all good")
+    world.clock.advance(hours=48)
+    await world.engine.fire_deadline(change_id)
+
+    due = [r.record for r in await backend.audit_rows() if r.record["kind"] == "post_review_due"]
+    assert [(d["actor"], d["data"]["notify"]) for d in due] == [("system", "req")]
+    assert reminded.remind_at == world.clock.now() - timedelta(hours=24)
+    assert (await world.get(change_id)).remind_at is None
+
+
+async def test_an_optional_review_sets_no_reminder(world: World) -> None:
+    change_id = await _applied(world)
+
+    assert (await world.get(change_id)).remind_at is None
