@@ -1,4 +1,5 @@
-"""`changegate submit`, `wait`, `dry-run`, `apply` and `result`: a pipeline's side of the API.
+"""`changegate submit`, `wait`, `dry-run`, `apply`, `abort` and `result`: a pipeline's side of
+the API.
 
 They read CHANGEGATE_URL and CHANGEGATE_TOKEN; the token's Slack user is the actor, so the
 four-eyes rules hold for pipelines exactly as in Slack.
@@ -75,6 +76,12 @@ def add_client_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     apply.add_argument("change", type=change_id, metavar="CHG-n")
     apply.add_argument("--json", action="store_true", help="print the change as JSON")
 
+    abort = _add(commands, "abort", _run(abort_apply),
+                 "stop a running apply; its outcome (failed, aborted) is recorded when it ends")
+    abort.add_argument("change", type=change_id, metavar="CHG-n")
+    abort.add_argument("--reason", required=True, help="why it must be stopped")
+    abort.add_argument("--json", action="store_true", help="print the change as JSON")
+
     result = _add(commands, "result", _run(report_result),
                   "report the outcome of an apply the pipeline ran")
     result.add_argument("change", type=change_id, metavar="CHG-n")
@@ -96,10 +103,11 @@ def _add(commands: argparse._SubParsersAction[argparse.ArgumentParser], name: st
 
 
 def _add_wait_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--until", choices=("decided", "terminal"), default="decided",
+    parser.add_argument("--until", choices=("decided", "terminal", "abort"), default="decided",
                         help="decided (default): approved, scheduled, executing or ended; "
                              "terminal: applied, failed, apply_unknown, rejected, cancelled, "
-                             "expired")
+                             "expired; abort: an abort of the running apply was asked for "
+                             "(an outside pipeline then stops it and reports), or ended")
     parser.add_argument("--timeout", type=seconds, metavar="S",
                         help="give up after S seconds with exit code 4 (default: no limit)")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -229,6 +237,17 @@ async def apply_change(client: ApiClient, args: argparse.Namespace) -> int:
               f"report with `changegate result {args.change} --status applied|failed`",
               file=sys.stderr)
     return EXIT_OF_STATE.get(state, 0)
+
+
+async def abort_apply(client: ApiClient, args: argparse.Namespace) -> int:
+    """Ask to stop the apply; print the state (executing while the executor stops it)."""
+    body = {"reason": args.reason}
+    change = (await client.call("POST", f"/changes/{args.change}/abort", body=body)).body
+    print(json.dumps(change) if args.json else change["state"])
+    if change["state"] == "executing":
+        print(f"abort requested: {args.change} ends when its executor stops; "
+              f"`changegate wait {args.change} --until terminal` waits for it", file=sys.stderr)
+    return EXIT_OF_STATE.get(change["state"], 0)
 
 
 async def report_result(client: ApiClient, args: argparse.Namespace) -> int:

@@ -157,7 +157,8 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
         "responses": [{"person": r.person, "revision": r.revision, "stage": r.stage,
                        "verdict": r.verdict.value, "comment": r.comment, "digest": r.digest,
                        "groups": sorted(r.groups), "at": _t(r.at), "ended": r.ended,
-                       "ended_at": _t(r.ended_at), "stand_in": r.stand_in}
+                       "ended_at": _t(r.ended_at), "stand_in": r.stand_in,
+                       "ended_note": r.ended_note}
                       for r in cr.responses],
         "comments": [{"person": c.person, "revision": c.revision, "text": c.text,
                       "at": _t(c.at)} for c in cr.comments],
@@ -172,13 +173,16 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
             "started_by": cr.apply.started_by, "started_at": _t(cr.apply.started_at),
             "status": cr.apply.status.value if cr.apply.status else None,
             "output": cr.apply.output, "finished_at": _t(cr.apply.finished_at),
-            "resolved_by": cr.apply.resolved_by},
+            "resolved_by": cr.apply.resolved_by,
+            "abort_requested": cr.apply.abort_requested_by is not None,
+            "abort_requested_by": cr.apply.abort_requested_by,
+            "abort_reason": cr.apply.abort_reason, "aborted": cr.apply.aborted},
     }
 
 
 def change_from_dict(d: JSON) -> ChangeRequest:
     """Inverse of change_to_dict; keys added later (stand_in, reminded_stages, a dry-run's source
-    and outputs) are optional: an older dry-run counts as reported."""
+    and outputs, an apply's abort) are optional: an older dry-run counts as reported."""
     m, dr, ap = d["metadata"], d["dry_run"], d["apply"]
     return ChangeRequest(
         id=d["id"], requester=d["requester"], state=State(d["state"]), version=d["version"],
@@ -193,7 +197,8 @@ def change_from_dict(d: JSON) -> ChangeRequest:
                                                dr.get("outputs", 1)),
         responses=tuple(Response(r["person"], r["revision"], r["stage"], Verdict(r["verdict"]),
                                  r["comment"], r["digest"], frozenset(r["groups"]), _dt(r["at"]),
-                                 r["ended"], _pt(r["ended_at"]), r.get("stand_in", False))
+                                 r["ended"], _pt(r["ended_at"]), r.get("stand_in", False),
+                                 r.get("ended_note", ""))
                         for r in d["responses"]),
         comments=tuple(Comment(c["person"], c["revision"], c["text"], _dt(c["at"]))
                        for c in d["comments"]),
@@ -206,5 +211,6 @@ def change_from_dict(d: JSON) -> ChangeRequest:
         apply=None if ap is None else ApplyAttempt(
             ap["key"], ap["revision"], ap["digest"], ap["started_by"], _dt(ap["started_at"]),
             ApplyStatus(ap["status"]) if ap["status"] else None, ap["output"],
-            _pt(ap["finished_at"]), ap["resolved_by"]),
+            _pt(ap["finished_at"]), ap["resolved_by"], ap.get("abort_requested_by"),
+            ap.get("abort_reason", ""), ap.get("aborted", False)),
     )

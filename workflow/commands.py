@@ -141,6 +141,18 @@ class RecordApplyOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestAbort:
+    """An operator asks that the running apply be stopped; `cannot_abort` is why its executor
+    cannot stop it (None when it can), found by the engine before deciding."""
+
+    change_id: str
+    actor: str
+    actor_groups: frozenset[str]
+    reason: str
+    cannot_abort: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ResolveUnknown:
     """A person states what really happened to an apply whose outcome was unknown."""
 
@@ -182,6 +194,7 @@ Command = (
     | WithdrawRequest
     | StartApply
     | RecordApplyOutcome
+    | RequestAbort
     | ResolveUnknown
     | RecordPostReview
     | FireDeadline

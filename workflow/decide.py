@@ -17,6 +17,7 @@ from workflow.commands import (
     RecordDryRun,
     RecordPostReview,
     Reject,
+    RequestAbort,
     ResolveUnknown,
     StartApply,
     Submit,
@@ -79,6 +80,8 @@ def _dispatch(cr: ChangeRequest, command: Command, now: datetime) -> Decision:
             return rules_apply.start_apply(cr, command.actor, command.actor_groups, now)
         case RecordApplyOutcome():
             return rules_apply.record_outcome(cr, command, now)
+        case RequestAbort():
+            return rules_apply.request_abort(cr, command, now)
         case ResolveUnknown():
             return rules_apply.resolve_unknown(cr, command, now)
         case RecordPostReview():

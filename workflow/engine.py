@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from workflow.abort import cannot_abort, signal_abort, watching
 from workflow.actors import caller
 from workflow.apply_hold import ApplyHold
 from workflow.commands import (
@@ -18,6 +19,7 @@ from workflow.commands import (
     RecordDryRun,
     RecordPostReview,
     Reject,
+    RequestAbort,
     ResolveUnknown,
     StartApply,
     Submit,
@@ -306,6 +308,19 @@ class Engine:
         command = RecordApplyOutcome(change_id, actor, key, status, output, groups, reported=True)
         return await self._complete(command)
 
+    async def abort(self, change_id: str, actor: str, reason: str) -> ChangeRequest:
+        """An operator stops the running apply: the request is decided and recorded first, then
+        the executor is told; its outcome is recorded as any apply's (failed, aborted)."""
+        caller(actor)
+        groups = await self._directory.groups_of(actor)
+        cr = await self._require(change_id)
+        executor = self._executors.for_change(cr) if self._executors else None
+        command = RequestAbort(change_id, actor, groups, reason, cannot_abort(executor, cr))
+        decision = await self.handle(command)
+        if any(e.kind is EventKind.ABORT_REQUESTED for e in decision.events):
+            await signal_abort(executor, decision.change)
+        return decision.change
+
     async def resolve(
         self, change_id: str, actor: str, status: ApplyStatus, note: str
     ) -> ChangeRequest:
@@ -391,7 +406,8 @@ class Engine:
         key = cr.apply.key
         recorded = False
         try:
-            async with self._hold.held(cr.id, key):
+            async with self._hold.held(cr.id, key), watching(executor, key,
+                                                              lambda: self.get(cr.id)):
                 try:
                     result = await executor.apply(cr, key)
                 except Exception as exc:

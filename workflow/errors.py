@@ -107,6 +107,12 @@ class NothingToWithdraw(WorkflowError):
     reason = "nothing_to_withdraw"
 
 
+class AbortNotPossible(WorkflowError):
+    """The running apply cannot be stopped: its executor has no way to, or it was asked already."""
+
+    reason = "abort_not_possible"
+
+
 class NotPermitted(WorkflowError):
     """The actor may not perform this action on the change."""
 

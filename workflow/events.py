@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     APPLY_STARTED = "apply_started"
+    ABORT_REQUESTED = "abort_requested"
     APPLIED = "applied"
     FAILED = "failed"
     APPLY_UNKNOWN = "apply_unknown"

@@ -171,15 +171,16 @@ class Response:
     ended: str | None = None  # withdrawn | superseded | invalidated | expired
     ended_at: datetime | None = None
     stand_in: bool = False  # given through escalation: may fill any requirement of its stage
+    ended_note: str = ""  # what its author said when ending it (a withdrawal's comment)
 
     @property
     def live(self) -> bool:
         """A response counts only while it has not been withdrawn, replaced or invalidated."""
         return self.ended is None
 
-    def end(self, reason: str, at: datetime) -> Response:
+    def end(self, reason: str, at: datetime, note: str = "") -> Response:
         """Close the response, keeping it in history."""
-        return replace(self, ended=reason, ended_at=at)
+        return replace(self, ended=reason, ended_at=at, ended_note=note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +274,9 @@ class ApplyAttempt:
     output: str = ""
     finished_at: datetime | None = None
     resolved_by: str | None = None
+    abort_requested_by: str | None = None
+    abort_reason: str = ""
+    aborted: bool = False  # it failed after an abort was asked for
 
 
 @dataclass(frozen=True, slots=True)

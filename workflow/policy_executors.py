@@ -25,7 +25,7 @@ from workflow.policy_model import is_glob
 
 KINDS = ("webhook", "command", "external")
 KIND_KEYS = {
-    "webhook": ("kind", "url", "secret_env", "timeout"),
+    "webhook": ("kind", "url", "secret_env", "timeout", "abort"),
     "command": ("kind", "argv", "timeout", "max_output", "pass_env"),
     "external": ("kind",),
 }
@@ -48,6 +48,7 @@ class WebhookSpec:
     url: str
     secret_env: str
     timeout: timedelta = WEBHOOK_TIMEOUT
+    abort: str | None = None  # POSTed to stop a running apply; without it an abort is refused
 
     @property
     def kind(self) -> str:
@@ -186,9 +187,10 @@ def _executor(name: str, spec: object, path: str, problems: Problems) -> Executo
     if word == "webhook":
         url = _url(body, path, problems)
         secret_env = _env_name(body.get("secret_env"), child(path, "secret_env"), problems)
-        if url is None or secret_env is None:
+        abort = _url(body, path, problems, "abort") if "abort" in body else None
+        if url is None or secret_env is None or ("abort" in body and abort is None):
             return None
-        return WebhookSpec(name, url, secret_env, timeout)
+        return WebhookSpec(name, url, secret_env, timeout, abort)
     argv = _argv(body.get("argv"), child(path, "argv"), problems)
     size = _size(body.get("max_output", MAX_OUTPUT), child(path, "max_output"), problems)
     names = _env_names(body.get("pass_env", []), child(path, "pass_env"), problems)
@@ -197,12 +199,12 @@ def _executor(name: str, spec: object, path: str, problems: Problems) -> Executo
     return CommandSpec(name, argv, timeout, size, names)
 
 
-def _url(body: Node, path: str, problems: Problems) -> str | None:
-    where = child(path, "url")
-    if "url" not in body:
+def _url(body: Node, path: str, problems: Problems, key: str = "url") -> str | None:
+    where = child(path, key)
+    if key not in body:
         problems.add(where, "is missing", "add url: https://... (the receiver's address)")
         return None
-    url = text(body["url"], where, problems, "write a URL such as https://netops.example/cg")
+    url = text(body[key], where, problems, "write a URL such as https://netops.example/cg")
     if url is None:
         return None
     if any(char.isspace() for char in url):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from workflow.events import Event
 from workflow.model import ApplyStatus, ChangeRequest
@@ -161,6 +161,19 @@ class Executor(Protocol):
 
     async def apply(self, change: ChangeRequest, key: str) -> ApplyResult | None:
         """Apply once under idempotency `key`; None when an outside pipeline reports later."""
+        ...
+
+
+@runtime_checkable
+class Abortable(Protocol):
+    """An executor that can stop an apply it runs (a process group, an abort URL)."""
+
+    def cannot_abort(self, change: ChangeRequest) -> str | None:
+        """Why this executor cannot stop the change's apply; None when it can."""
+        ...
+
+    async def abort(self, change: ChangeRequest, key: str) -> None:
+        """Ask the running apply `key` to stop; its outcome is still the apply's to report."""
         ...
 
 

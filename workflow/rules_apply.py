@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from workflow.commands import RecordApplyOutcome, ResolveUnknown
+from workflow.commands import RecordApplyOutcome, RequestAbort, ResolveUnknown
 from workflow.decision import Decision, describe_state, event, require_state
 from workflow.errors import (
+    AbortNotPossible,
     DigestNotApproved,
     InvalidInput,
     NotPermitted,
@@ -79,10 +80,33 @@ def record_outcome(cr: ChangeRequest, cmd: RecordApplyOutcome, now: datetime) ->
     if cmd.key != cr.apply.key and not (cmd.reported and cmd.key is None):
         raise InvalidInput("key", f"{cmd.key} is not the running apply of {cr.id} ({cr.apply.key})")
     state, kind = OUTCOME_STATES[cmd.status]
-    attempt = replace(cr.apply, status=cmd.status, output=cmd.output, finished_at=now)
+    aborted = cr.apply.abort_requested_by is not None and cmd.status is ApplyStatus.FAILED
+    attempt = replace(cr.apply, status=cmd.status, output=cmd.output, finished_at=now,
+                      aborted=aborted)
     after = replace(cr, state=state, apply=attempt)
+    extra = {"aborted": True} if aborted else {}
     return Decision(after, (event(after, kind, cmd.actor, now, key=attempt.key,
-                                  output_chars=len(cmd.output)),))
+                                  output_chars=len(cmd.output), **extra),))
+
+
+def request_abort(cr: ChangeRequest, cmd: RequestAbort, now: datetime) -> Decision:
+    """An operator asks to stop the running apply; it stays executing until the executor's
+    outcome is recorded, so the abort and the apply's own end settle to exactly one outcome."""
+    require_state(cr, [State.EXECUTING], "abort")
+    check_operator(cr, cmd.actor, cmd.actor_groups, "abort its apply")
+    assert cr.apply is not None
+    reason = cmd.reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "say why the apply must be stopped")
+    if cr.apply.abort_requested_by is not None:
+        raise AbortNotPossible(f"{cr.apply.abort_requested_by} already asked to abort the apply "
+                               f"of {cr.id}: its outcome is awaited")
+    if cmd.cannot_abort is not None:
+        raise AbortNotPossible(f"cannot abort the apply of {cr.id}: {cmd.cannot_abort}")
+    attempt = replace(cr.apply, abort_requested_by=cmd.actor, abort_reason=reason)
+    after = replace(cr, apply=attempt)
+    return Decision(after, (event(after, EventKind.ABORT_REQUESTED, cmd.actor, now,
+                                  key=attempt.key, reason=reason),))
 
 
 def check_report(cr: ChangeRequest, cmd: RecordApplyOutcome) -> None:

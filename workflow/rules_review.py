@@ -173,10 +173,12 @@ def withdraw_approval(cr: ChangeRequest, cmd: WithdrawApproval, now: datetime) -
         raise NothingToWithdraw(
             f"you have no approval on revision {cr.revision} of {cr.id} to withdraw"
         )
-    responses = tuple(r.end("withdrawn", now) if r is current else r for r in cr.responses)
+    comment = cmd.comment.strip()
+    responses = tuple(r.end("withdrawn", now, comment) if r is current else r
+                      for r in cr.responses)
     after = replace(cr, responses=responses)
     events = [event(after, EventKind.WITHDRAWN, cmd.actor, now, stage=current.stage + 1,
-                    comment=cmd.comment.strip())]
+                    comment=comment)]
     if cr.state in (State.APPROVED, State.SCHEDULED) and active_stage(after) is not None:
         return reopen_review(after, cmd.actor, now, events, reason="approval withdrawn")
     return Decision(after, tuple(events))

@@ -41,8 +41,9 @@ QUERY = {
     "limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
                     "Page size (default 50)."),
     "cursor": _query("cursor", CURSOR, "`next_cursor` of the previous page."),
-    "until": _query("until", {"type": "string", "enum": ["decided", "terminal"]},
-                    "decided (default): approved or ended; terminal: ended."),
+    "until": _query("until", {"type": "string", "enum": ["decided", "terminal", "abort"]},
+                    "decided (default): approved or ended; terminal: ended; abort: an abort "
+                    "of the running apply was requested, or ended."),
     "timeout": _query("timeout", {"type": "integer", "minimum": 0, "maximum": MAX_WAIT_S},
                       "Seconds to wait at most (default 60)."),
     "since": _query("since", {"type": "string", "format": "date-time"},

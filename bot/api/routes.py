@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.api import actions, admin, bodies, bulk, changes, ops, post_reviews, waiting
+from bot.api.abort import ABORT, abort_apply
 from bot.api.auth import Handler, guarded
 from bot.api.fields import Field
 from storage.tokens import ADMIN, APPLY, READ, REVIEW, SUBMIT
@@ -80,6 +81,8 @@ ROUTES = (
           actions.result, (APPLY,), bodies.RESULT, True),
     Route("POST", f"{C}/resolve", "resolveApply", "Settle an apply whose outcome is unknown",
           actions.resolve, (APPLY,), bodies.RESOLVE, True),
+    Route("POST", f"{C}/abort", "abortApply", "Stop the running apply (an operator, with a "
+          "reason)", abort_apply, (APPLY,), ABORT, True),
     Route("POST", f"{C}/post-review", "postReview", "The requester records how an applied or "
           "failed change went", post_reviews.post_review, (SUBMIT,), bodies.POST_REVIEW, True),
     Route("GET", "/audit", "exportAudit", "Audit events oldest first, paged", ops.audit, (READ,),

@@ -56,7 +56,8 @@ WORKFLOW = obj(
 )
 APPLY = obj(key=STR, revision=INT, digest=STR, started_by=STR, started_at=TIME,
             status={"type": ["string", "null"], "enum": ["applied", "failed", "unknown", None]},
-            output=STR, finished_at=NTIME, resolved_by=NSTR)
+            output=STR, finished_at=NTIME, resolved_by=NSTR, abort_requested=BOOL,
+            abort_requested_by=NSTR, abort_reason=STR, aborted=BOOL)
 PROGRESS = obj(stage=INT, name=STR, met=BOOL, requirements=array(
     obj(group=STR, count=INT, approvers=array(STR), met=BOOL)))
 
@@ -71,7 +72,7 @@ CHANGE = obj(
     responses=array(obj(person=STR, revision=INT, stage=INT,
                         verdict={"type": "string", "enum": ["approve", "reject"]},
                         comment=STR, digest=STR, groups=array(STR), at=TIME, ended=NSTR,
-                        ended_at=NTIME, stand_in=BOOL)),
+                        ended_at=NTIME, stand_in=BOOL, ended_note=STR)),
     comments=array(obj(person=STR, revision=INT, text=STR, at=TIME)),
     workflow=nullable(WORKFLOW), submitted_at=NTIME, expires_at=NTIME, remind_at=NTIME,
     reminders_sent=INT, reminded_stages=array(INT), approved_at=NTIME, apply_at=NTIME,
@@ -110,7 +111,7 @@ SCHEMAS: dict[str, Schema] = {
     "AuditPage": obj(events=array(ref("AuditEvent")), next_cursor=NSTR),
     "VerifyResult": obj(ok=BOOL, rows=INT, bad_seq=NINT, problem=NSTR, head=NSTR),
     "WaitResult": obj(change=ref("Change"),
-                      until={"type": "string", "enum": ["decided", "terminal"]},
+                      until={"type": "string", "enum": ["decided", "terminal", "abort"]},
                       reached=BOOL, waited_s=NUM),
     "Ready": obj(status={"const": "ready"}, schema=STR, policy_version=NSTR),
     "PolicyReload": obj(policy_version=STR, previous_version=STR, changed=BOOL),

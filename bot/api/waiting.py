@@ -18,7 +18,13 @@ from bot.api.represent import change_json, decided, terminal
 from storage.tokens import ApiToken
 from workflow.model import ChangeRequest
 
-CONDITIONS = {"decided": decided, "terminal": terminal}
+
+def aborting(cr: ChangeRequest) -> bool:
+    """An outside pipeline's cue: stop the apply you run (then report it), or it ended."""
+    return terminal(cr) or (cr.apply is not None and cr.apply.abort_requested_by is not None)
+
+
+CONDITIONS = {"decided": decided, "terminal": terminal, "abort": aborting}
 
 
 async def wait_for_change(request: web.Request, token: ApiToken) -> web.Response:

@@ -25,6 +25,7 @@ from workflow.ports import ApplyResult
 STDERR_LIMIT = 64 * 1024
 BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 DRAIN_S = 5.0  # after a kill, how long the pipes may take to close
+ABORT_GRACE_S = 10.0  # after SIGTERM on an abort, how long before SIGKILL
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,33 @@ class Finished:
 
 
 class CommandExecutor:
-    """Runs the program once per call; exit 0 means success, a timeout kills its process group."""
+    """Runs the program once per call; exit 0 means success, a timeout kills its process group,
+    an abort terminates it (SIGTERM, then SIGKILL after a grace)."""
 
-    def __init__(self, spec: CommandSpec, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, spec: CommandSpec, environ: Mapping[str, str] | None = None, *,
+                 abort_grace_s: float = ABORT_GRACE_S) -> None:
         self._spec = spec
         self._environ = os.environ if environ is None else environ
+        self._grace_s = abort_grace_s
+        self._running: dict[str, asyncio.subprocess.Process] = {}
+        self._aborted: set[str] = set()
+
+    def cannot_abort(self, change: ChangeRequest) -> str | None:
+        """A local program can always be stopped."""
+        return None
+
+    async def abort(self, change: ChangeRequest, key: str) -> None:
+        """Terminate the apply's process group; once the program has ended, or the grace has
+        passed, kill whatever of the group is left."""
+        process = self._running.get(key)
+        if process is None or key in self._aborted:
+            return
+        self._aborted.add(key)
+        _signal_group(process, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._grace_s):
+                await process.wait()
+        _signal_group(process, signal.SIGKILL)
 
     async def dry_run(self, change: ChangeRequest) -> str:
         """The program's standard output; a non-zero exit refuses the dry-run."""
@@ -57,6 +80,13 @@ class CommandExecutor:
             done = await self._run(change, "apply", key)
         except ExecutorUnavailable as missing:
             return ApplyResult(ApplyStatus.FAILED, f"not applied: {missing.message}")
+        finally:
+            self._running.pop(key, None)
+            aborted = key in self._aborted
+            self._aborted.discard(key)
+        if aborted and done.code != 0:
+            return ApplyResult(ApplyStatus.FAILED, done.stdout.text()
+                               + f"\n[aborted: {_exit(done.code)}]{_stderr(done)}")
         if done.code < 0:
             raise ExecutorError(f"{self._describe()} {_exit(done.code)}: the outcome is unknown")
         status = ApplyStatus.APPLIED if done.code == 0 else ApplyStatus.FAILED
@@ -91,6 +121,8 @@ class CommandExecutor:
                 f"{self._describe()} could not be started: {error.strerror or error}"
             ) from None
         assert process.stdin and process.stdout and process.stderr
+        if key is not None and mode == "apply":
+            self._running[key] = process
         try:
             async with asyncio.timeout(self._spec.timeout.total_seconds()):
                 stdout, stderr, _ = await asyncio.gather(
@@ -121,10 +153,15 @@ async def _feed(stdin: asyncio.StreamWriter, body: bytes) -> None:
         await stdin.wait_closed()
 
 
+def _signal_group(process: asyncio.subprocess.Process, signum: signal.Signals) -> None:
+    """Signal the program and everything it started (its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
 async def _kill(process: asyncio.subprocess.Process) -> None:
     """Kill the program and everything it started, then let its pipes close."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _signal_group(process, signal.SIGKILL)
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(DRAIN_S):
             await process.wait()

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from workflow.codec import content_to_dict
 from workflow.model import ChangeRequest
 
-Mode = Literal["dry_run", "apply"]
+Mode = Literal["dry_run", "apply", "abort"]
 
 
 def change_payload(change: ChangeRequest, mode: Mode, key: str | None = None) -> dict[str, Any]:

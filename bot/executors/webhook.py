@@ -60,6 +60,20 @@ class WebhookExecutor:
         reply = await self._post(change, "apply", key)
         return ApplyResult(ApplyStatus.APPLIED if reply.ok else ApplyStatus.FAILED, reply.output)
 
+    def cannot_abort(self, change: ChangeRequest) -> str | None:
+        """Only a receiver with an `abort` URL in the policy can be asked to stop."""
+        if self._spec.abort is None:
+            return (f"webhook executor {self._spec.name} has no abort URL in the policy "
+                    f"(executors.{self._spec.name}.abort), so it cannot be asked to stop: "
+                    "wait for its outcome")
+        return None
+
+    async def abort(self, change: ChangeRequest, key: str) -> None:
+        """POST the signed change (mode `abort`, the running apply's key) to the abort URL; the
+        apply's own answer still says how it ended."""
+        if self._spec.abort is not None:
+            await self._post(change, "abort", key, self._spec.abort)
+
     def headers(self, body: bytes, key: str | None) -> dict[str, str]:
         """Content type, timestamp, signature and, for an apply, the idempotency key."""
         timestamp = str(int(self._now()))
@@ -73,14 +87,16 @@ class WebhookExecutor:
             headers[IDEMPOTENCY_HEADER] = key
         return headers
 
-    async def _post(self, change: ChangeRequest, mode: Mode, key: str | None) -> Reply:
+    async def _post(self, change: ChangeRequest, mode: Mode, key: str | None,
+                    url: str | None = None) -> Reply:
+        url = url or self._spec.url
         body = encode(change_payload(change, mode, key))
-        where = f"webhook {self._spec.name} ({self._spec.url})"
+        where = f"webhook {self._spec.name} ({url})"
         timeout = aiohttp.ClientTimeout(total=self._spec.timeout.total_seconds())
         try:
             async with (
                 aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(self._spec.url, data=body, headers=self.headers(body, key),
+                session.post(url, data=body, headers=self.headers(body, key),
                              allow_redirects=False) as response,
             ):
                 raw = await self._read(response, where)

@@ -13,7 +13,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import ids
-from bot.slack.dryrun_modal import dry_run_modal, parse_page_value
+from bot.slack.change_modal import change_modal
+from bot.slack.dryrun_modal import dry_run_modal
 from bot.slack.feedback import FAILED, tell
 from bot.slack.modals import (
     Seen,
@@ -23,6 +24,7 @@ from bot.slack.modals import (
     resolve_modal,
     withdraw_modal,
 )
+from bot.slack.pager import parse_page_value
 from bot.slack.payload import actor, ident, obj
 from bot.slack.services import SlackServices
 from workflow.commands import WithdrawApproval
@@ -58,6 +60,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         ids.APPLY: engine.apply,
     }
     modals = {ids.COMMENT: comment_modal, ids.RESOLVE: resolve_modal}
+    pages = {ids.DRY_RUN_PAGE: dry_run_modal, ids.CHANGE_PAGE: change_modal}
 
     @app.action(re.compile(f"^({'|'.join(ids.CARD_ACTIONS)})$"))
     async def card_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -103,6 +106,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 await refuse(f"cannot comment: {describe_state(cr)}")
             elif action_id in modals:
                 await _open(services, body, modals[action_id](cr, channel or ""), refuse)
+            elif action_id == ids.VIEW_CHANGE:
+                await _open(services, body, change_modal(cr), refuse)
             else:
                 await _open(services, body, dry_run_modal(cr), refuse)
         except WorkflowError as refusal:
@@ -113,15 +118,16 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         finally:
             services.kick()
 
-    @app.action(re.compile(f"^{ids.DRY_RUN_PAGE}_(prev|next)$"))
-    async def dry_run_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+    @app.action(re.compile(f"^({ids.DRY_RUN_PAGE}|{ids.CHANGE_PAGE})_(prev|next)$"))
+    async def turn_page(ack: AsyncAck, body: dict[str, Any]) -> None:
         view_id = ident(obj(body, "view"), "id", "view.")  # read before ack: a 400 if missing
         await ack()
-        change_id, page = parse_page_value(str(body["actions"][0].get("value", "")))
+        pressed = body["actions"][0]
+        change_id, page = parse_page_value(str(pressed.get("value", "")))
+        render = pages.get(str(pressed.get("action_id", "")).rpartition("_")[0], dry_run_modal)
         cr = await services.changes.get(change_id)
         if cr is not None:
-            await services.client.views_update(view_id=view_id,
-                                               view=dry_run_modal(cr, page))
+            await services.client.views_update(view_id=view_id, view=render(cr, page))
 
     @app.action(ids.OPEN_CARD)
     async def open_card(ack: AsyncAck) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from bot.slack import ids
-from bot.slack.blocks import Block, actions, context, divider, fields, header, section
+from bot.slack.blocks import Block, actions, button, context, divider, fields, header, section
 from bot.slack.card_parts import buttons, dry_run_text, outcome_text, progress_lines
 from bot.slack.context import CardContext, Message
 from bot.slack.labels import risk_label, state_label
-from bot.slack.mrkdwn import clip, date, escape, person
+from bot.slack.mrkdwn import clip, code_block, code_text, date, escape, person
 from workflow.model import ChangeRequest, State
 
 DESCRIPTION_CHARS = 1500
 ROLLBACK_CHARS = 1500
 FIELD_CHARS = 300
+PAYLOAD_LINES = 12
+PAYLOAD_CHARS = 2400  # escaped, so the section stays within 3000 with its heading and note
 
 
 def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
@@ -24,6 +26,7 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     ]
     if cr.metadata.description.strip():
         blocks.append(section(escape(clip(cr.metadata.description.strip(), DESCRIPTION_CHARS))))
+    blocks.append(section(payload_excerpt(cr.content.payload)))
     rollback = cr.content.rollback_plan.strip() or "_none given_"
     blocks.append(section(f"*Rollback plan*\n{_quote(clip(rollback, ROLLBACK_CHARS))}"))
     blocks.append(section(dry_run_text(cr, ctx)))
@@ -34,11 +37,31 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     if outcome:
         blocks.append(section(outcome))
     row = buttons(cr, ctx.audience)
-    if row:
+    if row:  # the whole change, read-only, wherever the card still offers something to do
+        row.append(button("View change", ids.VIEW_CHANGE, ids.button_value(cr.id, cr.revision)))
         blocks.append(actions(ids.CARD_ACTIONS_BLOCK, *row))
     blocks.append(divider())
     blocks.append(context(_footer(cr, ctx)))
     return Message(text=notification_text(cr), blocks=blocks)
+
+
+def payload_excerpt(payload: str) -> str:
+    """The payload's first lines in a code block, saying how much of it the card leaves out."""
+    cut, used, lines = 0, 0, 0
+    for char in payload:
+        used += len(code_text(char))
+        if used > PAYLOAD_CHARS or (char == "\n" and lines + 1 >= PAYLOAD_LINES):
+            break
+        lines += char == "\n"
+        cut += 1
+    shown = payload[:cut].rstrip("\n")
+    text = f"*Payload*\n{code_block(shown or ' ')}"
+    left = payload[len(shown):].strip("\n")
+    if left:
+        more = len(left.splitlines())
+        text += (f"\n_{len(left):,} more characters ({more:,} more line{'s' * (more != 1)}) "
+                 "not shown: press *View change*_")
+    return text
 
 
 def notification_text(cr: ChangeRequest) -> str:

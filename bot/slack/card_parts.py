@@ -159,14 +159,18 @@ def _apply_text(cr: ChangeRequest) -> str | None:
     if attempt is None:
         return None
     started = f"apply started by {person(attempt.started_by)} {date(attempt.started_at)}"
+    if attempt.abort_requested_by:
+        started += (f"; abort asked by {person(attempt.abort_requested_by)}: "
+                    f"{escape(clip(attempt.abort_reason, 300))}")
     if cr.state is State.EXECUTING:
-        return started.capitalize()
+        return started[0].upper() + started[1:]  # capitalize() would lowercase the mentions
     finished = f", finished {date(attempt.finished_at)}" if attempt.finished_at else ""
     resolved = f", settled by {person(attempt.resolved_by)}" if attempt.resolved_by else ""
     if cr.state is State.APPLY_UNKNOWN:
         return (f"Outcome unknown: {started}. A person must mark it applied or failed; "
                 "it is never retried blindly")
-    text = f"{cr.state.value.capitalize()}: {started}{finished}{resolved}"
+    outcome = "Failed (aborted)" if attempt.aborted else cr.state.value.capitalize()
+    text = f"{outcome}: {started}{finished}{resolved}"
     if cr.state is State.FAILED and attempt.output:
         text += "\n" + code_block(clip(attempt.output, EXCERPT_CHARS))
     return text

@@ -9,16 +9,18 @@ WITHDRAW_APPROVAL = "cg_withdraw_approval"
 WITHDRAW_REQUEST = "cg_withdraw_request"
 RERUN_DRY_RUN = "cg_rerun_dry_run"
 VIEW_DRY_RUN = "cg_view_dry_run"
+VIEW_CHANGE = "cg_view_change"
 COMMENT = "cg_comment"
 APPLY = "cg_apply"
 RESOLVE = "cg_resolve"
 CARD_ACTIONS = (
     APPROVE, REJECT, WITHDRAW_APPROVAL, WITHDRAW_REQUEST, RERUN_DRY_RUN, VIEW_DRY_RUN, COMMENT,
-    APPLY, RESOLVE,
+    APPLY, RESOLVE, VIEW_CHANGE,
 )
 
-# Elsewhere: paging the dry-run modal, App Home.
+# Elsewhere: paging the dry-run and change modals, App Home.
 DRY_RUN_PAGE = "cg_dry_run_page"
+CHANGE_PAGE = "cg_change_page"
 HOME_MORE = "cg_home_more"
 OPEN_CARD = "cg_open_card"
 HOME_BULK = "cg_home_bulk"  # then _approve or _reject; the value says which too

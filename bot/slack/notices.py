@@ -18,7 +18,7 @@ FOR_REQUESTER = frozenset({
     EventKind.RESCHEDULE_NEEDED, EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT,
     EventKind.POST_REVIEW_DUE,
     EventKind.APPLY_STARTED, EventKind.APPLIED, EventKind.FAILED, EventKind.APPLY_UNKNOWN,
-    EventKind.RESOLVED,
+    EventKind.RESOLVED, EventKind.ABORT_REQUESTED,
 })
 
 
@@ -86,7 +86,11 @@ TEXTS: Mapping[EventKind, Callable[[Event], str]] = {
     EventKind.CANCELLED: lambda e: f":leftwards_arrow_with_hook: Withdrawn by {person(e.actor)}",
     EventKind.APPLY_STARTED: _apply(":gear: Apply started"),
     EventKind.APPLIED: lambda e: ":white_check_mark: *Applied*",
-    EventKind.FAILED: lambda e: ":x: *Apply failed*: see the card for the output",
+    EventKind.ABORT_REQUESTED: lambda e: (f":octagonal_sign: {person(e.actor)} asked to abort "
+                                          f"the apply:\n{_quote(e.data.get('reason', ''))}"),
+    EventKind.FAILED: lambda e: (":x: *Apply aborted*: it failed after the abort; see the card"
+                                 if e.data.get("aborted") else
+                                 ":x: *Apply failed*: see the card for the output"),
     EventKind.APPLY_UNKNOWN: lambda e: (":warning: *Apply outcome unknown*: a person must mark "
                                         "it applied or failed"),
     EventKind.RESOLVED: lambda e: (f":memo: {person(e.actor)} marked the apply "

@@ -77,6 +77,7 @@ async def walk_every_operation(api: ApiWorld) -> None:
     applied = await api.call("POST", f"/changes/{cid}/apply", REQ)
     assert applied.body["state"] == "applied"
     await api.call("POST", f"/changes/{cid}/result", REQ, body={"status": "applied"})
+    await api.call("POST", f"/changes/{cid}/abort", REQ, body={"reason": "stop"})
     await api.call("POST", f"/changes/{cid}/post-review", REQ,
                    body={"outcome": "successful", "note": "no alarms", "links": []})
     await api.call("POST", f"/changes/{cid}/resolve", REQ,

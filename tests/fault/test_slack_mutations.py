@@ -179,10 +179,12 @@ KINDS: dict[str, Build] = {
         (ids.APPROVE, SENIOR1), (ids.WITHDRAW_APPROVAL, SENIOR1), (ids.REJECT, SENIOR2),
         (ids.WITHDRAW_REQUEST, SENIOR2), (ids.RERUN_DRY_RUN, SENIOR1),
         (ids.VIEW_DRY_RUN, SENIOR1), (ids.COMMENT, SENIOR2), (ids.APPLY, SENIOR1),
-        (ids.RESOLVE, SENIOR1))},
+        (ids.RESOLVE, SENIOR1), (ids.VIEW_CHANGE, SENIOR2))},
     "home:more": lambda t: click(t, SENIOR1, ids.HOME_MORE, t.forms["home"][1], AWAITING),
     "home:open": lambda t: click(t, SENIOR1, ids.OPEN_CARD, t.forms["home"][1], "CHG-1"),
     "dry-run:next": lambda t: click(t, SENIOR1, NEXT, t.forms[ids.VIEW_DRY_RUN][1], "CHG-1:2"),
+    "change:next": lambda t: click(t, SENIOR1, f"{ids.CHANGE_PAGE}_next",
+                                   t.forms[ids.VIEW_DRY_RUN][1], "CHG-1:2"),
     "submit:propose": lambda t: submission(t, ids.PROPOSE_VIEW, proposal_values(
         schedule=int(t.bot.clock.now().timestamp()) + 86400)),
     "submit:reject": lambda t: submission(t, ids.REJECT, {ids.REASON_BLOCK: text("freeze")}),

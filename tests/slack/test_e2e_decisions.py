@@ -240,3 +240,26 @@ async def test_an_approve_click_on_a_dry_run_that_changed_since_is_refused(bot: 
     assert f"sha256:{rerun.dry_run.digest[:12]}" in refusal
     cr = await bot.engine.get("CHG-1")
     assert cr is not None and cr.live_responses() == ()
+
+
+async def test_view_change_opens_the_whole_change_with_its_history_paged(bot: Harness) -> None:
+    bot.executor.dry_run_output = "\n".join(f"+ route {n} via <core>" for n in range(4000))
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    await bot.approve(SENIOR1, card, "peer confirmed")
+    card = await bot.card("CHG-1", shows="1 of 2")
+    assert "neighbor 192.0.2.1" in blocks_text(card)  # the payload, on the card itself
+
+    await bot.driver.click(SENIOR2, card, ids.VIEW_CHANGE)
+    modal = await bot.modal_for(SENIOR2, "Change CHG-1")
+    first = blocks_text(modal)
+    while "Review history" not in blocks_text(modal):  # page to the end, one view updated
+        shown = blocks_text(modal)
+        await bot.driver.click_in_view(SENIOR2, modal, f"{ids.CHANGE_PAGE}_next")
+        await bot.fake.wait_for(lambda shown=shown: blocks_text(modal) != shown)
+        assert [v.id for v in bot.fake.open_views(SENIOR2)] == [modal.id]
+
+    assert "*Payload*" in first and "no neighbor 192.0.2.1" in first
+    assert "Page 1 of" in first and "+ route 0 via &lt;core&gt;" in first
+    last = blocks_text(modal)
+    assert "<@USEN1> approved (stage 1)" in last and "peer confirmed" in last

@@ -43,7 +43,9 @@ async def request_as(bot: Harness, path: str, user: str) -> tuple[str, str]:
     if path == "home-opened":
         event = {"type": "app_home_opened", "user": user, "tab": "home"}
         return json.dumps(payloads.event_callback(w, event, event_id="Ev1")), "application/json"
-    await bot.driver.open_home(SENIOR1)
+    published = len(bot.fake.calls_to("views.publish"))
+    await bot.driver.open_home(SENIOR1)  # the tab as this opening publishes it
+    await bot.fake.wait_for(lambda: len(bot.fake.calls_to("views.publish")) > published)
     home = await bot.fake.wait_for(lambda: bot.fake.home(SENIOR1))
     more = {"type": "button", "action_id": ids.HOME_MORE, "block_id": "more", "value": "awaiting"}
     return form(payloads.block_actions(w, user=user, action=more,

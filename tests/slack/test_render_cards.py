@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 
 import pytest
@@ -58,7 +58,7 @@ def test_settled_cards_have_no_buttons(name: str) -> None:
 
 def test_unknown_apply_card_offers_only_settling_and_the_dry_run() -> None:
     rendered = asdict(render_card(CHANGES["apply_unknown"], context_for("apply_unknown")))
-    assert button_ids(rendered) == [ids.RESOLVE, ids.VIEW_DRY_RUN]
+    assert button_ids(rendered) == [ids.RESOLVE, ids.VIEW_DRY_RUN, ids.VIEW_CHANGE]
 
 
 def test_pending_card_shows_progress_mentions_and_every_button() -> None:
@@ -68,7 +68,7 @@ def test_pending_card_shows_progress_mentions_and_every_button() -> None:
     assert "Stage 1 of 1 · Senior review · 1 of 2: <@n1>" in text
     assert button_ids(message) == [
         ids.APPROVE, ids.REJECT, ids.WITHDRAW_APPROVAL, ids.RERUN_DRY_RUN, ids.VIEW_DRY_RUN,
-        ids.COMMENT,
+        ids.COMMENT, ids.VIEW_CHANGE,
     ]
     assert "audit #42 `3f2a9c0d1e4b`" in text
 
@@ -142,3 +142,21 @@ def test_long_texts_are_clipped_not_refused() -> None:
 
     check_message(message)
     assert "…" in message["blocks"][0]["text"]["text"]
+
+
+def test_the_card_shows_the_payloads_first_lines_and_says_how_much_is_left_out() -> None:
+    base = CHANGES["pending_first_approval"]
+    payload = "\n".join(f"set route {n} <via> core & ```" for n in range(8000))[:200_000]
+    cr = replace(base, revisions=(replace(base.revisions[0], content=replace(
+        base.content, payload=payload)),))
+
+    message = asdict(render_card(cr, context_for("pending_first_approval")))
+
+    check_message(message)
+    text = str(message["blocks"])
+    assert "set route 11 &lt;via&gt; core &amp;" in text and "set route 12 " not in text
+    shown = "\n".join(f"set route {n} <via> core & ```" for n in range(12))
+    left = len(payload) - len(shown) - 1
+    assert f"{left:,} more characters ({len(payload.splitlines()) - 12:,} more lines)" in text
+    assert button_ids(message)[-1] == ids.VIEW_CHANGE
+    assert "more characters" not in str(card("pending_first_approval"))  # short: all shown

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from bot.slack import ids
+from bot.slack.change_modal import NEXT as CHANGE_NEXT
+from bot.slack.change_modal import PREVIOUS as CHANGE_PREVIOUS
+from bot.slack.change_modal import change_modal, history
 from bot.slack.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page_count
 from bot.slack.home import AWAITING, DECIDED, MINE, HomeData, home_view
 from bot.slack.modals import (
@@ -20,9 +25,13 @@ from bot.slack.modals import (
     reject_modal,
     withdraw_modal,
 )
+from bot.slack.mrkdwn import code_text
 from bot.slack.validate import check_view
 from tests.slack.snapshots import assert_snapshot
-from tests.support.cards import NASTY_OUTPUT, sample_changes
+from tests.support.builders import approved_by
+from tests.support.cards import LATER, NASTY_OUTPUT, sample_changes
+from workflow.commands import Edit, WithdrawApproval
+from workflow.decide import decide
 from workflow.model import ChangeRequest
 
 CHANGES = sample_changes()
@@ -156,3 +165,59 @@ def test_home_with_hundreds_of_changes_stays_within_100_blocks_and_offers_more()
     assert isinstance(blocks, list)
     assert len(blocks) <= 100
     assert ids.HOME_MORE in str(blocks)
+
+
+def _pages(cr: ChangeRequest) -> list[dict[str, Any]]:
+    first = change_modal(cr)
+    total = 1
+    for block in first["blocks"]:
+        if block["type"] == "context" and "Page 1 of" in str(block):
+            total = int(str(block).split("Page 1 of ")[1].split("'")[0])
+    return [first, *(change_modal(cr, n) for n in range(2, total + 1))]
+
+
+def _code(pages: list[dict[str, Any]]) -> str:
+    """Every code block of every page, in order, joined back together."""
+    return "".join(b["text"]["text"][3:-3] for page in pages for b in page["blocks"]
+                   if b["type"] == "section" and b["text"]["text"].startswith("```"))
+
+
+def test_a_huge_change_pages_through_valid_views_and_loses_nothing() -> None:
+    payload = "\n".join(f"set route {n} <via> core & `edge`" for n in range(6000))[:200_000]
+    output = ("+ line of impact & <diff> ``` " * 40 + "\n") * 900
+    output = output[:1_000_000]
+    base = CHANGES["pending_first_approval"]
+    assert base.dry_run is not None
+    cr = replace(base, revisions=(replace(base.revisions[0], content=replace(
+        base.content, payload=payload)),), dry_run=replace(base.dry_run, output=output))
+    assert (len(payload), len(output)) == (200_000, 1_000_000)
+
+    pages = _pages(cr)
+
+    for view in pages:
+        check_view(view)
+    assert len(pages) > 30
+    shown = _code(pages).replace("\n", "")  # pieces are cut at line ends
+    for text in (payload, output, base.content.rollback_plan):
+        assert code_text(text).replace("\n", "") in shown
+    assert "Review history" in str(pages[-1])
+    assert [b["action_id"] for b in pages[1]["blocks"][-1]["elements"]] == [
+        CHANGE_PREVIOUS, CHANGE_NEXT]
+
+
+def test_the_change_modal_shows_the_diff_and_every_revisions_history() -> None:
+    base = CHANGES["pending_first_approval"]
+    revised = decide(base, Edit(base.id, "req", replace(
+        base.content, payload="neighbor 192.0.2.9 remote-as 65009")), LATER).change
+    withdrawn = decide(approved_by(base, "n2"), WithdrawApproval(base.id, "n2", "window moved"),
+                       LATER).change
+
+    diff = str(_pages(revised))
+    story = history(withdrawn)
+
+    check_view(change_modal(revised))
+    assert "Changes from revision 1 to 2" in diff and "+neighbor 192.0.2.9 remote-as 65009" in diff
+    assert "revision 1 is the first" in str(change_modal(base))
+    assert any("<@n1> approved (stage 1)" in line and "r1" in line for line in story)
+    assert any("<@n2> withdrew the approval" in line and ": window moved" in line
+               for line in story)
