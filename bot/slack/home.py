@@ -12,11 +12,13 @@ from bot.slack.labels import risk_label, state_label
 from bot.slack.mrkdwn import clip, date, escape, person
 from workflow.model import ChangeRequest, State
 from workflow.progress import active_stage, stage_progress
+from workflow.rules_post_review import needs_review
 
 VIEW_BLOCKS_MAX = 100
 FIRST_PAGE = 5
 MORE_STEP = 10
-AWAITING, MINE, DECIDED = "awaiting", "mine", "decided"
+AWAITING, MINE, DECIDED, REVIEWS = "awaiting", "mine", "decided", "reviews"
+OWED = (REVIEWS, "Needs your review", "")  # shown only while a review is owed
 SECTIONS = (
     (AWAITING, "Awaiting my approval", "Nothing waits for you."),
     (MINE, "My requests", "You have no open requests."),
@@ -43,9 +45,10 @@ def home_view(data: HomeData) -> dict[str, Any]:
     ]
     # Every section costs a header and a divider, plus one block per item and one for "more";
     # the awaiting list one more, for its bulk review buttons.
-    fixed = len(blocks) + 3 * len(SECTIONS) + 1
+    sections = ((OWED,) if data.lists.get(REVIEWS) else ()) + SECTIONS
+    fixed = len(blocks) + 3 * len(sections) + 1
     budget = VIEW_BLOCKS_MAX - fixed
-    for key, title, empty in SECTIONS:
+    for key, title, empty in sections:
         items = list(data.lists.get(key, ()))
         total = data.totals.get(key, len(items))
         want = data.shown.get(key, FIRST_PAGE)
@@ -93,4 +96,7 @@ def _detail(cr: ChangeRequest) -> str:
             expiry = f" · decide by {date(cr.expires_at)}" if cr.expires_at else ""
             return (f"Stage {index + 1} of {len(cr.workflow.stages)}{name} · "
                     f"{have} of {need} approvals · requested by {person(cr.requester)}{expiry}")
+    if needs_review(cr) and cr.remind_at is not None:
+        return (f"post-implementation review due {date(cr.remind_at)}: "
+                f"`changegate post-review {cr.id}`")
     return f"requested by {person(cr.requester)}"

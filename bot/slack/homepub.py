@@ -17,7 +17,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.budget import Budget
 from bot.slack.cardstore import CardStore
 from bot.slack.context import Audience
-from bot.slack.home import AWAITING, DECIDED, FIRST_PAGE, MINE, MORE_STEP, HomeData, home_view
+from bot.slack.home import (
+    AWAITING,
+    DECIDED,
+    FIRST_PAGE,
+    MINE,
+    MORE_STEP,
+    REVIEWS,
+    HomeData,
+    home_view,
+)
 from bot.slack.queries import ChangeQueries
 from storage.reads import Page
 from workflow.ports import Directory
@@ -54,8 +63,8 @@ class HomePublisher:
     async def lists(self, person: str, limits: Mapping[str, int] | None = None
                     ) -> dict[str, Page]:
         """Awaiting my approval; my requests not yet settled; the rest that involves me and is
-        past review (approved, applying or settled): each a count and its first `limits[key]`
-        changes (SCAN_LIMIT when not given)."""
+        past review (approved, applying or settled); the post-implementation reviews I owe: each
+        a count and its first `limits[key]` changes (SCAN_LIMIT when not given)."""
         limits = limits or {}
         groups = await self._directory.groups_of(person)
         return {
@@ -63,6 +72,7 @@ class HomePublisher:
                                                    limits.get(AWAITING, SCAN_LIMIT)),
             MINE: await self._changes.open_requests(person, limits.get(MINE, SCAN_LIMIT)),
             DECIDED: await self._changes.decided(person, limits.get(DECIDED, SCAN_LIMIT)),
+            REVIEWS: await self._changes.owed_reviews(person, limits.get(REVIEWS, SCAN_LIMIT)),
         }
 
     def show_more(self, person: str, key: str) -> None:
@@ -91,7 +101,7 @@ class HomePublisher:
         try:
             shown = self._shown.get(person, {})
             pages = await self.lists(person, {key: shown.get(key, FIRST_PAGE)
-                                              for key in (AWAITING, MINE, DECIDED)})
+                                              for key in (AWAITING, MINE, DECIDED, REVIEWS)})
             links = {}
             for page in pages.values():  # only what the tab shows is read, and linked
                 for cr in page.items:

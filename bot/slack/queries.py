@@ -14,6 +14,7 @@ from bot.slack.context import AuditAnchor, Settled
 from storage.memory import MemoryStore
 from storage.reads import Page, awaits
 from workflow.model import TERMINAL_STATES, ChangeRequest, State
+from workflow.rules_post_review import needs_review
 
 REFUSED = "refused"
 IN_REVIEW = frozenset({State.DRAFT, State.PENDING_REVIEW})
@@ -36,6 +37,11 @@ class ChangeQueries(Protocol):
 
     async def open_requests(self, person: str, limit: int) -> Page:
         """The person's requests not yet settled, newest first."""
+        ...
+
+    async def owed_reviews(self, person: str, limit: int) -> Page:
+        """The person's applied or failed changes whose required post-implementation review
+        is not recorded yet, oldest first."""
         ...
 
     async def decided(self, person: str, limit: int) -> Page:
@@ -78,6 +84,12 @@ class MemoryChangeQueries:
         found = [cr for cr in await self.involving(person, len(self._store.changes))
                  if cr.requester == person and cr.state not in TERMINAL_STATES]
         found.sort(key=lambda cr: (cr.created_at, int(cr.id.rpartition("-")[2])), reverse=True)
+        return Page(len(found), found[:limit])
+
+    async def owed_reviews(self, person: str, limit: int) -> Page:
+        found = sorted((cr for cr in self._store.changes.values()
+                        if cr.requester == person and needs_review(cr)),
+                       key=lambda cr: (cr.created_at, int(cr.id.rpartition("-")[2])))
         return Page(len(found), found[:limit])
 
     async def decided(self, person: str, limit: int) -> Page:

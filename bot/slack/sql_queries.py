@@ -33,6 +33,9 @@ class SqlChangeQueries:
     async def decided(self, person: str, limit: int) -> Page:
         return await self._home.decided(person, limit)
 
+    async def owed_reviews(self, person: str, limit: int) -> Page:
+        return await self._home.owed_reviews(person, limit)
+
     async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
         newest_first = await self._queries.in_state(State.PENDING_REVIEW, limit)
         return list(reversed(newest_first))

@@ -18,6 +18,7 @@ from workflow.model import TERMINAL_STATES, State
 cr = change_requests
 OPEN = sorted(s.value for s in State if s not in TERMINAL_STATES)
 IN_REVIEW = (State.DRAFT.value, State.PENDING_REVIEW.value)
+ENDED_APPLY = (State.APPLIED.value, State.FAILED.value)
 
 
 class HomeReads:
@@ -39,6 +40,14 @@ class HomeReads:
         where = and_(cr.c.requester == person, cr.c.state.in_(OPEN))
         return await self._page(select(cr.c.data).where(where), where,
                                 (cr.c.created_at.desc(), cr.c.number.desc()), limit)
+
+    async def owed_reviews(self, person: str, limit: int) -> Page:
+        """Oldest first. An applied or failed change has a deadline only while a required
+        post-implementation review is owed (recording it disarms the reminder)."""
+        where = and_(cr.c.requester == person, cr.c.state.in_(ENDED_APPLY),
+                     cr.c.next_deadline.is_not(None))
+        return await self._page(select(cr.c.data).where(where), where,
+                                (cr.c.created_at, cr.c.number), limit)
 
     async def decided(self, person: str, limit: int) -> Page:
         """Changes the person took part in, past review, but not their own open requests;
