@@ -106,6 +106,7 @@ class WithdrawApproval:
 
     change_id: str
     actor: str
+    comment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
