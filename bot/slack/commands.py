@@ -13,6 +13,7 @@ from bot.slack.command_parse import parse, usage
 from bot.slack.context import CardContext
 from bot.slack.feedback import FAILED, tell
 from bot.slack.home import AWAITING, DECIDED, MINE
+from bot.slack.labels import state_label
 from bot.slack.modals import proposal_modal
 from bot.slack.mrkdwn import clip, escape
 from bot.slack.payload import actor
@@ -104,7 +105,7 @@ async def _list(services: SlackServices, user: str) -> tuple[str, list[dict[str,
 def _section(title: str, page: Page) -> str:
     if not page.total:
         return f"*{title}*: none"
-    rows = [f"• *{cr.id}* {escape(clip(cr.metadata.title, 80))} · {cr.state.value}"
+    rows = [f"• *{cr.id}* {escape(clip(cr.metadata.title, 80))} · {state_label(cr.state)}"
             for cr in page.items[:LISTED]]
     hidden = page.total - len(rows)
     more = f"\n…and {hidden} more in the App Home" if hidden > 0 else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.slack import ids
+from bot.slack.labels import state_label
 from tests.slack.harness import (
     CHANNEL,
     ENGINEER,
@@ -14,6 +15,7 @@ from tests.slack.harness import (
     Harness,
     blocks_text,
 )
+from workflow.model import State
 
 
 async def home_of(bot: Harness, user: str, shows: str) -> str:
@@ -97,7 +99,9 @@ async def test_list_show_and_help_answer_only_the_caller(bot: Harness) -> None:
     await bot.driver.slash(SENIOR1, "chg-1")
     await bot.driver.slash(SENIOR1, "help")
 
-    assert "Move edge-1" in await bot.ephemeral_for(SENIOR1, "Awaiting your approval* (1)")
+    listed = await bot.ephemeral_for(SENIOR1, "Awaiting your approval* (1)")
+    assert "Move edge-1" in listed
+    assert f"Move edge-1 to AS65002 · {state_label(State.PENDING_REVIEW)}" in listed  # as cards
     assert await bot.ephemeral_for(SENIOR1, "CHG-1 Move edge-1 to AS65002")
     assert await bot.ephemeral_for(SENIOR1, "`/change new`")
 
