@@ -98,23 +98,23 @@ def produced(dry_run: DryRun) -> str:
 
 
 def dry_run_text(cr: ChangeRequest, ctx: CardContext) -> str:
-    """Digest prefix, producer, age and expiry (date tokens), plus the first lines of output."""
+    """Digest prefix, producer, age and, until the change is settled, expiry (date tokens),
+    plus the first lines of output."""
     dry_run = cr.dry_run
     if dry_run is None:
-        return (
+        return "*Dry-run*: _none was taken_" if cr.is_terminal else (
             ":warning: *No dry-run yet.* Approvals need one: press *Run dry-run*, "
             "or report the output through the API."
         )
     ttl = (cr.workflow.timing if cr.workflow else Timing()).dry_run_ttl
     valid_until = dry_run.taken_at + ttl
-    stale = not dry_run.is_fresh(ctx.now, ttl)
+    stale = not cr.is_terminal and not dry_run.is_fresh(ctx.now, ttl)
     head = ":warning: *Dry-run (stale)*" if stale else "*Dry-run*"
-    lines = [
-        f"{head} `sha256:{dry_run.digest[:12]}` {produced(dry_run)}, "
-        f"taken {ago(dry_run.taken_at)}",
-        f"{'Expired' if stale else 'Valid until'} {date(valid_until)} "
-        f"(valid for {duration(ttl)})",
-    ]
+    lines = [f"{head} `sha256:{dry_run.digest[:12]}` {produced(dry_run)}, "
+             f"taken {ago(dry_run.taken_at)}"]
+    if not cr.is_terminal:  # how long it stays valid matters only while it can be used
+        lines.append(f"{'Expired' if stale else 'Valid until'} {date(valid_until)} "
+                     f"(valid for {duration(ttl)})")
     excerpt = "\n".join(dry_run.output.splitlines()[:EXCERPT_LINES])
     if excerpt:
         more = len(dry_run.output) > len(excerpt)

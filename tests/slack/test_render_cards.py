@@ -160,3 +160,12 @@ def test_the_card_shows_the_payloads_first_lines_and_says_how_much_is_left_out()
     assert f"{left:,} more characters ({len(payload.splitlines()) - 12:,} more lines)" in text
     assert button_ids(message)[-1] == ids.VIEW_CHANGE
     assert "more characters" not in str(card("pending_first_approval"))  # short: all shown
+
+
+def test_a_settled_card_drops_the_dry_runs_validity() -> None:
+    settled = str(card("applied")["blocks"])
+    pending = str(card("pending_first_approval")["blocks"])
+
+    assert "Valid until" in pending and "(valid for 30m)" in pending
+    assert "Valid until" not in settled and "valid for" not in settled
+    assert "`sha256:b21ae7122c8a` reported by <@req>" in settled  # what it was, still shown
