@@ -14,7 +14,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import actions, bulk_review, commands, events, submissions
+from bot.slack import (
+    actions,
+    bulk_review,
+    commands,
+    events,
+    post_review_form,
+    submissions,
+)
 from bot.slack.payload import MalformedPayload
 from bot.slack.replays import ignoring_replays
 from bot.slack.services import BotIdentity, SlackServices
@@ -69,7 +76,7 @@ def build_app(
     )
     app.use(ignoring_replays(seen))
     app.error(listener_failed)
-    for module in (commands, actions, submissions, events, bulk_review):
+    for module in (commands, actions, submissions, events, bulk_review, post_review_form):
         module.register(app, services)
     return app
 

@@ -20,6 +20,8 @@ from workflow.model import (
     Verdict,
 )
 from workflow.progress import RequirementProgress, StageProgress, active_stage, all_progress
+from workflow.rules_post_review import REVIEWABLE as APPLY_ENDED
+from workflow.rules_post_review import needs_review
 
 Order = Mapping[str, tuple[datetime, str]]
 LAST = datetime.max.replace(tzinfo=UTC)
@@ -189,6 +191,9 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     if cr.state is State.APPLY_UNKNOWN:
         return [button("Mark applied or failed", ids.RESOLVE, value, style="primary"),
                 button("View dry-run", ids.VIEW_DRY_RUN, value)]
+    if cr.state in APPLY_ENDED:
+        return [button("Record review", ids.POST_REVIEW, value,
+                       style="primary" if needs_review(cr) else None)]
     if cr.state not in OPEN:
         return []
     row: list[Block] = []

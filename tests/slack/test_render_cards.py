@@ -47,13 +47,22 @@ def test_every_card_is_valid_block_kit(name: str, audience: Audience) -> None:
         assert_snapshot(f"card_{name}", message)
 
 
-SETTLED = sorted(n for n, cr in CHANGES.items() if cr.is_terminal and n != "apply_unknown")
+SETTLED = sorted(n for n, cr in CHANGES.items()
+                 if cr.is_terminal and n not in ("apply_unknown", "applied", "failed"))
 
 
 @pytest.mark.parametrize("name", SETTLED)
 def test_settled_cards_have_no_buttons(name: str) -> None:
     assert CHANGES[name].state in TERMINAL_STATES
     assert button_ids(asdict(render_card(CHANGES[name], context_for(name)))) == []
+
+
+@pytest.mark.parametrize("name", ["applied", "failed"])
+def test_an_ended_apply_offers_to_record_its_review(name: str) -> None:
+    rendered = asdict(render_card(CHANGES[name], context_for(name)))
+
+    assert button_ids(rendered)[0] == ids.POST_REVIEW
+    assert CHANGES[name].workflow is not None
 
 
 def test_unknown_apply_card_offers_only_settling_and_the_dry_run() -> None:
