@@ -202,7 +202,7 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
         row.append(button("Reject", ids.REJECT, value, style="danger"))
     if cr.state is State.APPROVED and cr.workflow and cr.workflow.apply_mode is ApplyMode.MANUAL:
         row.append(_apply(cr, value))
-    if audience is Audience.CHANNEL:
+    if audience is Audience.CHANNEL and cr.workflow and cr.workflow.stages:  # else none to give
         row.append(button("Withdraw my approval", ids.WITHDRAW_APPROVAL, value))
     else:
         row.append(button("Withdraw request", ids.WITHDRAW_REQUEST, value, style="danger",

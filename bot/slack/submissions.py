@@ -183,8 +183,10 @@ async def _submit(services: SlackServices, cr: ChangeRequest, user: str
 
 def _submitted(cr: ChangeRequest) -> str:
     state = cr.state.value.replace("_", " ")
-    return (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is {state}. Its card is "
-            "posted for the approvers, and a copy is in your direct messages.")
+    posted = ("Its card is posted for the approvers" if cr.workflow and cr.workflow.stages
+              else "It needs no approval; its card is posted in the channel")
+    return (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is {state}. {posted}, and a "
+            "copy is in your direct messages.")
 
 
 async def _show(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]

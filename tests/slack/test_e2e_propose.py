@@ -130,3 +130,16 @@ async def test_an_auto_applied_change_whose_dry_run_fails_stays_a_consistent_dra
         applied = await bot.engine.get("CHG-2")
         assert applied is not None and applied.state is State.APPLIED
         assert applied.dry_run is not None and len(bot.executor.applies) == 1
+
+
+async def test_a_change_needing_no_approval_is_not_announced_for_approvers(bot: Harness) -> None:
+    await bot.driver.slash(REQUESTER, "new")
+    form = await bot.modal_for(REQUESTER, "Propose a change")
+    await bot.driver.submit(REQUESTER, form, proposal_values(risk="low"))
+
+    card = await bot.card("CHG-1", shows="Approved")
+    done = blocks_text(await bot.modal_for(REQUESTER, "It needs no approval"))
+
+    assert "posted for the approvers" not in done
+    assert ids.APPLY in buttons(card)  # the low workflow applies on request
+    assert ids.WITHDRAW_APPROVAL not in buttons(card)  # no stage: there is none to withdraw

@@ -12,9 +12,9 @@ from bot.slack.context import Audience, AuditAnchor, CardContext, Settled
 from bot.slack.render import render_card
 from bot.slack.validate import check_message
 from tests.slack.snapshots import assert_snapshot
-from tests.support.builders import SENIORS, T0
+from tests.support.builders import SENIORS, T0, pending
 from tests.support.cards import LATER, sample_changes
-from workflow.model import TERMINAL_STATES, State
+from workflow.model import TERMINAL_STATES, State, WorkflowSnapshot
 
 CHANGES = sample_changes()
 ANCHOR = AuditAnchor(42, "3f2a9c0d1e4b" + "0" * 52)
@@ -178,3 +178,12 @@ def test_a_settled_card_drops_the_dry_runs_validity() -> None:
     assert "Valid until" in pending and "(valid for 30m)" in pending
     assert "Valid until" not in settled and "valid for" not in settled
     assert "`sha256:b21ae7122c8a` reported by <@req>" in settled  # what it was, still shown
+
+
+def test_a_change_with_no_stages_offers_no_approval_to_withdraw() -> None:
+    cr = pending(WorkflowSnapshot(name="low", policy_version="v1", stages=()))
+    message = asdict(render_card(cr, context_for("pending_first_approval")))
+
+    assert cr.state is State.APPROVED
+    assert ids.APPLY in button_ids(message) and ids.WITHDRAW_APPROVAL not in button_ids(message)
+    assert ids.WITHDRAW_APPROVAL in button_ids(card("approved"))
