@@ -52,6 +52,8 @@ def field_html(element: Block, field_id: str, viewer: Viewer) -> str:
         return f'<input type="text" {common} value="{initial}">'
     if kind == "static_select":
         return _select(element, common)
+    if kind == "checkboxes":
+        return _checkboxes(element, common)
     if kind == "datetimepicker":
         stamp = element.get("initial_date_time")
         value = (datetime.fromtimestamp(stamp, viewer.tz).strftime(LOCAL_MINUTE)
@@ -76,6 +78,19 @@ def _select(element: Block, common: str) -> str:
     return f'<select {common}>{"".join(options)}</select>'
 
 
+def _checkboxes(element: Block, common: str) -> str:
+    """One box per option; the page sends the ticked values one per line."""
+    ticked = {str(o.get("value")) for o in element.get("initial_options") or []}
+    boxes = []
+    for option in element.get("options") or []:
+        value = str(option.get("value", ""))
+        checked = " checked" if value in ticked else ""
+        text = plain_html(str((option.get("text") or {}).get("text", value)))
+        boxes.append(f'<label class="bk-checkbox"><input type="checkbox" '
+                     f'value="{escape(value)}"{checked}> {text}</label>')
+    return f'<div {common}>{"".join(boxes)}</div>'
+
+
 def state_values(blocks: list[Block], typed: dict[str, Any], tz: tzinfo
                  ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Slack's `view.state.values` for what was typed, and the required fields left empty.
@@ -96,7 +111,8 @@ def state_values(blocks: list[Block], typed: dict[str, Any], tz: tzinfo
         values[block_id] = {action_id: value}
         chosen = [v for k, v in value.items() if k != "type"]
         if not block.get("optional") and not any(
-                v.strip() if isinstance(v, str) else v is not None for v in chosen):
+                v.strip() if isinstance(v, str) else bool(v) if isinstance(v, list)
+                else v is not None for v in chosen):
             missing[block_id] = REQUIRED
     return values, missing
 
@@ -109,6 +125,10 @@ def _value(element: Block, typed: str, tz: tzinfo) -> dict[str, Any]:
     if kind == "static_select":
         found = [o for o in element.get("options") or [] if str(o.get("value")) == text]
         return {"type": kind, "selected_option": found[0] if found else None}
+    if kind == "checkboxes":
+        ticked = set(text.splitlines())
+        return {"type": kind, "selected_options": [
+            o for o in element.get("options") or [] if str(o.get("value")) in ticked]}
     if kind == "datetimepicker":
         return {"type": kind, "selected_date_time": _timestamp(text, tz)}
     if kind == "datepicker":

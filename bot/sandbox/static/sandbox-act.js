@@ -58,7 +58,10 @@ function typedValues() {
   for (const block of document.querySelectorAll("#modal-body .bk-input")) {
     const field = block.querySelector(".bk-element");
     if (!field) continue;
-    values[block.dataset.blockId] = { [field.dataset.actionId]: field.value };
+    const value = field.dataset.type === "checkboxes"
+      ? [...field.querySelectorAll("input:checked")].map((box) => box.value).join("\n")
+      : field.value;
+    values[block.dataset.blockId] = { [field.dataset.actionId]: value };
   }
   return values;
 }
