@@ -52,7 +52,7 @@ WORKFLOW = obj(
     stages=array(obj(False, name=STR, require=array(obj(False, group=STR, count=INT)),
                      denial_message=STR)),
     timing=obj(False, dry_run_ttl=NUM, approval_timeout=NUM, on_timeout=STR,
-               reminder_after=NNUM, late_apply_grace=NUM),
+               reminder_after=NNUM, late_apply_grace=NUM, post_review_due=NNUM),
 )
 APPLY = obj(key=STR, revision=INT, digest=STR, started_by=STR, started_at=TIME,
             status={"type": ["string", "null"], "enum": ["applied", "failed", "unknown", None]},
