@@ -15,6 +15,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import (
+    abort_form,
     actions,
     bulk_review,
     commands,
@@ -76,7 +77,8 @@ def build_app(
     )
     app.use(ignoring_replays(seen))
     app.error(listener_failed)
-    for module in (commands, actions, submissions, events, bulk_review, post_review_form):
+    for module in (commands, actions, submissions, events, bulk_review, post_review_form,
+                   abort_form):
         module.register(app, services)
     return app
 

@@ -187,7 +187,9 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     """The buttons that can do something in the change's state; none once it is settled."""
     value = ids.button_value(cr.id, cr.revision, cr.dry_run.digest if cr.dry_run else None)
     if cr.state is State.EXECUTING:
-        return [button("View dry-run", ids.VIEW_DRY_RUN, value)]
+        abort = [] if cr.apply and cr.apply.abort_requested_by else [
+            button("Abort", ids.ABORT, value, style="danger")]  # opens a form asking why
+        return [*abort, button("View dry-run", ids.VIEW_DRY_RUN, value)]
     if cr.state is State.APPLY_UNKNOWN:
         return [button("Mark applied or failed", ids.RESOLVE, value, style="primary"),
                 button("View dry-run", ids.VIEW_DRY_RUN, value)]

@@ -24,6 +24,7 @@ CHANGE_PAGE = "cg_change_page"
 HOME_MORE = "cg_home_more"
 OPEN_CARD = "cg_open_card"
 POST_REVIEW = "cg_post_review"  # Record review, on an applied or failed card
+ABORT = "cg_abort"  # Abort, on an executing card
 HOME_BULK = "cg_home_bulk"  # then _approve or _reject; the value says which too
 
 # Modal callbacks.
@@ -34,6 +35,7 @@ WITHDRAW_VIEW = "cg_withdraw_view"
 COMMENT_VIEW = "cg_comment_view"
 RESOLVE_VIEW = "cg_resolve_view"
 POST_REVIEW_VIEW = "cg_post_review_view"
+ABORT_VIEW = "cg_abort_view"
 BULK_SELECT_VIEW = "cg_bulk_select_view"
 BULK_CONFIRM_VIEW = "cg_bulk_confirm_view"
 

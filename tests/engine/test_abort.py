@@ -141,6 +141,6 @@ async def test_an_executor_that_cannot_stop_refuses_the_abort_naming_why(world: 
     world.executor.result = None  # the apply is running and reports later
     started = await world.engine.apply(cr.id, "req")
     assert started.state is State.EXECUTING
-    with pytest.raises(AbortNotPossible, match="no way to stop a running apply"):
+    with pytest.raises(AbortNotPossible, match="cannot stop a running apply"):
         await world.engine.abort(cr.id, "req", "stop")
     assert (await world.get(cr.id)).apply.abort_requested_by is None  # type: ignore[union-attr]

@@ -22,6 +22,8 @@ class ScriptedExecutor:
     raise_on_dry_run: Exception | None = None
     dry_runs: list[str] = field(default_factory=list)
     applies: list[str] = field(default_factory=list)
+    abortable: bool = False
+    aborts: list[str] = field(default_factory=list)
 
     async def dry_run(self, change: ChangeRequest) -> str:
         self.dry_runs.append(change.id)
@@ -34,6 +36,12 @@ class ScriptedExecutor:
         if self.raise_on_apply is not None:
             raise self.raise_on_apply
         return self.result
+
+    def cannot_abort(self, change: ChangeRequest) -> str | None:
+        return None if self.abortable else "this executor cannot stop a running apply"
+
+    async def abort(self, change: ChangeRequest, key: str) -> None:
+        self.aborts.append(key)
 
 
 @dataclass
