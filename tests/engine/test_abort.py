@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.support.backends import Backend
-from tests.support.executor import ScriptedExecutor
-from tests.support.world import World
+from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
+from tests.support.world import World, lookup_usergroup
+from workflow.abort import WATCH_S
+from workflow.directory import PolicyDirectory
+from workflow.engine import Engine
 from workflow.errors import AbortNotPossible, InvalidInput, NotPermitted, WrongState
 from workflow.model import ApplyStatus, ChangeRequest, State
 from workflow.ports import ApplyResult
@@ -144,3 +147,17 @@ async def test_an_executor_that_cannot_stop_refuses_the_abort_naming_why(world: 
     with pytest.raises(AbortNotPossible, match="cannot stop a running apply"):
         await world.engine.abort(cr.id, "req", "stop")
     assert (await world.get(cr.id)).apply.abort_requested_by is None  # type: ignore[union-attr]
+
+
+async def test_an_abort_recorded_by_another_replica_reaches_the_running_executor(
+        world: World) -> None:
+    executor = gated(world)
+    cr, running = await executing(world, executor)
+    other = Engine(world.uow, world.clock, lambda: world.policy,
+                   PolicyDirectory(lambda: world.policy, lookup_usergroup),
+                   SingleExecutorRegistry(None))  # this replica runs no executor itself
+
+    await other.abort(cr.id, "n1", "stop it")
+
+    done = await asyncio.wait_for(running, WATCH_S * 10)  # the runner's watcher sees it
+    assert done.state is State.FAILED and done.apply is not None and done.apply.aborted
