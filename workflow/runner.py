@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from workflow.admission import Admission
@@ -12,11 +12,9 @@ from workflow.decide import decide
 from workflow.decision import Decision, event
 from workflow.errors import Busy, ConcurrencyConflict, WorkflowError
 from workflow.events import Event, EventKind
-from workflow.group_commit import GroupCommit
+from workflow.group_commit import Build, GroupCommit
 from workflow.model import ChangeRequest
 from workflow.ports import Clock, OutboxMessage, UnitOfWorkFactory
-
-Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
 
 
 class CommandRunner:
