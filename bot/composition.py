@@ -23,7 +23,7 @@ from bot.executors.registry import PolicyExecutorRegistry
 from bot.policy_reload import PolicyHolder
 from bot.relay import Relay
 from bot.serve_mode import missing_slack_setting
-from bot.settings import Settings
+from bot.settings import SLACK_API, Settings
 from bot.slack.app import build_app
 from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
 from bot.slack.courier import Courier, Deliver, RelayCourier
@@ -53,7 +53,6 @@ from workflow.policy import Policy, PolicyError, load_policy
 from workflow.ports import Clock, ExecutorRegistry, UnitOfWorkFactory
 
 RATE_LIMIT_RETRIES = 3
-SLACK_API = "https://slack.com/api/"
 
 
 class StartupError(Exception):

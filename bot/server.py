@@ -81,7 +81,7 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
         port = runner.addresses[0][1]
         await runtime.start()
         print(
-            f"ChangeGate listening on http://{_url_host(settings.host)}:{port} "
+            f"ChangeGate listening on http://{url_host(settings.host)}:{port} "
             f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",
             flush=True,
         )
@@ -110,5 +110,6 @@ async def wait_for_stop_signal() -> signal.Signals:
             loop.remove_signal_handler(signum)
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
+    """A host as it goes in a URL: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host

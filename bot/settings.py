@@ -11,6 +11,7 @@ DEFAULT_POLICY = "changegate.yaml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DATABASE_FILE = "changegate.db"
+SLACK_API = "https://slack.com/api/"  # the Web API when SLACK_API_URL is unset
 SLACK_VARIABLES = {  # each Slack setting and the Settings field it fills
     "SLACK_BOT_TOKEN": "slack_bot_token",
     "SLACK_SIGNING_SECRET": "slack_signing_secret",

@@ -10,9 +10,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.settings import SLACK_API
 from workflow.policy import Policy
 
-SLACK_API = "https://slack.com/api/"
 # Errors about the token itself: no group can be read, so the whole check stops.
 TOKEN_ERRORS = {
     "not_authed": "SLACK_BOT_TOKEN is missing from the request",

@@ -22,7 +22,7 @@ from bot.policy_reload import reloading
 from bot.sandbox.directory import DirectoryError, load_directory
 from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
-from bot.server import ServerError, create_app, runner_for, wait_for_stop_signal
+from bot.server import ServerError, create_app, runner_for, url_host, wait_for_stop_signal
 from bot.settings import Settings
 from bot.slack.pacing import DEFAULT_INTERVAL_S
 from storage.database import redact_url
@@ -51,10 +51,6 @@ def listen(host: str, port: int) -> socket.socket:
         return socket.create_server((host, port), family=family)
     except OSError as exc:
         raise ServerError(cannot_listen(host, port, exc)) from exc
-
-
-def url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 async def run_sandbox(settings: Settings, policy: Policy) -> None:
