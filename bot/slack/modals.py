@@ -50,11 +50,17 @@ def proposal_modal(
     form: ProposalForm | None = None, *, origin: str = "", problem: str | None = None
 ) -> View:
     """The /change new form; `origin` (the channel it was opened from) rides in private_metadata."""
-    f = form or ProposalForm()
+    return modal("Propose a change", proposal_blocks(form or ProposalForm(), problem),
+                 callback_id=ids.PROPOSE_VIEW, submit="Submit", close="Cancel",
+                 private_metadata=json.dumps({"origin": origin}))
+
+
+def proposal_blocks(f: ProposalForm, problem: str | None = None) -> list[Block]:
+    """The fields of a change, filled with `f`: the propose form and the edit form share them."""
     blocks: list[Block] = []
     if problem:
         blocks.append(section(f":warning: {escape(problem)}"))
-    blocks += [
+    return blocks + [
         text_input("title", "Title", initial=f.title, max_length=TITLE_MAX,
                    placeholder="Add BGP session to AS65001 on edge-1"),
         text_input("description", "Description", initial=f.description, multiline=True,
@@ -75,8 +81,6 @@ def proposal_modal(
         datetime_input("schedule", "Schedule", initial=f.schedule,
                        hint="Leave empty to apply as soon as it is approved"),
     ]
-    return modal("Propose a change", blocks, callback_id=ids.PROPOSE_VIEW, submit="Submit",
-                 close="Cancel", private_metadata=json.dumps({"origin": origin}))
 
 
 @dataclass(frozen=True, slots=True)
