@@ -185,10 +185,6 @@ async def run(url: str, count: int) -> None:
             async with uow() as unit:
                 return await unit.changes.get(target)
 
-        async def due() -> Any:
-            async with uow() as unit:
-                return list(await unit.changes.due(NOW))
-
         async def save() -> Any:
             async with uow() as unit:
                 cr = await unit.changes.get(target)
@@ -208,7 +204,6 @@ async def run(url: str, count: int) -> None:
         await timed("due deadlines (re-arm timers, up to 1000)", lambda: queries.deadlines())
         await timed("history of one change", lambda: queries.history(target))
         await timed("unit of work: get one change", get)
-        await timed("unit of work: due(now) ids", due)
         await timed("command: read, compare-and-set, audit, outbox, commit", save)
     finally:
         await db.dispose()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from storage.leases import lease_duration, process_owner
-from workflow.ports import Clock, OutboxMessage
+from workflow.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -73,22 +73,7 @@ Handler = Callable[[Claimed], Awaitable[None]]
 # Takes consecutive messages of one change and one topic at once: a relay that fell behind
 # then sends one Slack post for several events instead of one each.
 BatchHandler = Callable[[Sequence[Claimed]], Awaitable[None]]
-Observer = Callable[[Claimed], Awaitable[None]]
 Alert = Callable[[Claimed, str], Awaitable[None]]
-
-
-def message_of(claimed: Claimed) -> OutboxMessage:
-    """The queued message itself, for handlers written against OutboxMessage."""
-    return OutboxMessage(claimed.topic, claimed.change_id, dict(claimed.payload))
-
-
-def handler_for(deliver: Callable[[OutboxMessage], Awaitable[None]]) -> Handler:
-    """Adapt a deliver(OutboxMessage) function (e.g. the Slack delivery) into a relay handler."""
-
-    async def handle(claimed: Claimed) -> None:
-        await deliver(message_of(claimed))
-
-    return handle
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +108,7 @@ class Relay:
 
     A batch is claimed under one lease that is renewed while it is delivered; a handler that
     runs longer than `timeout` is cut off (and retried later), so a hung call never holds a
-    message for ever. Observers see every claimed message first; their failures are only
-    logged.
+    message for ever.
     """
 
     def __init__(
@@ -135,7 +119,6 @@ class Relay:
         *,
         batched: Mapping[str, BatchHandler] | None = None,
         alert: Alert | None = None,
-        observers: Sequence[Observer] = (),
         owner: str | None = None,
         batch: int = BATCH,
         lease: timedelta | None = None,
@@ -148,7 +131,6 @@ class Relay:
         self._batched = dict(batched or {})
         self._handlers = dict(handlers)
         self._alert = alert
-        self._observers = tuple(observers)
         self.owner = owner or process_owner()
         self._batch = batch
         self._parallel = parallel
@@ -208,8 +190,6 @@ class Relay:
                     await self._queue.release(rest, self.owner)
                     tally.finished(rest, released=True)
                     break
-                for message in run:
-                    await self._observe(message)
                 error = await self._deliver(run)
                 if error is None:
                     done.extend(m.id for m in run)
@@ -288,13 +268,6 @@ class Relay:
         except Exception as error:  # a failed delivery is retried, whatever the cause
             return f"{type(error).__name__}: {error}"
         return None
-
-    async def _observe(self, message: Claimed) -> None:
-        for observer in self._observers:
-            try:
-                await observer(message)
-            except Exception:
-                log.exception("outbox observer failed on message %s", message.id)
 
     async def _raise_alert(self, message: Claimed, error: str) -> None:
         log.error("outbox message %s (%s) dead-lettered after %s attempts: %s",

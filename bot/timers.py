@@ -14,7 +14,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.relay import Claimed
 from storage.leases import lease_duration
 from workflow.errors import ChangeNotFound
 from workflow.model import ChangeRequest
@@ -163,11 +162,6 @@ class DeadlineTimers:
         when = await self._deadlines.deadline_of(change_id)
         self.arm_at(change_id, when)
         return when
-
-    async def observe(self, message: Claimed) -> None:
-        """A relay observer: any event on a change may have moved its deadlines."""
-        if message.change_id:
-            await self.arm_id(message.change_id)
 
     async def fire(self, change_id: str) -> ChangeRequest | None:
         """The job: ask the engine, then arm the change from the state it left."""

@@ -92,16 +92,6 @@ class MemoryChanges:
         for change, expected in saves:
             await self.update(change, expected)
 
-    async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
-        due = [
-            cr.id for cr in self._store.changes.values()
-            if any(t is not None and t <= now for t in (cr.expires_at, cr.remind_at, cr.apply_at))
-        ]
-        return due[:limit]
-
-    async def in_state_executing(self) -> Sequence[str]:
-        return [cr.id for cr in self._store.changes.values() if cr.state is State.EXECUTING]
-
     async def abandoned_applies(self) -> Sequence[str]:
         now = datetime.now(UTC)
         found = []

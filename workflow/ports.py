@@ -56,14 +56,6 @@ class ChangeRepository(Protocol):
         one was saved by someone else first (the unit of work is then rolled back)."""
         ...
 
-    async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
-        """Ids of changes with a deadline (expiry, reminder, apply) at or before `now`."""
-        ...
-
-    async def in_state_executing(self) -> Sequence[str]:
-        """Ids of changes whose apply has started and not ended."""
-        ...
-
     async def abandoned_applies(self) -> Sequence[str]:
         """Ids of executing changes no live process holds: the holder's lease ran out or was
         released. Where only one process can run (SQLite, memory), any other holder is gone."""

@@ -16,7 +16,7 @@ from storage.sql.projection import change_row
 from storage.sql.schema import change_requests, counters
 from workflow.codec import change_from_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
-from workflow.model import ChangeRequest, State
+from workflow.model import ChangeRequest
 
 CHANGE_COUNTER = "change_requests"
 
@@ -147,25 +147,6 @@ class SqlChanges:
         for change, _ in saves:
             await self._leases.follow(change)
             self._read[change.id] = change
-
-    async def due(self, now: datetime, limit: int = 500) -> Sequence[str]:
-        async with translated():
-            result = await self._conn.scalars(
-                select(change_requests.c.id)
-                .where(change_requests.c.next_deadline <= now)
-                .order_by(change_requests.c.next_deadline, change_requests.c.number)
-                .limit(limit)
-            )
-            return list(result)
-
-    async def in_state_executing(self) -> Sequence[str]:
-        async with translated():
-            result = await self._conn.scalars(
-                select(change_requests.c.id)
-                .where(change_requests.c.state == State.EXECUTING.value)
-                .order_by(change_requests.c.number)
-            )
-            return list(result)
 
     async def abandoned_applies(self) -> Sequence[str]:
         return await self._leases.abandoned()

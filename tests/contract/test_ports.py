@@ -151,29 +151,6 @@ async def test_a_used_idempotency_key_is_a_duplicate_carrying_the_change_that_us
         assert await uow.changes.get("CHG-2") is None
 
 
-async def test_due_lists_every_kind_of_deadline_up_to_now_inclusive(backend: Backend) -> None:
-    hour = timedelta(hours=1)
-    await save(
-        backend,
-        change("CHG-1", expires_at=T0 + hour),
-        change("CHG-2", remind_at=T0 + 2 * hour, expires_at=T0 + 9 * hour),
-        change("CHG-3", apply_at=T0 + 3 * hour),
-        change("CHG-4"),
-        change("CHG-5", expires_at=T0 + 4 * hour + timedelta(seconds=1)),
-    )
-    async with backend.uow() as uow:
-        assert sorted(await uow.changes.due(T0)) == []
-        assert sorted(await uow.changes.due(T0 + 4 * hour)) == ["CHG-1", "CHG-2", "CHG-3"]
-        assert len(await uow.changes.due(T0 + 10 * hour, limit=2)) == 2
-
-
-async def test_in_state_executing_lists_only_started_applies(backend: Backend) -> None:
-    await save(backend, change("CHG-1", state=State.EXECUTING), change("CHG-2"),
-               change("CHG-3", state=State.EXECUTING))
-    async with backend.uow() as uow:
-        assert sorted(await uow.changes.in_state_executing()) == ["CHG-1", "CHG-3"]
-
-
 async def test_audit_appends_in_order_and_chains(backend: Backend) -> None:
     first = [event(kind=EventKind.PROPOSED, actor="req"), event(kind=EventKind.SUBMITTED)]
     second = [event("CHG-2", EventKind.REFUSED, "u", T0 + timedelta(seconds=1), reason="x"),
