@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class EventKind(StrEnum):
-    """Every kind of fact the audit log records (semantics section 4.7)."""
+    """Every kind of fact the audit log records, one event per fact (docs/workflow.md)."""
 
     PROPOSED = "proposed"
     REVISED = "revised"

@@ -33,7 +33,7 @@ METADATA_FIELDS = ("title", "description", "ticket", "labels")
 
 
 def change_fields(*, required: bool) -> tuple[Field, ...]:
-    """The fields of a change (semantics section 1); required ones only when creating."""
+    """The fields of a change (docs/api.md, `POST /changes`); required ones only when creating."""
     return (
         Field("title", "string", "What the change does, in a line.", required, TITLE_MAX,
               blank=False),

@@ -1,4 +1,5 @@
-"""The 34 acceptance scenarios of semantics section 5, over the real engine on every backend."""
+"""The 34 acceptance scenarios of the workflow (docs/workflow.md), over the real engine on every
+backend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Policy texts of the acceptance scenarios (semantics section 5)."""
+"""Policy texts of the acceptance scenarios (tests/engine/test_scenarios.py)."""
 
 from __future__ import annotations
 
