@@ -199,12 +199,12 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     if cr.state not in OPEN:
         return []
     row: list[Block] = []
-    if cr.state is State.PENDING_REVIEW and audience is Audience.CHANNEL:
+    if cr.state is State.PENDING_REVIEW and audience is not Audience.REQUESTER:
         row.append(button("Approve", ids.APPROVE, value, style="primary"))  # opens a form
         row.append(button("Reject", ids.REJECT, value, style="danger"))
     if cr.state is State.APPROVED and cr.workflow and cr.workflow.apply_mode is ApplyMode.MANUAL:
         row.append(_apply(cr, value))
-    if audience is Audience.CHANNEL and cr.workflow and cr.workflow.stages:  # else none to give
+    if audience is not Audience.REQUESTER and cr.workflow and cr.workflow.stages:  # else none
         row.append(button("Withdraw my approval", ids.WITHDRAW_APPROVAL, value))
     else:
         row.append(button("Withdraw request", ids.WITHDRAW_REQUEST, value, style="danger",

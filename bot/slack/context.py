@@ -12,10 +12,12 @@ from bot.slack.blocks import Block
 
 
 class Audience(StrEnum):
-    """Who a copy of a card is for: approvers in the channel, or the requester in a DM."""
+    """Who a copy of a card is for: approvers in the channel, the requester in a DM, or one
+    approver in a DM (the channel's buttons)."""
 
     CHANNEL = "channel"
     REQUESTER = "requester"
+    APPROVER = "approver"
 
 
 @dataclass(frozen=True, slots=True)
