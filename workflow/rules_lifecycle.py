@@ -37,7 +37,7 @@ from workflow.rules_apply import start_apply
 from workflow.rules_dry_run import source_refusal
 from workflow.rules_post_review import remind_post_review
 from workflow.time_range import TIME_RANGE, within_range
-from workflow.timing import after_approval_change, remind, reopen_review
+from workflow.timing import after_approval_change, disarmed, remind, reopen_review, review_armed
 
 REQUIRED_CONTENT = ("family", "action", "target", "payload")
 
@@ -105,10 +105,9 @@ def _changed(before: Content | Metadata, after: Content | Metadata) -> list[str]
 def _new_revision(cr: ChangeRequest, content: Content, author: str, now: datetime) -> ChangeRequest:
     """Start a new cycle: draft, no dry-run, no workflow, no timers; history stays."""
     revision = Revision(cr.revision + 1, content, author, now)
-    return replace(
+    return disarmed(
         cr, revisions=(*cr.revisions, revision), state=State.DRAFT, dry_run=None, workflow=None,
-        submitted_at=None, expires_at=None, remind_at=None, reminders_sent=0, approved_at=None,
-        apply_at=None, reminded_stages=(),
+        submitted_at=None, reminders_sent=0, approved_at=None, reminded_stages=(),
     )
 
 
@@ -165,13 +164,9 @@ def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
                 f"{cr.id} needs no approval under workflow {cmd.workflow.name} and applies by "
                 f"itself once submitted: {refusal or 'record its dry-run first'}, then submit"
             )
-    timing = cmd.workflow.timing
-    after = replace(
-        cr, workflow=cmd.workflow, state=State.PENDING_REVIEW, submitted_at=now,
-        expires_at=now + timing.approval_timeout,
-        remind_at=now + timing.reminder_after if timing.reminder_after else None,
-        reminders_sent=0, reminded_stages=(),
-    )
+    after = review_armed(cr, cmd.workflow.timing, now, workflow=cmd.workflow,
+                         state=State.PENDING_REVIEW, submitted_at=now, reminders_sent=0,
+                         reminded_stages=())
     events = [event(after, EventKind.SUBMITTED, cmd.actor, now, workflow=cmd.workflow.name,
                     stages=len(cmd.workflow.stages))]
     if cmd.workflow.stages:
@@ -194,7 +189,7 @@ def withdraw_request(cr: ChangeRequest, cmd: WithdrawRequest, now: datetime) -> 
             f"only the requester ({cr.requester}) can withdraw {cr.id}; "
             "to take back your own approval, withdraw your approval instead"
         )
-    after = replace(cr, state=State.CANCELLED, expires_at=None, remind_at=None, apply_at=None)
+    after = disarmed(cr, state=State.CANCELLED)
     return Decision(after, (event(after, EventKind.CANCELLED, cmd.actor, now),))
 
 

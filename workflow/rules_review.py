@@ -23,7 +23,7 @@ from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest, Comment, Response, State, Verdict
 from workflow.progress import active_stage, stage_progress
 from workflow.rules_dry_run import check_seen, usable_dry_run
-from workflow.timing import after_approval_change, reopen_review
+from workflow.timing import after_approval_change, disarmed, reopen_review
 
 
 def check_four_eyes(cr: ChangeRequest, actor: str) -> None:
@@ -149,10 +149,7 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
         at=now,
         stand_in=stands_in(cr, index, cmd.actor_groups),
     )
-    after = replace(
-        cr, responses=(*responses, response), state=State.REJECTED,
-        expires_at=None, remind_at=None, apply_at=None,
-    )
+    after = disarmed(cr, responses=(*responses, response), state=State.REJECTED)
     denial = cr.workflow.stages[index].denial_message if cr.workflow else ""
     told = {"denial_message": denial} if denial else {}
     return Decision(after, (

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from workflow.decision import Decision, event
 from workflow.escalation import eligible_groups, is_escalated
 from workflow.events import Event, EventKind
-from workflow.model import SYSTEM_ACTOR, ApplyMode, ChangeRequest, OnTimeout, State
+from workflow.model import SYSTEM_ACTOR, ApplyMode, ChangeRequest, OnTimeout, State, Timing
+
+
+def review_armed(cr: ChangeRequest, timing: Timing, now: datetime, **changes: Any
+                 ) -> ChangeRequest:
+    """A review starting now: its approval timeout and its first reminder counted from now."""
+    return replace(cr, expires_at=now + timing.approval_timeout,
+                   remind_at=now + timing.reminder_after if timing.reminder_after else None,
+                   **changes)
+
+
+def disarmed(cr: ChangeRequest, **changes: Any) -> ChangeRequest:
+    """No deadline left: no approval timeout, no reminder, no apply waiting."""
+    return replace(cr, expires_at=None, remind_at=None, apply_at=None, **changes)
 
 
 def after_approval_change(
@@ -17,8 +31,7 @@ def after_approval_change(
     """Every stage is met: approve, then schedule, apply at once (auto or late within grace), or ask
     the requester to reschedule when the schedule passed beyond the grace."""
     assert cr.workflow is not None
-    approved = replace(cr, state=State.APPROVED, approved_at=now, expires_at=None, remind_at=None,
-                       apply_at=None)
+    approved = disarmed(cr, state=State.APPROVED, approved_at=now)
     events.append(event(approved, EventKind.APPROVED, SYSTEM_ACTOR, now,
                         workflow=cr.workflow.name, reason=reason))
     when = cr.content.scheduled_for
@@ -69,15 +82,8 @@ def reopen_review(
 ) -> Decision:
     """An approved or scheduled change lost an approval: back to review, schedule disarmed."""
     assert cr.workflow is not None
-    timing = cr.workflow.timing
-    after = replace(
-        cr,
-        state=State.PENDING_REVIEW,
-        approved_at=None,
-        apply_at=None,
-        expires_at=now + timing.approval_timeout,
-        remind_at=now + timing.reminder_after if timing.reminder_after else None,
-    )
+    after = review_armed(cr, cr.workflow.timing, now, state=State.PENDING_REVIEW,
+                         approved_at=None, apply_at=None)
     events.append(event(after, EventKind.RETURNED_TO_REVIEW, actor, now, reason=reason,
                         schedule_disarmed=cr.state is State.SCHEDULED))
     return Decision(after, tuple(events))
@@ -92,16 +98,8 @@ def expire(cr: ChangeRequest, now: datetime, reason: str = "approval timeout",
         r.end("expired", now) if r.live and r.revision == cr.revision else r for r in cr.responses
     )
     to_draft = cr.workflow.timing.on_timeout is OnTimeout.DRAFT
-    after = replace(
-        cr,
-        responses=responses,
-        state=State.DRAFT if to_draft else State.EXPIRED,
-        expires_at=None,
-        remind_at=None,
-        apply_at=None,
-        approved_at=None,
-        submitted_at=None if to_draft else cr.submitted_at,
-    )
+    after = disarmed(cr, responses=responses, state=State.DRAFT if to_draft else State.EXPIRED,
+                     approved_at=None, submitted_at=None if to_draft else cr.submitted_at)
     kind = EventKind.RETURNED_TO_DRAFT if to_draft else EventKind.EXPIRED
     return Decision(after, (*before, event(after, kind, SYSTEM_ACTOR, now, reason=reason)))
 
