@@ -119,11 +119,13 @@ class WithdrawRequest:
 
 @dataclass(frozen=True, slots=True)
 class StartApply:
-    """Begin the one apply of the approved digest."""
+    """Begin the one apply of the approved digest; `revision`, when given, is the one the
+    person asking saw, and the apply is refused if the change moved on since."""
 
     change_id: str
     actor: str
     actor_groups: frozenset[str] = frozenset()
+    revision: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,8 @@ def _dispatch(cr: ChangeRequest, command: Command, now: datetime) -> Decision:
         case WithdrawRequest():
             return rules_lifecycle.withdraw_request(cr, command, now)
         case StartApply():
-            return rules_apply.start_apply(cr, command.actor, command.actor_groups, now)
+            return rules_apply.start_apply(cr, command.actor, command.actor_groups, now,
+                                           command.revision)
         case RecordApplyOutcome():
             return rules_apply.record_outcome(cr, command, now)
         case RequestAbort():

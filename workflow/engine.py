@@ -288,12 +288,14 @@ class Engine:
 
         return await self._follow_up(await self._runner.run(change_id, actor, build))
 
-    async def apply(self, change_id: str, actor: str) -> ChangeRequest:
-        """The one apply gate for people and pipelines; the system applies through
-        fire_deadline."""
+    async def apply(self, change_id: str, actor: str, *, revision: int | None = None
+                    ) -> ChangeRequest:
+        """The one apply gate for people and pipelines, bound to the revision the person saw
+        when it is given; the system applies through fire_deadline."""
         caller(actor)
         groups = await self._directory.groups_of(actor)
-        return await self._through_gate(change_id, actor, StartApply(change_id, actor, groups))
+        command = StartApply(change_id, actor, groups, revision)
+        return await self._through_gate(change_id, actor, command)
 
     async def fire_deadline(self, change_id: str) -> ChangeRequest:
         """A timer fired: the decision re-checks every deadline, so any firing is harmless."""

@@ -19,7 +19,7 @@ from workflow.errors import (
 from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyAttempt, ApplyStatus, ChangeRequest, State
 from workflow.progress import fully_approved
-from workflow.rules_dry_run import usable_dry_run
+from workflow.rules_dry_run import check_revision, usable_dry_run
 from workflow.timing import schedule_missed
 
 OUTCOME_STATES = {
@@ -39,9 +39,12 @@ def check_operator(cr: ChangeRequest, actor: str, actor_groups: frozenset[str], 
 
 
 def start_apply(
-    cr: ChangeRequest, actor: str, actor_groups: frozenset[str], now: datetime
+    cr: ChangeRequest, actor: str, actor_groups: frozenset[str], now: datetime,
+    revision: int | None = None,
 ) -> Decision:
-    """Start the apply of a fully approved change on a fresh dry-run whose digest was approved."""
+    """Start the apply of a fully approved change on a fresh dry-run whose digest was approved,
+    of the revision the person asking saw when they name it."""
+    check_revision(cr, revision, "asked to apply")
     if cr.state is State.SCHEDULED and actor != SYSTEM_ACTOR:
         raise WrongState(f"cannot apply now: {cr.id} applies by itself at its scheduled time")
     require_state(cr, [State.APPROVED, State.SCHEDULED], "apply")

@@ -62,14 +62,20 @@ def usable_dry_run(cr: ChangeRequest, now: datetime, doing: str) -> DryRun:
     return dry_run
 
 
-def check_seen(cr: ChangeRequest, revision: int | None, digest: str | None) -> None:
-    """A response counts only for what its author saw: the revision and the dry-run digest.
-    Without a digest, a revision whose dry-run output changed is ambiguous and refused."""
+def check_revision(cr: ChangeRequest, revision: int | None, did: str) -> None:
+    """Refuse an act bound to a revision (`did`: what its author did with it) that is no
+    longer the current one."""
     if revision is not None and revision != cr.revision:
         raise RevisionChanged(
             f"{cr.id} is at revision {cr.revision} now, not the revision {revision} you "
-            "reviewed: look at the updated change, then act again"
+            f"{did}: look at the updated change, then act again"
         )
+
+
+def check_seen(cr: ChangeRequest, revision: int | None, digest: str | None) -> None:
+    """A response counts only for what its author saw: the revision and the dry-run digest.
+    Without a digest, a revision whose dry-run output changed is ambiguous and refused."""
+    check_revision(cr, revision, "reviewed")
     current = cr.dry_run
     if digest is None:
         if current is not None and current.outputs > 1:

@@ -65,6 +65,18 @@ async def approved(world: World) -> str:
     return cr.id
 
 
+async def test_an_apply_names_the_revision_it_was_asked_for(world: World, backend: Backend):
+    change_id = await approved(world)
+
+    with pytest.raises(RevisionChanged, match="not the revision 2 you asked to apply"):
+        await world.engine.apply(change_id, "req", revision=2)
+
+    assert (await world.get(change_id)).state is State.APPROVED
+    assert world.executor.applies == []
+    assert await refusal_reasons(backend, change_id) == ["revision_changed"]
+    assert (await world.engine.apply(change_id, "req", revision=1)).state is State.APPLIED
+
+
 # 1. Outcome forgery --------------------------------------------------------------------------
 
 async def test_a_report_never_overrules_changegates_own_executor(world: World, backend: Backend):
