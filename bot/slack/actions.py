@@ -57,7 +57,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     direct: dict[str, Act] = {
         ids.WITHDRAW_REQUEST: engine.withdraw_request,
         ids.RERUN_DRY_RUN: engine.run_dry_run,
-        ids.APPLY: engine.apply,
     }
     modals = {ids.COMMENT: comment_modal, ids.RESOLVE: resolve_modal}
     pages = {ids.DRY_RUN_PAGE: dry_run_modal, ids.CHANGE_PAGE: change_modal}
@@ -93,9 +92,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             cr = await services.changes.get(change_id) if change_id else None
             if cr is None:
                 await refuse(f"{change_id or 'the change this button names'} does not exist")
-            elif action_id == ids.APPLY and revision not in (None, cr.revision):
-                await refuse(f"{cr.id} is at revision {cr.revision} now, not the revision "
-                             f"{revision} you clicked on: look at the updated card, then act again")
+            elif action_id == ids.APPLY:
+                await engine.apply(change_id, user, revision=revision)
             elif action_id in (ids.APPROVE, ids.REJECT, ids.WITHDRAW_APPROVAL):
                 await _review_form(services, body, cr, user, Seen(revision, digest), refuse)
             elif action_id in direct:
