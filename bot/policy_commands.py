@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.starter_policy import STARTER_POLICY
 from workflow.model import Risk, Stage
 from workflow.policy import Policy, PolicyError, load_policy
+from workflow.policy_reach import reach_warnings
 
 if TYPE_CHECKING:  # Slack's client is imported only by `check --live`
     from bot.slack_sizes import UsergroupSize
@@ -109,11 +110,16 @@ def check_policy(settings: Settings, args: argparse.Namespace) -> int:
         policy = load(settings, args.json, dict(sizes_by_id(sizes)), live=True)
         if isinstance(policy, int):
             return policy
+    warnings = reach_warnings(policy.workflows, policy.groups, str(settings.policy_path),
+                              settings.slack_channel,
+                              None if sizes is None else dict(sizes_by_id(sizes)))
     if args.json:
-        print(json.dumps(summary(settings.policy_path, policy, sizes)))
+        print(json.dumps({**summary(settings.policy_path, policy, sizes), "warnings": warnings}))
         return 0
     for line in describe(settings.policy_path, policy, sizes):
         print(line)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

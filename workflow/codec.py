@@ -18,6 +18,7 @@ from workflow.model import (
     DryRunSource,
     Escalation,
     Metadata,
+    Notify,
     OnTimeout,
     Requirement,
     Response,
@@ -79,6 +80,7 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
         "name": w.name, "policy_version": w.policy_version, "channel": w.channel,
         "apply_mode": w.apply_mode.value, "executor": w.executor,
         "executor_kind": w.executor_kind, "dry_run": w.dry_run.value,
+        "notify": w.notify.value if w.notify else None,
         "escalation": None if w.escalation is None else {
             "group": w.escalation.group, "after_reminders": w.escalation.after_reminders},
         "stages": [
@@ -97,8 +99,8 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
 
 
 def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
-    """Inverse of workflow_to_dict; keys added later (escalation, executor_kind, dry_run, a
-    stage's denial_message) are optional in stored rows: an older row's executor is of unknown
+    """Inverse of workflow_to_dict; keys added later (escalation, executor_kind, dry_run, notify,
+    a stage's denial_message) are optional in stored rows: an older row's executor is of unknown
     kind, so only ChangeGate reports its outcome, and it keeps accepting dry-runs from either
     source, as it did."""
     t, esc = d["timing"], d.get("escalation")
@@ -109,6 +111,7 @@ def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
         apply_mode=ApplyMode(d["apply_mode"]), executor=d["executor"],
         executor_kind=d.get("executor_kind", legacy_kind),
         dry_run=DryRunRule(d.get("dry_run", DryRunRule.EITHER.value)),
+        notify=Notify(d["notify"]) if d.get("notify") else None,
         escalation=None if esc is None else Escalation(esc["group"], esc["after_reminders"]),
         stages=tuple(
             Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]),

@@ -98,6 +98,14 @@ class DryRunRule(StrEnum):
         return self is DryRunRule.EITHER or self.value == source.value
 
 
+class Notify(StrEnum):
+    """Where the approvers of an opening stage are told: the card's channel, their DMs, or both."""
+
+    CHANNEL = "channel"
+    DM = "dm"
+    BOTH = "both"
+
+
 OWN_EXECUTOR_KINDS = frozenset({"webhook", "command"})
 SYSTEM_ACTOR = "system"
 
@@ -249,6 +257,13 @@ class WorkflowSnapshot:
     escalation: Escalation | None = None
     executor_kind: str | None = None  # webhook | command | external; "unknown" in older rows
     dry_run: DryRunRule = DryRunRule.EITHER  # which dry-run sources approvals and applies accept
+    notify: Notify | None = None  # None: both where the cards have a channel, else DMs
+
+    def notifies(self, channel: str | None) -> Notify:
+        """How approvers are told when the cards go to `channel` (None: to no channel)."""
+        if self.notify is not None:
+            return self.notify
+        return Notify.BOTH if channel else Notify.DM
 
     @property
     def runs_own_executor(self) -> bool:

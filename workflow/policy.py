@@ -124,7 +124,7 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
         raise PolicyError(problems.items)
     workflows = [
         WorkflowDef(w.name, w.priority, w.match, w.stages, w.channel, w.timing, w.apply_mode,
-                    w.escalation, w.dry_run)
+                    w.escalation, w.dry_run, w.notify)
         for w in parsed
         if w.name is not None
         and w.priority is not None

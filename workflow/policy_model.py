@@ -14,6 +14,7 @@ from workflow.model import (
     DryRunRule,
     Escalation,
     Metadata,
+    Notify,
     Stage,
     Timing,
     WorkflowSnapshot,
@@ -145,6 +146,7 @@ class WorkflowDef:
     apply_mode: ApplyMode = ApplyMode.MANUAL
     escalation: Escalation | None = None
     dry_run: DryRunRule | None = None  # None: the executor's when one is bound, else either
+    notify: Notify | None = None  # None: both where the cards have a channel, else DMs
 
     def dry_run_rule(self, executor_kind: str | None) -> DryRunRule:
         """The dry-run sources this workflow accepts for a change run by `executor_kind`."""
@@ -166,4 +168,5 @@ class WorkflowDef:
             escalation=self.escalation,
             executor_kind=executor_kind,
             dry_run=self.dry_run_rule(executor_kind),
+            notify=self.notify,
         )

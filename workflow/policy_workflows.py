@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from workflow.model import ApplyMode, DryRunRule, Escalation, Requirement, Risk, Stage, Timing
+from workflow.model import (
+    ApplyMode,
+    DryRunRule,
+    Escalation,
+    Notify,
+    Requirement,
+    Risk,
+    Stage,
+    Timing,
+)
 from workflow.policy_fields import (
     Node,
     Problems,
@@ -24,7 +33,7 @@ from workflow.policy_parse import TIMING_KEYS, Groups, optional_list, parse_timi
 
 WORKFLOW_KEYS = (
     "name", "priority", "match", "stages", "channel", "apply", "escalate_to", "escalate_after",
-    "dry_run", *TIMING_KEYS,
+    "dry_run", "notify", *TIMING_KEYS,
 )
 STAGE_KEYS = ("name", "require", "denial_message")
 DENIAL_MAX = 1000  # characters: told in a thread reply and a DM, kept readable
@@ -49,6 +58,7 @@ class ParsedWorkflow:
     apply_mode: ApplyMode = ApplyMode.MANUAL
     escalation: Escalation | None = None
     dry_run: DryRunRule | None = None
+    notify: Notify | None = None
 
 
 def parse_workflows(
@@ -111,10 +121,14 @@ def _workflow(
     if "dry_run" in body:
         rule = choice(body["dry_run"], child(path, "dry_run"), tuple(DryRunRule), problems)
         dry_run = DryRunRule(rule) if rule else None
+    notify = None
+    if "notify" in body:
+        word = choice(body["notify"], child(path, "notify"), tuple(Notify), problems)
+        notify = Notify(word) if word else None
     timing = parse_timing(body, path, defaults, problems)
     escalation = _escalation(body, path, timing, groups, problems)
     return ParsedWorkflow(path, name, priority, match, stages, clean, channel, timing, apply_mode,
-                          escalation, dry_run)
+                          escalation, dry_run, notify)
 
 
 def _escalation(

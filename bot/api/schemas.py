@@ -48,6 +48,7 @@ CONTENT = obj(family=STR, action=STR, target=STR, risk=RISK, payload=STR, rollba
 WORKFLOW = obj(
     False, name=STR, policy_version=STR, channel=NSTR, apply_mode=STR, executor=NSTR,
     executor_kind=NSTR, dry_run={"type": "string", "enum": ["executor", "reported", "either"]},
+    notify={"type": ["string", "null"], "enum": ["channel", "dm", "both", None]},
     escalation=nullable(obj(False, group=STR, after_reminders=INT)),
     stages=array(obj(False, name=STR, require=array(obj(False, group=STR, count=INT)),
                      denial_message=STR)),
