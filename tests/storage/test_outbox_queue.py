@@ -1,4 +1,5 @@
-"""The outbox relay's side: leases, retries with backoff, dead letters, no double claims."""
+"""The outbox on SQL: concurrent claimers never share a row, and a locked row is skipped (the
+rest of the queue's contract is tests/contract/test_outbox_queue.py)."""
 
 from __future__ import annotations
 
@@ -25,59 +26,6 @@ async def queue(db: Database, count: int) -> None:
             [OutboxMessage("change.event", f"CHG-{n}", {"n": n}) for n in range(count)]
         )
         await uow.commit()
-
-
-async def test_a_claim_leases_messages_oldest_first(db: Database) -> None:
-    await queue(db, 3)
-    relay = OutboxQueue(db)
-    first = await relay.claim("a", 2, LEASE, T0)
-    assert [(d.change_id, d.payload, d.attempts) for d in first] == [
-        ("CHG-0", {"n": 0}, 1), ("CHG-1", {"n": 1}, 1)
-    ]
-    assert [d.change_id for d in await relay.claim("b", 5, LEASE, T0)] == ["CHG-2"]
-    assert await relay.claim("b", 5, LEASE, T0 + LEASE - timedelta(seconds=1)) == []
-
-
-async def test_an_expired_lease_is_claimed_again(db: Database) -> None:
-    await queue(db, 1)
-    relay = OutboxQueue(db)
-    await relay.claim("crashed", 1, LEASE, T0)
-    again = await relay.claim("b", 1, LEASE, T0 + LEASE)
-    assert [(d.change_id, d.attempts) for d in again] == [("CHG-0", 2)]
-
-
-async def test_a_delivered_message_is_never_claimed_again(db: Database) -> None:
-    await queue(db, 1)
-    relay = OutboxQueue(db)
-    (message,) = await relay.claim("a", 1, LEASE, T0)
-    assert await relay.mark_delivered(message.id, T0)
-    assert not await relay.mark_delivered(message.id, T0)
-    assert await relay.claim("a", 1, LEASE, T0 + timedelta(days=1)) == []
-
-
-async def test_failures_back_off_then_dead_letter(db: Database) -> None:
-    await queue(db, 1)
-    relay = OutboxQueue(db, max_attempts=3)
-    now = T0
-    for attempt in (1, 2):
-        (message,) = await relay.claim("a", 1, LEASE, now)
-        assert message.attempts == attempt
-        assert not await relay.mark_failed(message.id, "a", "HTTP 500", now)
-        assert await relay.claim("a", 1, LEASE, now + backoff(attempt) - timedelta(seconds=1)) == []
-        now += backoff(attempt)
-    (message,) = await relay.claim("a", 1, LEASE, now)
-    assert await relay.mark_failed(message.id, "a", "HTTP 500", now)
-    assert await relay.claim("a", 1, LEASE, now + timedelta(days=30)) == []
-    dead = await relay.dead_letters()
-    assert [(d.id, d.attempts) for d in dead] == [(message.id, 3)]
-
-
-async def test_a_relay_that_lost_its_lease_cannot_reschedule(db: Database) -> None:
-    await queue(db, 1)
-    relay = OutboxQueue(db)
-    (message,) = await relay.claim("slow", 1, LEASE, T0)
-    await relay.claim("fast", 1, LEASE, T0 + LEASE)
-    assert not await relay.mark_failed(message.id, "slow", "timeout", T0 + LEASE)
 
 
 def test_backoff_doubles_and_is_capped() -> None:

@@ -1,22 +1,18 @@
-"""The outbox relay over the memory and SQLite queues: order, backoff, dead letters, alerts."""
+"""The outbox relay over every queue, memory, SQLite and PostgreSQL: order, backoff, dead
+letters, alerts."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.relay import Claimed, OutboxQueue, Relay
-from storage.memory import MemoryOutboxQueue, MemoryUnitOfWorkFactory
-from storage.sql.outbox import OutboxQueue as SqlOutboxQueue
-from storage.sql.uow import SqlUnitOfWorkFactory
-from tests.support.builders import T0
 from tests.support.clock import TestClock
-from tests.support.databases import fresh_database
+from tests.support.ports import Ports
 from workflow.ports import OutboxMessage, UnitOfWorkFactory
 
 TOPIC = "change.event"
@@ -35,15 +31,9 @@ class Outbox:
             await uow.commit()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Outbox]:
-    if request.param == "memory":
-        factory = MemoryUnitOfWorkFactory()
-        yield Outbox(factory, lambda n: MemoryOutboxQueue(factory.store, max_attempts=n))
-        return
-    async with fresh_database("sqlite", tmp_path) as db:
-        yield Outbox(SqlUnitOfWorkFactory(db, now=lambda: T0),
-                     lambda n: SqlOutboxQueue(db, max_attempts=n))
+@pytest.fixture
+def outbox(ports: Ports) -> Outbox:
+    return Outbox(ports.uow, ports.again().queue)
 
 
 @dataclass
