@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import ids
 from bot.slack.change_modal import change_modal
 from bot.slack.dryrun_modal import dry_run_modal
+from bot.slack.edit_form import edit_modal, edit_refusal
 from bot.slack.feedback import FAILED, tell
 from bot.slack.modals import (
     Seen,
@@ -42,7 +43,7 @@ DECIDE_WITHIN_S = 1.5  # decision: Slack gives up on an acknowledgement after th
 # Buttons decided in one quick transaction, acknowledged once committed; the others run an
 # executor or open a form (Approve and Withdraw my approval ask for a comment first), and are
 # acknowledged first.
-DECIDED_BEFORE_ACK = frozenset({ids.WITHDRAW_REQUEST})
+DECIDED_BEFORE_ACK = frozenset({ids.WITHDRAW_REQUEST, ids.SUBMIT})
 
 
 def clicker(body: dict[str, Any]) -> str:
@@ -57,6 +58,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
     direct: dict[str, Act] = {
         ids.WITHDRAW_REQUEST: engine.withdraw_request,
         ids.RERUN_DRY_RUN: engine.run_dry_run,
+        ids.SUBMIT: engine.submit,
     }
     modals = {ids.COMMENT: comment_modal, ids.RESOLVE: resolve_modal}
     pages = {ids.DRY_RUN_PAGE: dry_run_modal, ids.CHANGE_PAGE: change_modal}
@@ -94,6 +96,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 await refuse(f"{change_id or 'the change this button names'} does not exist")
             elif action_id == ids.APPLY:
                 await engine.apply(change_id, user, revision=revision)
+            elif action_id == ids.EDIT:
+                await _edit_form(services, body, cr, user, refuse)
             elif action_id in (ids.APPROVE, ids.REJECT, ids.WITHDRAW_APPROVAL):
                 await _review_form(services, body, cr, user, Seen(revision, digest), refuse)
             elif action_id in direct:
@@ -160,6 +164,17 @@ async def _review_form(services: SlackServices, body: dict[str, Any], cr: Change
         await _open(services, body, approve_modal(cr, channel, seen, now), refuse)
     else:
         await _open(services, body, reject_modal(cr, channel, seen), refuse)
+
+
+async def _edit_form(services: SlackServices, body: dict[str, Any], cr: ChangeRequest,
+                     user: str, refuse: Callable[[str], Awaitable[None]]) -> None:
+    """Open the Edit form, unless the engine would refuse this person's edit of the change."""
+    refusal = edit_refusal(cr, user, services.clock.now())
+    if refusal is not None:
+        await refuse(refusal)
+        return
+    channel = str((body.get("channel") or {}).get("id") or "")
+    await _open(services, body, edit_modal(cr, user, channel), refuse)
 
 
 async def _open(services: SlackServices, body: dict[str, Any], view: dict[str, Any],

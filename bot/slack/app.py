@@ -19,6 +19,7 @@ from bot.slack import (
     actions,
     bulk_review,
     commands,
+    edit_save,
     events,
     post_review_form,
     submissions,
@@ -77,8 +78,8 @@ def build_app(
     )
     app.use(ignoring_replays(seen))
     app.error(listener_failed)
-    for module in (commands, actions, submissions, events, bulk_review, post_review_form,
-                   abort_form):
+    for module in (commands, actions, submissions, edit_save, events, bulk_review,
+                   post_review_form, abort_form):
         module.register(app, services)
     return app
 

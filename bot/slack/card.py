@@ -87,8 +87,16 @@ def _facts(cr: ChangeRequest) -> Block:
         ("Risk", risk_label(content.risk)),
         ("Ticket", _short(cr.metadata.ticket) if cr.metadata.ticket.strip() else "_none_"),
         ("Schedule", schedule),
-        ("Revision", str(cr.revision)),
+        ("Revision", _revision(cr)),
     )
+
+
+def _revision(cr: ChangeRequest) -> str:
+    """ "2, edited by <@U> <date>" once the change was revised."""
+    latest = cr.revisions[-1]
+    if latest.number == 1:
+        return "1"
+    return f"{latest.number}, edited by {person(latest.author)} {date(latest.created_at)}"
 
 
 def _short(text: str) -> str:

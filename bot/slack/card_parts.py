@@ -30,6 +30,7 @@ EXCERPT_CHARS = 600
 LISTED_APPROVERS = 10
 REVIEWABLE = frozenset({State.PENDING_REVIEW})
 OPEN = frozenset({State.PENDING_REVIEW, State.APPROVED, State.SCHEDULED})
+EDITABLE = frozenset({State.DRAFT, State.REJECTED, State.EXPIRED})  # the engine takes more
 
 
 def progress_lines(cr: ChangeRequest, available: Mapping[str, int] | None) -> list[str]:
@@ -196,6 +197,8 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     if cr.state in APPLY_ENDED:
         return [button("Record review", ids.POST_REVIEW, value,
                        style="primary" if needs_review(cr) else None)]
+    if cr.state in EDITABLE:
+        return _revise(cr, value)
     if cr.state not in OPEN:
         return []
     row: list[Block] = []
@@ -214,6 +217,21 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
                       value))
     row.append(button("View dry-run", ids.VIEW_DRY_RUN, value))
     row.append(button("Comment", ids.COMMENT, value))
+    return row
+
+
+def _revise(cr: ChangeRequest, value: str) -> list[Block]:
+    """Edit a draft, rejected or expired change (the engine says who may); a draft is then
+    checked and submitted from the card."""
+    row = [button("Edit", ids.EDIT, value, style=None if cr.state is State.DRAFT else "primary")]
+    if cr.state is State.DRAFT:
+        row += [button("Submit", ids.SUBMIT, value, style="primary"),
+                button("Re-run dry-run" if cr.dry_run else "Run dry-run", ids.RERUN_DRY_RUN,
+                       value),
+                button("View dry-run", ids.VIEW_DRY_RUN, value),
+                button("Withdraw request", ids.WITHDRAW_REQUEST, value, style="danger",
+                       confirmation=confirm(f"Withdraw {cr.id}?",
+                                            "The change is cancelled for good.", "Withdraw"))]
     return row
 
 

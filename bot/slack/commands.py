@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.card import render_card
 from bot.slack.command_parse import parse, usage
 from bot.slack.context import CardContext
+from bot.slack.edit_form import edit_modal, edit_refusal
 from bot.slack.feedback import FAILED, tell
 from bot.slack.home import AWAITING, DECIDED, MINE
 from bot.slack.labels import state_label
@@ -60,6 +62,9 @@ async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespo
     change_id = parsed.change_id
     assert change_id is not None
     try:
+        if parsed.verb == "edit":
+            await _open_edit(services, body, change_id, user, answer)
+            return
         if parsed.verb == "show":
             cr = await services.changes.get(change_id)
             if cr is None:
@@ -85,12 +90,35 @@ async def _act(services: SlackServices, verb: str, change_id: str, user: str) ->
         if cr.requester == user:
             return f"You withdrew {cr.id}."
         return f"You withdrew your approval of {cr.id}; it is {cr.state.value.replace('_', ' ')}."
+    if verb == "submit":
+        cr = await engine.submit(change_id, user)
+        return f"You submitted {cr.id}; it is {cr.state.value.replace('_', ' ')}."
     if verb == "dry-run":
         cr = await engine.run_dry_run(change_id, user)
         digest = cr.dry_run.digest[:12] if cr.dry_run else "?"
         return f"Dry-run of {cr.id} recorded: `sha256:{digest}`."
     cr = await engine.apply(change_id, user)
     return f"{cr.id} is {cr.state.value.replace('_', ' ')}."
+
+
+async def _open_edit(services: SlackServices, body: dict[str, Any], change_id: str, user: str,
+                     answer: Callable[[str], Awaitable[None]]) -> None:
+    """The Edit form, or why the engine would not take this person's edit of the change."""
+    cr = await services.changes.get(change_id)
+    if cr is None:
+        await answer(f"{change_id} does not exist")
+        return
+    refusal = edit_refusal(cr, user, services.clock.now())
+    if refusal is not None:
+        await answer(f":no_entry: {refusal}")
+        return
+    channel = str(body.get("channel_id", ""))
+    try:
+        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
+                                         view=edit_modal(cr, user, channel))
+    except SlackApiError as exc:
+        await answer(f":warning: The form did not open ({exc.response.get('error')}): "
+                     f"run `/change edit {cr.id}` again.")
 
 
 async def _list(services: SlackServices, user: str) -> tuple[str, list[dict[str, Any]]]:

@@ -13,9 +13,11 @@ VIEW_CHANGE = "cg_view_change"
 COMMENT = "cg_comment"
 APPLY = "cg_apply"
 RESOLVE = "cg_resolve"
+EDIT = "cg_edit"  # opens the proposal form prefilled with the current revision
+SUBMIT = "cg_submit"  # sends a draft for review
 CARD_ACTIONS = (
     APPROVE, REJECT, WITHDRAW_APPROVAL, WITHDRAW_REQUEST, RERUN_DRY_RUN, VIEW_DRY_RUN, COMMENT,
-    APPLY, RESOLVE, VIEW_CHANGE,
+    APPLY, RESOLVE, VIEW_CHANGE, EDIT, SUBMIT,
 )
 
 # Elsewhere: paging the dry-run and change modals, App Home.
@@ -29,6 +31,7 @@ HOME_BULK = "cg_home_bulk"  # then _approve or _reject; the value says which too
 
 # Modal callbacks.
 PROPOSE_VIEW = "cg_propose_view"
+EDIT_VIEW = "cg_edit_view"
 REJECT_VIEW = "cg_reject_view"
 APPROVE_VIEW = "cg_approve_view"
 WITHDRAW_VIEW = "cg_withdraw_view"

@@ -57,10 +57,8 @@ def proposal_modal(
 
 def proposal_blocks(f: ProposalForm, problem: str | None = None) -> list[Block]:
     """The fields of a change, filled with `f`: the propose form and the edit form share them."""
-    blocks: list[Block] = []
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}"))
-    return blocks + [
+    blocks = [section(f":warning: {escape(problem)}")] if problem else []
+    blocks += [
         text_input("title", "Title", initial=f.title, max_length=TITLE_MAX,
                    placeholder="Add BGP session to AS65001 on edge-1"),
         text_input("description", "Description", initial=f.description, multiline=True,
@@ -81,6 +79,7 @@ def proposal_blocks(f: ProposalForm, problem: str | None = None) -> list[Block]:
         datetime_input("schedule", "Schedule", initial=f.schedule,
                        hint="Leave empty to apply as soon as it is approved"),
     ]
+    return blocks
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.slack.modals import ProposalForm
+from bot.slack.modals import LONG_TEXT_MAX, SHORT_TEXT_MAX, TITLE_MAX, ProposalForm
 from bot.slack.payload import Json, chosen, moment, typed
-from workflow.model import Content, Metadata, Risk
+from workflow.model import ChangeRequest, Content, Metadata, Risk
 from workflow.time_range import TIME_RANGE, from_timestamp
 
 REQUIRED = ("title", "family", "action", "target", "payload")
 LABELS = {"title": "a title", "family": "a family", "action": "an action", "target": "a target",
           "payload": "the payload"}
+FIELD_LIMITS = {"title": TITLE_MAX, "description": LONG_TEXT_MAX, "family": SHORT_TEXT_MAX,
+                "action": SHORT_TEXT_MAX, "target": SHORT_TEXT_MAX, "payload": LONG_TEXT_MAX,
+                "rollback_plan": LONG_TEXT_MAX, "ticket": SHORT_TEXT_MAX}
 
 
 def read_form(view: Json) -> ProposalForm:
@@ -59,3 +63,36 @@ def to_domain(form: ProposalForm) -> tuple[Content, Metadata]:
         scheduled_for=scheduled,
     )
     return content, Metadata(form.title, form.description, form.ticket)
+
+
+def form_of(cr: ChangeRequest) -> ProposalForm:
+    """The current revision as the form shows it, to edit it."""
+    c, m = cr.content, cr.metadata
+    schedule = int(c.scheduled_for.timestamp()) if c.scheduled_for else None
+    return ProposalForm(title=m.title, description=m.description, family=c.family,
+                        action=c.action, target=c.target, risk=c.risk.value, payload=c.payload,
+                        rollback_plan=c.rollback_plan, ticket=m.ticket, schedule=schedule)
+
+
+def too_long(cr: ChangeRequest) -> str | None:
+    """The first field of the change longer than the form can hold, if any: Slack would refuse
+    to open a form prefilled with it, and a shortened copy would change it on save."""
+    form = form_of(cr)
+    for name, limit in FIELD_LIMITS.items():
+        if len(getattr(form, name)) > limit:
+            return name
+    return None
+
+
+def edited(cr: ChangeRequest, form: ProposalForm) -> tuple[Content, Metadata]:
+    """Content and metadata after an edit form. A field that reads as it was shown (the form
+    trims what is typed; its schedule has whole seconds) keeps its current value, and fields
+    the form does not show (labels) are kept, so an unchanged form changes nothing."""
+    shown = form_of(cr)
+    kept = {name: getattr(shown, name) for name in FIELD_LIMITS
+            if getattr(form, name) == getattr(shown, name).strip()}
+    content, metadata = to_domain(replace(form, **kept))
+    if shown.schedule == form.schedule:
+        content = replace(content, scheduled_for=cr.content.scheduled_for)
+    return content, replace(cr.metadata, title=metadata.title,
+                            description=metadata.description, ticket=metadata.ticket)

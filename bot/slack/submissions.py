@@ -41,23 +41,24 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             proposed = await services.engine.propose_once(
                 user, content, metadata, idempotency_key=str(view["id"]))
         except WorkflowError as refusal:
-            await _show(services, view, proposal_modal(form, origin=origin,
+            await show_view(services, view, proposal_modal(form, origin=origin,
                                                        problem=refusal.message))
             return
         except Exception:
             log.exception("proposal by %s failed", user)
-            await _show(services, view, proposal_modal(form, origin=origin, problem=FAILED))
+            await show_view(services, view, proposal_modal(form, origin=origin, problem=FAILED))
             return
         finally:
             services.kick()
         cr, note = proposed.change, ""
         if proposed.created:  # a draft, then its dry-run, then submitted: each step is told
-            note = await _dry_run(services, cr, user)
+            note = await dry_run_note(services, cr, user)
             cr, held = await _submit(services, cr, user)
             if held:
-                await _show(services, view, notice_modal("Change saved as a draft", held + note))
+                await show_view(services, view,
+                                notice_modal("Change saved as a draft", held + note))
                 return
-        await _show(services, view, notice_modal("Change submitted", _submitted(cr) + note))
+        await show_view(services, view, notice_modal("Change submitted", _submitted(cr) + note))
 
     @app.view(ids.REJECT_VIEW)
     async def reject(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -144,11 +145,12 @@ async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str,
         text = f":warning: {FAILED}"
     finally:
         services.kick()
-    await _show(services, view, notice_modal(title, text))
+    await show_view(services, view, notice_modal(title, text))
 
 
-async def _dry_run(services: SlackServices, cr: ChangeRequest, user: str) -> str:
-    """Run the bound executor's dry-run for a new change; explain when there is none."""
+async def dry_run_note(services: SlackServices, cr: ChangeRequest, user: str) -> str:
+    """Run the bound executor's dry-run for a new change or revision; explain when there is
+    none."""
     if cr.dry_run is not None:
         return ""
     try:
@@ -189,7 +191,7 @@ def _submitted(cr: ChangeRequest) -> str:
             "copy is in your direct messages.")
 
 
-async def _show(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
+async def show_view(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
                 ) -> None:
     try:
         await services.client.views_update(view_id=str(view["id"]), view=replacement)

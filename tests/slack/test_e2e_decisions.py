@@ -80,7 +80,7 @@ async def test_reject_needs_a_reason_inline_then_settles_the_card(bot: Harness) 
         "type": "plain_text_input", "value": "the rollback plan misses <edge-2>"}}})
     card = await bot.card("CHG-1", shows="Rejected by <@USEN1>")
 
-    assert buttons(card) == []
+    assert buttons(card) == [ids.EDIT, ids.VIEW_CHANGE]  # nothing left but to revise it
     assert "&lt;edge-2&gt;" in blocks_text(card)
     await bot.thread_has(card, "<@USEN1> rejected it")
     await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)

@@ -48,13 +48,29 @@ def test_every_card_is_valid_block_kit(name: str, audience: Audience) -> None:
 
 
 SETTLED = sorted(n for n, cr in CHANGES.items()
-                 if cr.is_terminal and n not in ("apply_unknown", "applied", "failed"))
+                 if cr.is_terminal and n not in ("apply_unknown", "applied", "failed")
+                 and cr.state not in (State.REJECTED, State.EXPIRED))
 
 
 @pytest.mark.parametrize("name", SETTLED)
 def test_settled_cards_have_no_buttons(name: str) -> None:
     assert CHANGES[name].state in TERMINAL_STATES
     assert button_ids(asdict(render_card(CHANGES[name], context_for(name)))) == []
+
+
+@pytest.mark.parametrize("name", ["rejected", "expired"])
+def test_a_rejected_or_expired_card_offers_only_edit_and_the_change(name: str) -> None:
+    assert button_ids(card(name)) == [ids.EDIT, ids.VIEW_CHANGE]
+
+
+def test_a_draft_card_offers_edit_submit_and_its_dry_run() -> None:
+    draft = replace(CHANGES["pending_first_approval"], state=State.DRAFT, workflow=None,
+                    submitted_at=None, expires_at=None)
+    rendered = asdict(render_card(draft, CardContext(now=LATER)))
+
+    check_message(rendered)
+    assert button_ids(rendered) == [ids.EDIT, ids.SUBMIT, ids.RERUN_DRY_RUN, ids.VIEW_DRY_RUN,
+                                    ids.WITHDRAW_REQUEST, ids.VIEW_CHANGE]
 
 
 @pytest.mark.parametrize("name", ["applied", "failed"])
