@@ -45,6 +45,14 @@ class Backlog:
     oldest_pending_at: datetime | None = None
 
 
+def change_number(change_id: str) -> int:
+    """The n of `CHG-n`."""
+    prefix, _, digits = change_id.rpartition("-")
+    if not prefix or not digits.isdigit():
+        raise ValueError(f"change id {change_id!r} is not of the form CHG-n")
+    return int(digits)
+
+
 def awaits(cr: ChangeRequest, person: str, groups: frozenset[str]) -> bool:
     """In review, its active stage takes one of `groups`, not the person's own, not answered yet.
 

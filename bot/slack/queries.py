@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.slack.context import AuditAnchor, Settled
 from storage.memory import MemoryStore
-from storage.reads import Page, awaits
+from storage.reads import Page, awaits, change_number
 from workflow.model import TERMINAL_STATES, ChangeRequest, State
 from workflow.rules_post_review import needs_review
 
@@ -73,7 +73,7 @@ class MemoryChangeQueries:
 
     async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
         found = [c for c in self._store.changes.values() if c.state is State.PENDING_REVIEW]
-        return sorted(found, key=lambda c: (c.submitted_at or c.created_at, c.id))[:limit]
+        return sorted(found, key=lambda c: (c.created_at, number(c)))[:limit]
 
     async def awaiting(self, person: str, groups: frozenset[str], limit: int) -> Page:
         found = [cr for cr in await self.in_review(len(self._store.changes))
@@ -83,13 +83,13 @@ class MemoryChangeQueries:
     async def open_requests(self, person: str, limit: int) -> Page:
         found = [cr for cr in await self.involving(person, len(self._store.changes))
                  if cr.requester == person and cr.state not in TERMINAL_STATES]
-        found.sort(key=lambda cr: (cr.created_at, int(cr.id.rpartition("-")[2])), reverse=True)
+        found.sort(key=lambda cr: (cr.created_at, number(cr)), reverse=True)
         return Page(len(found), found[:limit])
 
     async def owed_reviews(self, person: str, limit: int) -> Page:
         found = sorted((cr for cr in self._store.changes.values()
                         if cr.requester == person and needs_review(cr)),
-                       key=lambda cr: (cr.created_at, int(cr.id.rpartition("-")[2])))
+                       key=lambda cr: (cr.created_at, number(cr)))
         return Page(len(found), found[:limit])
 
     async def decided(self, person: str, limit: int) -> Page:
@@ -119,12 +119,18 @@ class MemoryChangeQueries:
         return None
 
     def _latest_seq(self) -> dict[str, int]:
+        """Each change's latest saved activity: a refusal changed nothing, so it is no activity."""
         latest: dict[str, int] = {}
         for row in self._store.audit:
             change_id = row.record.get("change_id")
-            if isinstance(change_id, str):
+            if isinstance(change_id, str) and row.record.get("kind") != REFUSED:
                 latest[change_id] = row.seq
         return latest
+
+
+def number(cr: ChangeRequest) -> int:
+    """Ties in time go by the id's number, as the SQL queries order them (CHG-9 before CHG-10)."""
+    return change_number(cr.id)
 
 
 def involves(cr: ChangeRequest, person: str) -> bool:

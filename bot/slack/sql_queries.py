@@ -37,8 +37,7 @@ class SqlChangeQueries:
         return await self._home.owed_reviews(person, limit)
 
     async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
-        newest_first = await self._queries.in_state(State.PENDING_REVIEW, limit)
-        return list(reversed(newest_first))
+        return await self._queries.in_state(State.PENDING_REVIEW, limit, oldest_first=True)
 
     async def involving(self, person: str, limit: int) -> Sequence[ChangeRequest]:
         return await self._queries.involving(person, limit)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from storage.reads import change_number
 from workflow.codec import change_to_dict
 from workflow.escalation import eligible_groups
 from workflow.model import ChangeRequest, State
@@ -17,14 +18,6 @@ Row = dict[str, Any]
 def plain_json(value: Any) -> Any:
     """The value as it reads back from a JSON column (tuples become lists, keys strings)."""
     return json.loads(json.dumps(value))
-
-
-def change_number(change_id: str) -> int:
-    """The n of `CHG-n`."""
-    prefix, _, digits = change_id.rpartition("-")
-    if not prefix or not digits.isdigit():
-        raise ValueError(f"change id {change_id!r} is not of the form CHG-n")
-    return int(digits)
 
 
 def current_stage(cr: ChangeRequest) -> int | None:

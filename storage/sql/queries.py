@@ -127,14 +127,12 @@ class Queries:
         )
         return await self._changes(query)
 
-    async def in_state(self, state: State, limit: int = LIMIT) -> list[ChangeRequest]:
-        """Changes in one state, newest first."""
-        query = (
-            select(cr.c.data)
-            .where(cr.c.state == state.value)
-            .order_by(cr.c.created_at.desc(), cr.c.number.desc())
-            .limit(limit)
-        )
+    async def in_state(self, state: State, limit: int = LIMIT, *, oldest_first: bool = False
+                       ) -> list[ChangeRequest]:
+        """Changes in one state, newest first (or oldest first), the first `limit` of them."""
+        order = ((cr.c.created_at, cr.c.number) if oldest_first
+                 else (cr.c.created_at.desc(), cr.c.number.desc()))
+        query = select(cr.c.data).where(cr.c.state == state.value).order_by(*order).limit(limit)
         return await self._changes(query)
 
     async def deadlines(self, until: datetime | None = None, limit: int = 1000) -> list[Deadline]:
