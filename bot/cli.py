@@ -1,6 +1,6 @@
 """Command line: `serve` the bot, the policy tools (`check`, `init`, `policy explain`), the
-`db`, `audit` and `token` tools, and the pipeline client (`submit`, `wait`, `dry-run`, `apply`,
-`result`)."""
+`db`, `audit` and `token` tools, the pipeline client (`submit`, `wait`, `dry-run`, `apply`,
+`result`) and a person's (`review`, `edit`, `list`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
+from bot.change_commands import add_change_arguments
 from bot.client_commands import add_client_arguments
 from bot.database_commands import add_arguments, fail
 from bot.policy_commands import add_policy_arguments
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     add_token_arguments(commands, _add_policy)
     add_client_arguments(commands)
     add_review_arguments(commands)
+    add_change_arguments(commands)
     add_report_arguments(commands)
     return parser
 

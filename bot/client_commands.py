@@ -172,14 +172,7 @@ async def submit_change(client: ApiClient, args: argparse.Namespace) -> int:
 def _change_body(path: str, dry_run_path: str | None) -> dict[str, Any]:
     if path == "-" and dry_run_path == "-":
         raise ClientError("--file and --dry-run-file cannot both read standard input")
-    text = read_text(path, "change file")
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise ClientError(f"change file {path} is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ClientError(f"change file {path} must hold a JSON object with the fields of a "
-                          f"change (title, family, action, target, risk, payload, …)")
+    body = json_object(path, "change file")
     missing = missing_fields(body)
     if missing:
         raise ClientError(f"change file {path} lacks {', '.join(missing)}: a change needs every "
@@ -190,6 +183,19 @@ def _change_body(path: str, dry_run_path: str | None) -> dict[str, Any]:
                               "--dry-run-file")
         body["dry_run"] = {"output": read_text(dry_run_path, "dry-run file")}
     body.setdefault("submit", True)
+    return body
+
+
+def json_object(path: str, what: str) -> dict[str, Any]:
+    """A file (or standard input for `-`) holding one JSON object of a change's fields."""
+    text = read_text(path, what)
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ClientError(f"{what} {path} is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ClientError(f"{what} {path} must hold a JSON object with the fields of a "
+                          f"change (title, family, action, target, risk, payload, …)")
     return body
 
 
