@@ -59,6 +59,7 @@ from workflow.ports import (
 )
 from workflow.post_review import ReviewOutcome
 from workflow.runner import CommandRunner
+from workflow.writer import CommitObserver
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,11 @@ class Engine:
         self._executors = executors
         self._runner = CommandRunner(uow, clock, max_attempts)
         self._hold = ApplyHold(uow)
+
+    def on_commit(self, observer: CommitObserver) -> None:
+        """Tell `observer` the changes every commit of this engine saved, once per transaction,
+        whichever entrypoint's command it was: what wakes delivery, timers and long-polls."""
+        self._runner.on_commit(observer)
 
     async def room(self, below: int, within_s: float) -> bool:
         """Wait, at most `within_s` seconds, until fewer than `below` commands wait or run in

@@ -8,18 +8,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from workflow.commands import Command
 from workflow.decision import Decision
-from workflow.events import Event
-from workflow.model import ChangeRequest
-from workflow.ports import OutboxMessage, UnitOfWorkFactory
+from workflow.writer import Build, Item
 
-Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
-Decide = Callable[[ChangeRequest | None, Sequence[Command], datetime], Decision]
+Write = Callable[[Sequence[Item]], Awaitable[list[Decision | Exception]]]
 Alone = Callable[[str, Build], Awaitable[Decision]]
-Messages = Callable[[Sequence[Event]], list[OutboxMessage]]
 MAX_GROUP = 64
 
 
@@ -35,18 +29,15 @@ class Job:
 class GroupCommit:
     """Decides queued commands in one unit of work and commits them together.
 
-    Each change appears at most once in a group, decided in the order queued. A command that
-    is refused is answered on its own and takes nothing down with it; if the group cannot commit
-    (another process saved one of its changes first, a database error), every command of it is
-    run again on its own through `alone`, with its usual retries.
+    Each change appears at most once in a group, decided in the order queued, written by the
+    one write path (workflow/writer.py). A command that is refused is answered on its own and
+    takes nothing down with it; if the group cannot commit (another process saved one of its
+    changes first, a database error), every command of it is run again on its own through
+    `alone`, with its usual retries.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime], decide: Decide,
-                 messages: Messages, alone: Alone, max_group: int = MAX_GROUP) -> None:
-        self._uow = uow
-        self._now = now
-        self._decide = decide
-        self._messages = messages
+    def __init__(self, write: Write, alone: Alone, max_group: int = MAX_GROUP) -> None:
+        self._write = write
         self._alone = alone
         self._max_group = max_group
         self._queue: list[Job] = []
@@ -65,7 +56,7 @@ class GroupCommit:
         while self._queue:
             group, self._queue = self._next_group()
             try:
-                outcomes = await self._commit(group)
+                outcomes = await self._write([(job.change_id, job.build) for job in group])
             except Exception:
                 await asyncio.gather(*(self._again(job) for job in group))
                 continue
@@ -92,34 +83,6 @@ class GroupCommit:
         except Exception as error:
             outcome = error
         _settle(job, outcome)
-
-    async def _commit(self, group: list[Job]) -> list[Decision | Exception]:
-        now = self._now()
-        outcomes: list[Decision | Exception] = []
-        async with self._uow() as uow:
-            stored = await uow.changes.get_many([job.change_id for job in group])
-            saves: list[tuple[ChangeRequest, int]] = []
-            events: list[Event] = []
-            for job in group:
-                before = stored.get(job.change_id)
-                try:
-                    decision = self._decide(before, job.build(before, job.change_id), now)
-                except Exception as refusal:  # decided alone it would be refused just the same
-                    outcomes.append(refusal)
-                    continue
-                if decision.changed:
-                    if before is None:
-                        raise LookupError(f"{job.change_id} is not stored")  # run it alone
-                    saves.append((decision.change, before.version))
-                    events.extend(decision.events)
-                outcomes.append(decision)
-            if saves:
-                await uow.changes.update_many(saves)
-                await uow.audit.append(events)
-                await uow.outbox.put(self._messages(events))
-                await uow.commit()
-        return outcomes
-
 
 def _settle(job: Job, outcome: Decision | Exception) -> None:
     """Answer the caller, unless it stopped waiting (the command was decided all the same); a

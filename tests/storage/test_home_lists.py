@@ -18,7 +18,7 @@ from tests.support.world import World, lookup_usergroup
 from workflow.commands import Command, Create, RecordDryRun, Submit
 from workflow.directory import PolicyDirectory
 from workflow.model import State
-from workflow.runner import decide_all
+from workflow.writer import decide_all
 
 ESCALATING = SCENARIO_POLICY.replace(
     "  - {name: high, priority: 20, match: {risk: high},\n",

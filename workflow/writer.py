@@ -1,0 +1,109 @@
+"""The one write path of every command: read, decide, compare-and-set, audit, outbox, commit,
+then tell whoever waits for commits which changes were committed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from workflow.codec import event_to_dict
+from workflow.commands import Command
+from workflow.decide import decide
+from workflow.decision import Decision
+from workflow.events import Event
+from workflow.model import ChangeRequest
+from workflow.ports import OutboxMessage, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+# The commands to decide on a change as read in the transaction, and the change's id (a new
+# one for a change this call creates).
+Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
+# A command's change id (None: create a change) and how to build its commands.
+Item = tuple[str | None, Build]
+# Told, once per transaction, every change it committed, as committed.
+CommitObserver = Callable[[Sequence[ChangeRequest]], None]
+
+
+class Writer:
+    """Decides items in one unit of work and commits them together; a single command is a group
+    of one. An item that is refused is answered on its own and takes nothing down with it; a
+    failed write (a version conflict, a database error) raises, and nothing is committed."""
+
+    def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime]) -> None:
+        self._uow = uow
+        self._now = now
+        self._observers: list[CommitObserver] = []
+
+    def on_commit(self, observer: CommitObserver) -> None:
+        """Call `observer` after every commit with the changes it saved (its failures are only
+        logged: the commit stands)."""
+        self._observers.append(observer)
+
+    async def write(self, items: Sequence[Item]) -> list[Decision | Exception]:
+        """Each item's decision, or the refusal (any error deciding it), in the order given."""
+        now = self._now()
+        outcomes: list[Decision | Exception] = []
+        saved: list[ChangeRequest] = []
+        async with self._uow() as uow:
+            ids = [change_id for change_id, _ in items if change_id is not None]
+            stored = await uow.changes.get_many(ids) if ids else {}
+            adds: list[ChangeRequest] = []
+            saves: list[tuple[ChangeRequest, int]] = []
+            events: list[Event] = []
+            for change_id, build in items:
+                before = stored.get(change_id) if change_id is not None else None
+                new_id = change_id if change_id is not None else await uow.changes.next_id()
+                try:
+                    decision = decide_all(before, build(before, new_id), now)
+                except Exception as refusal:  # decided alone it would be refused just the same
+                    outcomes.append(refusal)
+                    continue
+                if decision.changed:
+                    if before is None:
+                        adds.append(decision.change)
+                    else:
+                        saves.append((decision.change, before.version))
+                    events.extend(decision.events)
+                    saved.append(decision.change)
+                outcomes.append(decision)
+            if saved:
+                for change in adds:
+                    await uow.changes.add(change)
+                await uow.changes.update_many(saves)
+                await uow.audit.append(events)
+                await uow.outbox.put(outbox_messages(events))
+                await uow.commit()
+        if saved:
+            self._committed(saved)
+        return outcomes
+
+    def _committed(self, changes: Sequence[ChangeRequest]) -> None:
+        for observer in self._observers:
+            try:
+                observer(changes)
+            except Exception:
+                log.exception("a commit observer failed on %s", ", ".join(c.id for c in changes))
+
+
+def decide_all(
+    before: ChangeRequest | None, commands: Sequence[Command], now: datetime
+) -> Decision:
+    """Fold several commands on one change into one decision (one transaction); a refusal that
+    comes with a passed deadline's events ends the fold, keeping those events."""
+    cr = before
+    events: list[Event] = []
+    for command in commands:
+        decision = decide(cr, command, now)
+        cr = decision.change
+        events.extend(decision.events)
+        if decision.refusal is not None:
+            return Decision(cr, tuple(events), decision.refusal)
+    assert cr is not None
+    return Decision(cr, tuple(events))
+
+
+def outbox_messages(events: Sequence[Event]) -> list[OutboxMessage]:
+    """Every event on a change is delivered after commit (cards re-render, people are told)."""
+    return [OutboxMessage("change.event", e.change_id, event_to_dict(e)) for e in events]
