@@ -10,7 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 LEASE_ENV = "CHANGEGATE_LEASE_SECONDS"
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -29,6 +29,11 @@ def lease_duration(environ: Mapping[str, str] = os.environ) -> timedelta:
     if not lease >= SHORTEST_LEASE:
         raise ValueError(f"{LEASE_ENV} must be at least 1 second, not {raw!r}")
     return lease
+
+
+def utc_now() -> datetime:
+    """Wall-clock time for bookkeeping (when a change was saved, a message queued or leased)."""
+    return datetime.now(UTC)
 
 
 def process_owner() -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
 from storage.audit_chain import GENESIS, AuditRow, chain_hash
-from storage.leases import lease_duration, process_owner
+from storage.leases import lease_duration, process_owner, utc_now
 from storage.outbox_rules import MAX_ATTEMPTS, SIBLINGS, Delivery, backoff
 from workflow.codec import event_to_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
@@ -27,6 +27,7 @@ class MemoryStore:
     changes: dict[str, ChangeRequest] = field(default_factory=dict)
     audit: list[AuditRow] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    outbox_at: list[datetime] = field(default_factory=list)  # when each message was queued
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     outbox_state: dict[int, OutboxState] = field(default_factory=dict)  # by message id
     apply_leases: dict[str, ApplyLease] = field(default_factory=dict)  # by change id
@@ -164,8 +165,10 @@ class MemoryOutbox:
 class MemoryUnitOfWork:
     """All-or-nothing commit of staged writes into the shared store."""
 
-    def __init__(self, store: MemoryStore, holder: LeaseHolder | None = None) -> None:
+    def __init__(self, store: MemoryStore, holder: LeaseHolder | None = None,
+                 now: Callable[[], datetime] = utc_now) -> None:
         self._store = store
+        self._now = now
         self.changes = MemoryChanges(store, holder or LeaseHolder(process_owner(),
                                                                    lease_duration()))
         self.audit = MemoryAudit()
@@ -196,6 +199,7 @@ class MemoryUnitOfWork:
             seq = len(self._store.audit) + 1
             self._store.audit.append(AuditRow(seq, prev, chain_hash(prev, record), record))
         self._store.outbox.extend(self.outbox.staged)
+        self._store.outbox_at.extend([self._now()] * len(self.outbox.staged))
         self.changes.staged.clear()
         self.audit.staged.clear()
         self.outbox.staged.clear()
@@ -204,12 +208,14 @@ class MemoryUnitOfWork:
 class MemoryUnitOfWorkFactory:
     """Opens units of work over one shared in-memory store."""
 
-    def __init__(self, store: MemoryStore | None = None, *, owner: str | None = None) -> None:
+    def __init__(self, store: MemoryStore | None = None, *, owner: str | None = None,
+                 now: Callable[[], datetime] = utc_now) -> None:
         self.store = store or MemoryStore()
         self.holder = LeaseHolder(owner or process_owner(), lease_duration())
+        self._now = now  # bookkeeping time (when a message was queued), as on SQL
 
     def __call__(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store, self.holder)
+        return MemoryUnitOfWork(self.store, self.holder, self._now)
 
 
 @dataclass(frozen=True, slots=True)

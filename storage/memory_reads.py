@@ -60,14 +60,15 @@ class MemoryApiReads:
 
     async def backlog(self) -> Backlog:
         """As the in-memory outbox queue sees it (messages it has not delivered or given up on)."""
-        pending, dead = 0, 0
-        for position in range(1, len(self._store.outbox) + 1):
+        waiting: list[datetime] = []
+        dead = 0
+        for position, queued_at in enumerate(self._store.outbox_at, start=1):
             state = self._store.outbox_state.get(position)
             if state is not None and state.dead_at is not None:
                 dead += 1
             elif state is None or state.delivered_at is None:
-                pending += 1
-        return Backlog(pending, dead)
+                waiting.append(queued_at)
+        return Backlog(len(waiting), dead, min(waiting, default=None))
 
     async def schema_revision(self) -> str | None:
         """Memory has no migrations: it is always what the code expects."""

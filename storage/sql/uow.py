@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.leases import lease_duration, process_owner
+from storage.leases import lease_duration, process_owner, utc_now
 from storage.sql.apply_leases import Holder
 from storage.sql.audit import SqlAudit
 from storage.sql.changes import SqlChanges
@@ -20,11 +20,6 @@ from storage.sql.outbox import SqlOutbox
 from workflow.ports import AuditLog, ChangeRepository, Outbox, UnitOfWorkFactory
 
 Now = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """Wall-clock time for bookkeeping columns (updated_at, outbox times)."""
-    return datetime.now(UTC)
 
 
 class SqlUnitOfWork:

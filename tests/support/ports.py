@@ -61,7 +61,7 @@ async def open_ports(name: str, directory: Path) -> AsyncIterator[Ports]:
     """A fresh, empty store of kind `name` (memory, sqlite or postgres)."""
     clock = TestClock()
     if name == "memory":
-        factory = MemoryUnitOfWorkFactory()
+        factory = MemoryUnitOfWorkFactory(now=clock.now)
         store = factory.store
         cards, tokens = MemoryCardStore(), MemoryTokens()  # one process: they live in it
         yield Ports(name, factory, clock, lambda: Adapters(
