@@ -13,6 +13,7 @@ const page = {
   data: null,
   modalKey: "",
   highlight: "", // the ts of the message a link led to
+  ephemerals: null, // ts of the ephemerals already shown; null until the first state arrives
   poll: null,
 };
 
@@ -76,6 +77,7 @@ async function poll() {
 function restart() {
   if (page.poll) page.poll.abort();
   page.version = -1;
+  page.ephemerals = null;
   poll();
 }
 
@@ -90,6 +92,29 @@ function render() {
   renderConversation(data);
   renderThread(data);
   renderModal(data.modal);
+  revealEphemeral(data);
+}
+
+// An ephemeral reply the person just caused (a refusal, an answer to a command) is brought into
+// view: scrolled to and marked where the conversation on screen shows it, else told in a toast.
+function revealEphemeral(data) {
+  const known = page.ephemerals;
+  const fresh = [];
+  for (const [channel, messages] of Object.entries(data.conversations)) {
+    for (const m of messages) if (m.ephemeral && !known?.has(m.ts)) fresh.push({ channel, m });
+  }
+  page.ephemerals = new Set([...(known || []), ...fresh.map((f) => f.m.ts)]);
+  if (!known || !fresh.length) return; // on opening, the old ones are simply shown
+  const { channel, m } = fresh[fresh.length - 1];
+  const shown = page.nav.kind !== "home" && channel === currentChannel(data);
+  const node = shown ? document.getElementById(`msg-${m.ts}`) : null;
+  if (node) {
+    page.highlight = m.ts;
+    node.classList.add("highlight");
+    node.scrollIntoView({ block: "nearest" });
+  } else {
+    toast("Only visible to you: " + el("div", { html: m.html }).textContent.trim());
+  }
 }
 
 function renderUsers(data) {
