@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflow.policy import Policy, PolicyError, load_policy
+from workflow.tasks import cancel
 
 log = logging.getLogger(__name__)
 WATCH_ENV = "CHANGEGATE_POLICY_WATCH_SECONDS"
@@ -121,9 +122,7 @@ async def reloading(holder: PolicyHolder, interval_s: float | None = None
         yield
     finally:
         if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await cancel(watcher)
         loop.remove_signal_handler(signal.SIGHUP)
 
 

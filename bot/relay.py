@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from storage.leases import lease_duration, process_owner
 from workflow.ports import Clock
+from workflow.tasks import running
 
 log = logging.getLogger(__name__)
 
@@ -159,13 +160,8 @@ class Relay:
             lanes.setdefault(message.change_id or f"#{message.id}", []).append(message)
         tally = Tally({m.id for m in claimed})
         room = asyncio.Semaphore(self._parallel)
-        renewing = asyncio.get_running_loop().create_task(self._renew(tally))
-        try:
+        async with running(self._renew(tally)):
             await asyncio.gather(*(self._lane(batch, tally, room) for batch in lanes.values()))
-        finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
         return Round(len(claimed), tally.delivered, tally.failed, tally.dead, tally.released)
 
     async def _renew(self, tally: Tally) -> None:

@@ -4,7 +4,6 @@ long it has waited; pipelines (stderr not a terminal) get no control characters 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +11,7 @@ from types import TracebackType
 from typing import Self, TextIO
 
 from workflow.durations import format_duration
+from workflow.tasks import cancel
 
 FRAMES = "|/-\\"
 INTERVAL_S = 0.1
@@ -54,9 +54,7 @@ class Spinner:
                         tb: TracebackType | None) -> None:
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel(self._task)
         self.stream.write(CLEAR)
         self.stream.flush()
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from workflow.model import ChangeRequest
 from workflow.ports import Abortable, Executor
+from workflow.tasks import running
 
 WATCH_S = 2.0  # how soon an abort recorded by another replica reaches the running executor
 
@@ -35,13 +36,8 @@ async def watching(executor: Executor, key: str,
                    read: Callable[[], Awaitable[ChangeRequest | None]],
                    every_s: float = WATCH_S) -> AsyncIterator[None]:
     """While the executor runs apply `key`, signal it once an abort of that apply is recorded."""
-    task = asyncio.get_running_loop().create_task(_watch(executor, key, read, every_s))
-    try:
+    async with running(_watch(executor, key, read, every_s)):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _watch(executor: Executor, key: str,

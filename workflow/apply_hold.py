@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from workflow.ports import UnitOfWorkFactory
+from workflow.tasks import running
 
 RETRY = timedelta(seconds=1)  # a renewal that failed (the database away) is tried again this soon
 
@@ -22,14 +23,8 @@ class ApplyHold:
     @contextlib.asynccontextmanager
     async def held(self, change_id: str, key: str) -> AsyncIterator[None]:
         """Keep the apply's lease fresh for as long as the block runs."""
-        task = asyncio.get_running_loop().create_task(self._renew(change_id, key),
-                                                      name=f"apply-hold:{change_id}")
-        try:
+        async with running(self._renew(change_id, key), name=f"apply-hold:{change_id}"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def release(self, change_id: str, key: str) -> None:
         """The outcome will not be recorded here: let recovery settle the apply at once."""
