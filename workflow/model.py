@@ -10,7 +10,7 @@ from workflow.post_review import PostReview
 
 
 class State(StrEnum):
-    """Lifecycle states of a change request (semantics section 2)."""
+    """Lifecycle states of a change request (docs/workflow.md, States)."""
 
     DRAFT = "draft"
     PENDING_REVIEW = "pending_review"
