@@ -1,4 +1,5 @@
-"""The README quickstart, a rejection and a withdrawal, clicked through the page in Chromium.
+"""The README quickstart, a rejection (then an edit and a resubmission) and a withdrawal,
+clicked through the page in Chromium.
 
 Screenshots of each step are kept under the test's tmp_path; UPDATE_SCREENSHOTS=1 also refreshes
 the ones in docs/screenshots.
@@ -86,7 +87,7 @@ async def test_a_rejection_needs_a_reason_and_tells_the_requester(tab: SandboxTa
 
     await expect(card).to_contain_text("Rejected")
     await expect(card).to_contain_text("core-2 is in a change freeze until Monday")
-    await expect(card.get_by_role("button")).to_have_count(0)
+    await expect(card.get_by_role("button")).to_have_text(["Edit", "View change"])
     await tab.shot("2-rejected")
 
     await tab.act_as(REQUESTER)
@@ -94,6 +95,20 @@ async def test_a_rejection_needs_a_reason_and_tells_the_requester(tab: SandboxTa
     dm = tab.page.locator("#conversation")
     await expect(dm).to_contain_text("@Sid Senior rejected it:")
     await expect(dm).to_contain_text("core-2 is in a change freeze until Monday")
+
+    copy = tab.card("CHG-1")  # revised from the requester's copy, then sent back for review
+    await tab.press(copy, "Edit")
+    await expect(tab.page.locator("#modal-title")).to_have_text("Edit CHG-1")
+    await expect(tab.page.locator("#in-target-value")).to_have_value("core-2")
+    await tab.page.fill("#in-target-value", "core-3")
+    await tab.shot("3-edit-form")
+    await tab.page.click("#modal-submit")
+    await expect(tab.page.locator("#modal-body")).to_contain_text("is now revision 2, a draft")
+    await tab.page.click("#modal-close")
+    await expect(copy).to_contain_text("2, edited by")
+    await tab.press(copy, "Submit")
+    await expect(copy).to_contain_text("Pending review")
+    await expect(copy).to_contain_text("core-3")
 
 
 async def test_the_requester_withdraws_a_critical_change_from_their_copy(tab: SandboxTab
