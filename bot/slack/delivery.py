@@ -1,5 +1,6 @@
 """Turns committed change events into Slack: cards posted and updated in place, thread replies,
-requester DMs, stage mentions and App Home refreshes. Safe to repeat: cards render current state."""
+requester DMs, approvers told (bot/slack/nudges.py) and App Home refreshes. Safe to repeat:
+cards render current state."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.card import render_card
-from bot.slack.card_parts import stage_title
 from bot.slack.cardstore import CardRef, CardStore
 from bot.slack.context import Audience, CardContext, Message
 from bot.slack.homepub import HomePublisher
 from bot.slack.notices import requester_digest, thread_digest
+from bot.slack.nudges import StageNudges
 from bot.slack.pacing import ChannelPacer
 from bot.slack.people import People
 from bot.slack.queries import ChangeQueries
@@ -26,12 +27,10 @@ from workflow.codec import event_from_dict
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ChangeRequest, State
 from workflow.ports import Clock
-from workflow.progress import active_stage, stage_progress
 
 log = logging.getLogger(__name__)
 TOPIC = "change.event"
 HOME_FANOUT = 50  # Home tabs republished per event at most (views.publish is Tier 4)
-REMEMBERED_MENTIONS = 1000
 REMEMBERED_SYNCS = 5000
 STAGE_OPENERS = frozenset({EventKind.SUBMITTED, EventKind.STAGE_APPROVED,
                            EventKind.RETURNED_TO_REVIEW, EventKind.APPROVALS_INVALIDATED})
@@ -78,7 +77,7 @@ class SlackDelivery:
         self._pacer = pacer or ChannelPacer()
         self._locks: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
-        self._mentioned: dict[tuple[str, int, int, str], None] = {}
+        self._nudges = StageNudges(people, self._post, self._dm, default_channel)
         self._synced: dict[str, tuple[int, list[CardRef]]] = {}  # by change id, oldest first
         self._refused = 0  # posts Slack refused so far
         # What each copy shows since its last update here. Only a post is stored (with what it
@@ -129,9 +128,7 @@ class SlackDelivery:
         refs = list(await self._cards.cards(cr.id))
         if not refs and cr.state is State.DRAFT:
             return []
-        base = CardContext(now=self._clock.now(), available=await self._people.available(cr),
-                           anchor=await self._changes.anchor(cr.id),
-                           settled=await self._changes.settled(cr.id))
+        base = await self._base(cr)
         for ref in refs:
             await self._update(cr, ref, base)
         audiences = {ref.audience for ref in refs}
@@ -144,6 +141,12 @@ class SlackDelivery:
             if dm:
                 refs.append(await self._post_card(cr, dm, Audience.REQUESTER, base))
         return [ref for ref in refs if ref.ts]
+
+    async def _base(self, cr: ChangeRequest) -> CardContext:
+        """What every copy's rendering shares besides the change."""
+        return CardContext(now=self._clock.now(), available=await self._people.available(cr),
+                           anchor=await self._changes.anchor(cr.id),
+                           settled=await self._changes.settled(cr.id))
 
     def _render(self, cr: ChangeRequest, audience: Audience, base: CardContext) -> Message:
         ctx = CardContext(base.now, audience, base.available, base.anchor, base.settled)
@@ -181,50 +184,32 @@ class SlackDelivery:
 
     async def _tell(self, events: Sequence[Event], cr: ChangeRequest,
                     refs: list[CardRef]) -> None:
-        """Thread reply under the card, stage-open mentions, and the requester's DM."""
+        """Thread replies under the card and the approvers told of an opening stage, in the
+        order things happened; then the requester's DM."""
         home = next((r for r in refs if r.audience is Audience.CHANNEL), None)
-        anchor = home or next(iter(refs), None)
-        if anchor:
-            for text in thread_digest(events):
-                await self._post(anchor.channel, text=text, thread_ts=anchor.ts)
-        if home:
-            for event in events:
-                if event.kind in STAGE_OPENERS | NUDGES:
-                    await self._mention_stage(event, cr, home)
+        anchor = home or next((r for r in refs if r.audience is Audience.REQUESTER), None)
+        told = 0
+        for at, event in enumerate(events):
+            if event.kind in STAGE_OPENERS | NUDGES:
+                await self._reply(anchor, events[told:at + 1])
+                told = at + 1
+                await self._nudges.tell(event, cr, home, refs, self._post_approver_card)
+        await self._reply(anchor, events[told:])
         dm_text = requester_digest(events, cr)
         if dm_text:
             dm = await self._dm(cr.requester)
             if dm:
                 await self._post(dm, text=dm_text)
 
-    async def _mention_stage(self, event: Event, cr: ChangeRequest, home: CardRef) -> None:
-        """Mention the approvers of the active stage when it opens, at a reminder, and the
-        escalation group when it may step in; once per stage and moment."""
-        if cr.state is not State.PENDING_REVIEW or cr.workflow is None:
-            return
-        index = active_stage(cr)
-        if index is None:
-            return
-        moment = "open" if event.kind in STAGE_OPENERS else event.kind.value
-        key = (cr.id, cr.revision, index, f"{moment}@{event.at.isoformat()}")
-        if key in self._mentioned:
-            return
-        self._mentioned[key] = None
-        if len(self._mentioned) > REMEMBERED_MENTIONS:
-            del self._mentioned[next(iter(self._mentioned))]
-        progress = stage_progress(cr, index)
-        title = f"*{stage_title(progress, len(cr.workflow.stages))}* of *{cr.id}*"
-        if event.kind is EventKind.ESCALATED:
-            group = str(event.data.get("group", ""))
-            text = (f":rotating_light: {title} is escalated: {await self._people.mention(group)}"
-                    ", you may approve it now.")
-        else:
-            groups = [req.requirement.group for req in progress.requirements]
-            mentions = " ".join([await self._people.mention(g) for g in groups])
-            text = (f":bell: Reminder: {title} still waits for {mentions}."
-                    if event.kind is EventKind.REMINDED
-                    else f":bell: {title} is open: {mentions}, please review.")
-        await self._post(home.channel, text=text, thread_ts=home.ts, reply_broadcast=True)
+    async def _reply(self, anchor: CardRef | None, events: Sequence[Event]) -> None:
+        """The events' lines under the card, as few posts as fit."""
+        if anchor:
+            for text in thread_digest(events):
+                await self._post(anchor.channel, text=text, thread_ts=anchor.ts)
+
+    async def _post_approver_card(self, cr: ChangeRequest, dm: str) -> CardRef:
+        """An approver's own copy of the card, in their DM, updated in place like the others."""
+        return await self._post_card(cr, dm, Audience.APPROVER, await self._base(cr))
 
     async def _refresh_homes(self, events: Sequence[Event], cr: ChangeRequest) -> None:
         """The requester's and the actors' tabs change with every event; the other responders'

@@ -193,14 +193,15 @@ class Harness:
 
 
 def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,
-                 database_url: str | None = None) -> Settings:
+                 database_url: str | None = None, channel: str | None = CHANNEL) -> Settings:
     env = {
         "CHANGEGATE_POLICY": str(policy),
         "SLACK_BOT_TOKEN": fake.workspace.bot_token,
         "SLACK_API_URL": fake.api_url,
-        "SLACK_CHANNEL": CHANNEL,
         "SLACK_TEAM_ID": fake.workspace.team_id,
     }
+    if channel is not None:
+        env["SLACK_CHANNEL"] = channel
     if socket:
         env["SLACK_APP_TOKEN"] = fake.workspace.app_token
     else:
@@ -212,25 +213,29 @@ def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,
 
 @asynccontextmanager
 async def running_bot(tmp_path: Path, *, socket: bool = False, storage: str = "memory",
-                      policy: str = POLICY) -> AsyncIterator[Harness]:
-    """Fake Slack, then the bot (built by the composition root) on its own server at :0."""
+                      policy: str = POLICY, channel: str | None = CHANNEL
+                      ) -> AsyncIterator[Harness]:
+    """Fake Slack, then the bot (built by the composition root) on its own server at :0;
+    `channel` is SLACK_CHANNEL, the cards' channel where a workflow names none."""
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, socket=socket,
                                                       memory=storage == "memory",
-                                                      policy_text=policy) as harness:
+                                                      policy_text=policy,
+                                                      channel=channel) as harness:
         yield harness
 
 
 @asynccontextmanager
 async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memory: bool = True,
-                 database_url: str | None = None, policy_text: str = POLICY
-                 ) -> AsyncIterator[Harness]:
+                 database_url: str | None = None, policy_text: str = POLICY,
+                 channel: str | None = CHANNEL) -> AsyncIterator[Harness]:
     """The bot on its own server at :0, talking to `fake`; over `database_url` (else SQLite in
     `tmp_path`) unless `memory`. Bots on one fake and one database are replicas."""
     policy = tmp_path / "changegate.yaml"
     policy.write_text(policy_text, encoding="utf-8")
     clock = TestClock()
     executor = ScriptedExecutor()
-    settings = settings_for(fake, policy, socket=socket, database_url=database_url)
+    settings = settings_for(fake, policy, socket=socket, database_url=database_url,
+                            channel=channel)
     runtime = await open_runtime(settings, clock=clock, executors=SingleExecutorRegistry(executor),
                                  pacing_s=0, memory=memory)
     runner = web.AppRunner(create_app("test-policy", runtime), shutdown_timeout=1.0)
