@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 import aiohttp
@@ -21,13 +22,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
 from bot.policy_reload import PolicyHolder
-from bot.relay import Relay
+from bot.relay import IDLE, Relay
 from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Settings
 from bot.slack.app import build_app
 from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
 from bot.slack.courier import Courier, Deliver, RelayCourier
-from bot.slack.delivery import TOPIC, OutboxItem, SlackDelivery
+from bot.slack.delivery import TOPIC, SlackDelivery
 from bot.slack.homepub import HomePublisher
 from bot.slack.http import EVENTS_PATH, events_handler
 from bot.slack.membership import UsergroupMembership
@@ -53,6 +54,7 @@ from workflow.policy import Policy, PolicyError, load_policy
 from workflow.ports import Clock, ExecutorRegistry, UnitOfWorkFactory
 
 RATE_LIMIT_RETRIES = 3
+IDLE_S = IDLE.total_seconds()
 
 
 class StartupError(Exception):
@@ -71,7 +73,7 @@ class Storage:
     uow: UnitOfWorkFactory
     queries: ChangeQueries
     cards: CardStore
-    courier: Callable[[Deliver], Courier]
+    courier: Callable[[Deliver, float], Courier]  # the deliver call, and the idle seconds
     deadlines: DeadlineSource
     interactions: SeenInteractions
     close: Callable[[], Awaitable[None]] = _nothing
@@ -83,7 +85,7 @@ def memory_storage() -> Storage:
     uow: UnitOfWorkFactory = factory
     outbox = factory.store.outbox
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
-                   lambda deliver: OutboxPump(outbox, lambda m: deliver([m])),
+                   lambda deliver, idle_s: OutboxPump(outbox, lambda m: deliver([m]), idle_s),
                    MemoryQueries(factory.store), MemoryInteractions())
 
 
@@ -99,9 +101,10 @@ async def sql_storage(settings: Settings) -> Storage:
     uow: UnitOfWorkFactory = SqlUnitOfWorkFactory(db)
     queue = OutboxQueue(db)
 
-    def courier(deliver: Deliver) -> Courier:
+    def courier(deliver: Deliver, idle_s: float) -> Courier:
         # outbox times are wall-clock
-        relay = Relay(queue, SystemClock(), {}, batched={TOPIC: deliver})
+        relay = Relay(queue, SystemClock(), {}, batched={TOPIC: deliver},
+                      idle=timedelta(seconds=idle_s))
         return RelayCourier(relay)
 
     queries = Queries(db)
@@ -198,11 +201,14 @@ async def open_runtime(
     pacing_s: float = DEFAULT_INTERVAL_S,
     memory: bool = False,
     environ: Mapping[str, str] | None = None,
+    relay_idle_s: float = IDLE_S,
 ) -> Runtime:
     """Build the process from settings; with a bot token, Slack too (auth.test checked now).
 
     `memory` keeps everything in this process instead of the database (tests, demos);
-    `environ` is what the policy's executors see instead of this process's environment.
+    `environ` is what the policy's executors see instead of this process's environment;
+    `relay_idle_s` is how often delivery looks for messages no commit here woke it for
+    (another replica's).
     """
     policy = load(settings)
     clock = clock or SystemClock()
@@ -210,11 +216,12 @@ async def open_runtime(
     storage = await open_storage(settings, memory=memory)
     if not settings.slack_enabled:
         engine = Engine(storage.uow, clock, policy, PolicyDirectory(policy), executors)
-        timers = DeadlineTimers(engine, storage.deadlines, clock)
-        return Runtime(settings, policy, clock, storage, engine, timers)
+        return Runtime(settings, policy, clock, storage, engine, armed_timers(engine, storage,
+                                                                              clock))
     session = aiohttp.ClientSession()
     try:
-        return await _with_slack(settings, policy, clock, storage, executors, pacing_s, session)
+        return await _with_slack(settings, policy, clock, storage, executors, pacing_s,
+                                 relay_idle_s, session)
     except BaseException:
         await session.close()
         await storage.close()
@@ -223,7 +230,7 @@ async def open_runtime(
 
 async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                       storage: Storage, executors: ExecutorRegistry | None, pacing_s: float,
-                      session: aiohttp.ClientSession) -> Runtime:
+                      relay_idle_s: float, session: aiohttp.ClientSession) -> Runtime:
     token = settings.slack_bot_token
     assert token is not None
     problem = missing_slack_setting(settings)
@@ -234,13 +241,14 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     membership = UsergroupMembership(client)
     directory = PolicyDirectory(policy, membership)
     engine = Engine(storage.uow, clock, policy, directory, executors)
-    timers = DeadlineTimers(engine, storage.deadlines, clock)
+    timers = armed_timers(engine, storage, clock)
     people = People(policy, membership)
     homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url)
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s))
-    courier = storage.courier(arming(timers, delivery.deliver_many))
+    courier = storage.courier(delivery.deliver_many, relay_idle_s)
+    engine.on_commit(lambda _changes: courier.kick())  # deliver what was just committed
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
                              client, clock, courier.kick, membership)
     app = build_app(services, identity, bot_token=token,
@@ -263,16 +271,11 @@ def policy_executors(policy: Callable[[], Policy],
     return registry
 
 
-def arming(timers: DeadlineTimers, deliver: Deliver) -> Deliver:
-    """Re-arm each change's timer from its new state before its events are delivered."""
-
-    async def deliver_and_arm(messages: Sequence[OutboxItem]) -> None:
-        for change_id in dict.fromkeys(m.change_id for m in messages):
-            if change_id is not None:
-                await timers.arm_id(change_id)
-        await deliver(messages)
-
-    return deliver_and_arm
+def armed_timers(engine: Engine, storage: Storage, clock: Clock) -> DeadlineTimers:
+    """Deadline timers re-armed from every commit of the engine, whatever its entrypoint."""
+    timers = DeadlineTimers(engine, storage.deadlines, clock)
+    engine.on_commit(timers.committed)
+    return timers
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None

@@ -142,6 +142,15 @@ class DeadlineTimers:
         self.arm_at(change.id, when)
         return when
 
+    def committed(self, changes: Sequence[ChangeRequest]) -> None:
+        """An engine commit observer: re-arm each committed change from its new state. A
+        deadline already due is disarmed, left to the command that committed it (its follow-up
+        applies a due change at once) and to the sweeper, so no timer races that command."""
+        now = self._clock.now()
+        for change in changes:
+            when = change.next_deadline
+            self.arm_at(change.id, when if when is None or when > now else None)
+
     def arm_at(self, change_id: str, when: datetime | None) -> None:
         """Replace the change's job with one firing at `when` (None: no job)."""
         if when is None:

@@ -22,4 +22,4 @@ async def abort_apply(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, ABORT, required=True)
-    return answer(d, await d.engine.abort(change_id, token.user, values["reason"]))
+    return answer(await d.engine.abort(change_id, token.user, values["reason"]))

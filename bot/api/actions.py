@@ -25,10 +25,10 @@ async def dry_run(request: web.Request, token: ApiToken) -> web.Response:
     if "output" in values:
         cr = await d.engine.record_dry_run(change_id, token.user, values["output"],
                                            values.get("revision"))
-        return answer(d, cr)
+        return answer(cr)
     if values:
         raise bad_input("output", "is required when revision is given")
-    return answer(d, await d.engine.run_dry_run(change_id, token.user))
+    return answer(await d.engine.run_dry_run(change_id, token.user))
 
 
 async def submit(request: web.Request, token: ApiToken) -> web.Response:
@@ -36,7 +36,7 @@ async def submit(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     await json_body(request, EMPTY)
-    return answer(d, await d.engine.submit(change_id, token.user))
+    return answer(await d.engine.submit(change_id, token.user))
 
 
 async def review(request: web.Request, token: ApiToken) -> web.Response:
@@ -48,9 +48,9 @@ async def review(request: web.Request, token: ApiToken) -> web.Response:
     comment = values.get("comment", "")
     revision, digest = values.get("revision"), values.get("digest")
     if values["approved"]:
-        return answer(d, await d.engine.approve(change_id, token.user, comment,
+        return answer(await d.engine.approve(change_id, token.user, comment,
                                                 revision=revision, digest=digest))
-    return answer(d, await d.engine.reject(change_id, token.user, comment,
+    return answer(await d.engine.reject(change_id, token.user, comment,
                                            revision=revision, digest=digest))
 
 
@@ -59,7 +59,7 @@ async def comment(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, COMMENT, required=True)
-    return answer(d, await d.engine.comment(change_id, token.user, values["text"]), 201)
+    return answer(await d.engine.comment(change_id, token.user, values["text"]), 201)
 
 
 async def withdraw(request: web.Request, token: ApiToken) -> web.Response:
@@ -67,7 +67,7 @@ async def withdraw(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, WITHDRAW)
-    return answer(d, await d.engine.withdraw(change_id, token.user, values.get("comment", "")))
+    return answer(await d.engine.withdraw(change_id, token.user, values.get("comment", "")))
 
 
 async def apply(request: web.Request, token: ApiToken) -> web.Response:
@@ -75,7 +75,7 @@ async def apply(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     await json_body(request, EMPTY)
-    return answer(d, await d.engine.apply(change_id, token.user))
+    return answer(await d.engine.apply(change_id, token.user))
 
 
 async def result(request: web.Request, token: ApiToken) -> web.Response:
@@ -86,7 +86,7 @@ async def result(request: web.Request, token: ApiToken) -> web.Response:
     values = await json_body(request, RESULT, required=True)
     cr = await d.engine.record_outcome(change_id, token.user, values.get("key") or None,
                                        ApplyStatus(values["status"]), values.get("output", ""))
-    return answer(d, cr)
+    return answer(cr)
 
 
 async def resolve(request: web.Request, token: ApiToken) -> web.Response:
@@ -96,4 +96,4 @@ async def resolve(request: web.Request, token: ApiToken) -> web.Response:
     values = await json_body(request, RESOLVE, required=True)
     cr = await d.engine.resolve(change_id, token.user, ApplyStatus(values["status"]),
                                 values["note"])
-    return answer(d, cr)
+    return answer(cr)

@@ -31,7 +31,6 @@ async def reviews(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     values = await json_body(request, REVIEWS, required=True)
     results = [await _review_one(d, token.user, item) for item in values["reviews"]]
-    d.watch.notify()
     refused = sum(1 for r in results if r["change"] is None)
     return web.json_response({"results": results, "reviewed": len(results) - refused,
                               "refused": refused}, status=MULTI_STATUS)

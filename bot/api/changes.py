@@ -25,10 +25,9 @@ STATES = tuple(s.value for s in State)
 LIST_PARAMS = ("state", "requester", "mine", "awaiting", "limit", "cursor")
 
 
-def answer(d: ApiDependencies, cr: ChangeRequest, status: int = 200,
+def answer(cr: ChangeRequest, status: int = 200,
            headers: dict[str, str] | None = None) -> web.Response:
-    """A change after a write: long-polls waiting on it wake now."""
-    d.watch.notify()
+    """A change after a write (its commit woke the long-polls waiting on it)."""
     return web.json_response(change_json(cr), status=status, headers=headers)
 
 
@@ -64,7 +63,7 @@ async def create_change(request: web.Request, token: ApiToken) -> web.Response:
     if not proposed.created:
         return web.json_response(change_json(proposed.change), headers={REPLAYED: "true"})
     location = f"{request.path.rstrip('/')}/{proposed.change.id}"
-    return answer(d, proposed.change, 201, {"Location": location})
+    return answer(proposed.change, 201, {"Location": location})
 
 
 async def list_changes(request: web.Request, token: ApiToken) -> web.Response:
@@ -122,4 +121,4 @@ async def edit_change(request: web.Request, token: ApiToken) -> web.Response:
         cr = await d.engine.edit(change_id, token.user, content, metadata)
     except NothingChanged:
         return web.json_response(change_json(current))
-    return answer(d, cr)
+    return answer(cr)

@@ -20,4 +20,4 @@ async def post_review(request: web.Request, token: ApiToken) -> web.Response:
     values = await json_body(request, POST_REVIEW, required=True)
     cr = await d.engine.post_review(change_id, token.user, ReviewOutcome(values["outcome"]),
                                     values["note"], tuple(values.get("links", ())))
-    return answer(d, cr)
+    return answer(cr)

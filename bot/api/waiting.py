@@ -1,8 +1,8 @@
 """GET /changes/{id}/wait: a bounded long-poll until the review is decided or the change ends.
 
-A write through this API wakes waiters at once; writes from Slack, timers or other replicas
-are seen by re-reading every `wait_poll_s` seconds. Either way the answer is the current change
-and whether it reached the condition.
+A commit in this process (through the API, Slack or a timer) wakes waiters at once; writes of
+other replicas are seen by re-reading every `wait_poll_s` seconds. Either way the answer is the
+current change and whether it reached the condition.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Waking long-polls: a write in this process wakes every waiter; polling catches the rest."""
+"""Waking long-polls: every commit of this process's engine wakes every waiter; polling
+catches the rest (other replicas' commits)."""
 
 from __future__ import annotations
 

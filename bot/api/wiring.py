@@ -24,16 +24,23 @@ from workflow.ports import Clock, Directory
 def sql_dependencies(db: Database, engine: Engine, directory: Directory, clock: Clock,
                      metrics: Metrics | None = None) -> ApiDependencies:
     """Reads and tokens on the database the engine writes to."""
-    return ApiDependencies(engine, SqlApiReads(db), SqlTokens(db), directory, clock,
-                           metrics or Metrics())
+    return waking(ApiDependencies(engine, SqlApiReads(db), SqlTokens(db), directory, clock,
+                                  metrics or Metrics()))
 
 
 def memory_dependencies(store: MemoryStore, engine: Engine, directory: Directory, clock: Clock,
                         tokens: TokenStore | None = None, metrics: Metrics | None = None
                         ) -> ApiDependencies:
     """Reads over the in-memory store; tokens live in memory too (tests, demos)."""
-    return ApiDependencies(engine, MemoryApiReads(store), tokens or MemoryTokens(), directory,
-                           clock, metrics or Metrics())
+    return waking(ApiDependencies(engine, MemoryApiReads(store), tokens or MemoryTokens(),
+                                  directory, clock, metrics or Metrics()))
+
+
+def waking(dependencies: ApiDependencies) -> ApiDependencies:
+    """Every commit of the engine, from the API, Slack or a timer, wakes the API's long-polls
+    (other replicas' commits are seen by re-reading)."""
+    dependencies.engine.on_commit(lambda _changes: dependencies.watch.notify())
+    return dependencies
 
 
 def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application | None:

@@ -38,3 +38,21 @@ async def test_serve_runtime_runs_bound_executor_and_arms_deadlines(tmp_path: Pa
     finally:
         await runtime.close()
     assert (tmp_path / "changegate.db").is_file()
+
+
+async def test_without_slack_every_commit_rearms_the_timers(tmp_path: Path) -> None:
+    """No delivery runs without Slack: the timers hear of commits from the engine itself."""
+    policy = tmp_path / "changegate.yaml"
+    policy.write_text(POLICY)
+    runtime = await open_runtime(Settings.load({}, policy=str(policy)), clock=TestClock(),
+                                 memory=True)
+    try:
+        await runtime.start()
+        content = Content("vlan", "add", "sw-1", Risk.HIGH, "vlan 42", "no vlan 42")
+        cr = await runtime.engine.propose("req", content, Metadata("vlan 42"), submit=True)
+        assert runtime.slack is None
+        assert runtime.timers.armed()[cr.id] == cr.remind_at
+        await runtime.engine.withdraw_request(cr.id, "req")
+        assert cr.id not in runtime.timers.armed()
+    finally:
+        await runtime.close()

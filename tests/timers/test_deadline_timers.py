@@ -145,3 +145,30 @@ async def test_a_failing_firing_waits_for_a_later_sweep(world: World) -> None:
     assert await timers.sweep() == [cr.id]
     assert (await world.get(cr.id)).state is State.APPLIED
     assert timers.retry_after(cr.id) is None and len(world.executor.applies) == 1
+
+
+async def test_every_commit_rearms_its_change_but_a_due_apply_is_left_to_its_command(
+    world: World
+) -> None:
+    """Wired to the engine's commits, the timers follow each change without a delivery or a
+    sweep; an apply due at its commit is started by the committing command, never raced."""
+    timers = timers_for(world)
+    world.engine.on_commit(timers.committed)
+    cr = await world.propose("high")
+    assert timers.armed()[cr.id] == cr.remind_at
+    world.clock.advance(hours=1)
+    await world.engine.comment(cr.id, "n3", "looking")  # any commit re-arms from the new state
+    assert timers.armed()[cr.id] == cr.remind_at
+    await world.engine.withdraw_request(cr.id, "req")
+    assert cr.id not in timers.armed()
+
+    when = world.clock.now() + timedelta(hours=1)
+    late = await world.propose("high", scheduled_for=when)
+    await world.engine.approve(late.id, "n1")
+    world.clock.set(when + timedelta(minutes=1))  # approved late, within the grace: apply now
+    await world.engine.run_dry_run(late.id, "req")
+    armed: list[bool] = []
+    world.engine.on_commit(lambda _changes: armed.append(late.id in timers.armed()))
+    applied = await world.engine.approve(late.id, "n2")
+    assert applied.state is State.APPLIED and len(world.executor.applies) == 1
+    assert armed == [False, False, False]  # due, started, applied: no timer raced the apply
