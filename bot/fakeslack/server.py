@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.fakeslack import methods_chat, methods_directory, methods_views
 from bot.fakeslack.api import ApiError, Args, Fake, Method
+from bot.fakeslack.ratelimit import RateLimits
 from bot.fakeslack.responses import respond_to_url
 from bot.fakeslack.socket import SocketLink
 from bot.fakeslack.state import Message, ResponseUrl, SlackState, Trigger, ViewRecord
@@ -79,7 +80,8 @@ class Hold:
 
 @dataclass
 class FakeSlack:
-    """A Slack-compatible server on 127.0.0.1; `clock` (seconds) drives trigger and URL expiry."""
+    """A Slack-compatible server on 127.0.0.1; `clock` (seconds) drives trigger and URL expiry
+    and, when `limits` is set (`with_limits()`), Slack's rate limits."""
 
     workspace: Workspace = field(default_factory=Workspace)
     clock: Callable[[], float] = time.monotonic
@@ -88,6 +90,7 @@ class FakeSlack:
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     holds: list[Hold] = field(default_factory=list)
     base_url: str = ""
+    limits: RateLimits | None = None
 
     def __post_init__(self) -> None:
         self._changed = asyncio.Condition()
@@ -151,6 +154,11 @@ class FakeSlack:
         self.state.response_urls[handle] = ResponseUrl(handle, channel, user, self.clock(),
                                                        message_ts)
         return f"{self.base_url}/response/{handle}"
+
+    def with_limits(self) -> Self:
+        """Answer calls over Slack's published limits 429 with Retry-After (off by default)."""
+        self.limits = RateLimits(self.clock)
+        return self
 
     def fail_next(self, method: str, *, status: int = 429, error: str = "ratelimited",
                   retry_after: int | None = 1, times: int = 1) -> None:
@@ -240,6 +248,11 @@ class FakeSlack:
         auth_error = self._auth_error(method, token)
         if auth_error:
             return 200, {"ok": False, "error": auth_error}, {}
+        if self.limits is not None:
+            retry_after = self.limits.admit(method, self._channel_of(args))
+            if retry_after is not None:
+                return 429, {"ok": False, "error": "ratelimited"}, {
+                    "Retry-After": str(retry_after)}
         fault = self._take_fault(method)
         if fault is not None:
             headers = {}
@@ -250,6 +263,15 @@ class FakeSlack:
             return 200, {"ok": True, **handler(self.fake, args)}, {}
         except ApiError as exc:
             return 200, {"ok": False, "error": exc.error, **exc.extra}, {}
+
+    def _channel_of(self, args: Args) -> str | None:
+        """The conversation a call names, a user id read as the DM with that user."""
+        channel = args.get("channel")
+        if not channel:
+            return None
+        if channel in self.workspace.users:
+            return self.workspace.dm_with(str(channel)).id
+        return str(channel)
 
     def _auth_error(self, method: str, token: str | None) -> str | None:
         if not token:

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.card import render_card
+from bot.slack.card_updates import CardUpdates, Render
 from bot.slack.cardstore import CardRef, CardStore
 from bot.slack.context import Audience, CardContext, Message
 from bot.slack.homepub import HomePublisher
@@ -66,7 +67,8 @@ class SlackDelivery:
 
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, cards: CardStore,
                  people: People, homes: HomePublisher, clock: Clock, *,
-                 default_channel: str | None = None, pacer: ChannelPacer | None = None) -> None:
+                 default_channel: str | None = None, pacer: ChannelPacer | None = None,
+                 updates: CardUpdates | None = None) -> None:
         self._client = client
         self._changes = changes
         self._cards = cards
@@ -75,6 +77,8 @@ class SlackDelivery:
         self._clock = clock
         self._default_channel = default_channel
         self._pacer = pacer or ChannelPacer()
+        self.updates = updates or CardUpdates(
+            lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message))
         self._locks: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._nudges = StageNudges(people, self._post, self._dm, default_channel)
@@ -166,15 +170,22 @@ class SlackDelivery:
     async def _update(self, cr: ChangeRequest, ref: CardRef, base: CardContext) -> None:
         message = self._render(cr, ref.audience, base)
         printed = fingerprint(message)
-        if printed == self._shown.get((ref.channel, ref.ts), ref.rendered):
+        if (printed == self._shown.get((ref.channel, ref.ts), ref.rendered)
+                and self.updates.idle(ref.channel, ref.ts)):
             return
-        try:
-            await self._client.chat_update(channel=ref.channel, ts=ref.ts, **message.as_kwargs())
-        except SlackApiError as exc:
-            log.warning("card %s at %s/%s not updated: %s", cr.id, ref.channel, ref.ts,
-                        exc.response.get("error"))
-            return
-        self._remember(ref.channel, ref.ts, printed)
+        await self.updates.update(ref.channel, ref.ts, Render(
+            cr.version, printed, message.as_kwargs(),
+            lambda: self._remember(ref.channel, ref.ts, printed)))
+
+    async def follow(self, change_id: str) -> None:
+        """Bring the copies already posted to the change's current state, ahead of its events'
+        thread replies and DMs (bot/slack/card_follower.py); posting stays the relay's."""
+        cr = await self._changes.get(change_id)
+        refs = [ref for ref in await self._cards.cards(change_id) if ref.ts] if cr else []
+        if cr is not None and refs:
+            base = await self._base(cr)
+            for ref in refs:
+                await self._update(cr, ref, base)
 
     def _remember(self, channel: str, ts: str, printed: str) -> None:
         self._shown.pop((channel, ts), None)
