@@ -29,12 +29,14 @@ class Create:
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """Replace content (a new revision) and/or metadata (same revision)."""
+    """Replace content (a new revision) and/or metadata (same revision); `revision`, when
+    given, is the one the editor started from, so a newer one is never overwritten unseen."""
 
     change_id: str
     actor: str
     content: Content | None = None
     metadata: Metadata | None = None
+    revision: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,8 +177,10 @@ class Engine:
         actor: str,
         content: Content | None = None,
         metadata: Metadata | None = None,
+        revision: int | None = None,
     ) -> ChangeRequest:
-        """Edit content (new revision, submit rules apply) and/or metadata."""
+        """Edit content (new revision, submit rules apply) and/or metadata; `revision` is the
+        one the editor saw, refused (`revision_changed`) once another has replaced it."""
         caller(actor)
         groups = await self._directory.groups_of(actor)
         policy = self._policy()
@@ -186,7 +188,7 @@ class Engine:
         def build(_: ChangeRequest | None, __: str) -> Sequence[Command]:
             if content is not None:
                 policy.check_submit(content.family, content.action, groups)
-            return [Edit(change_id, actor, content, metadata)]
+            return [Edit(change_id, actor, content, metadata, revision)]
 
         return await self._follow_up(await self._runner.run(change_id, actor, build))
 

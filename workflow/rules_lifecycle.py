@@ -34,7 +34,7 @@ from workflow.model import (
 )
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
-from workflow.rules_dry_run import source_refusal
+from workflow.rules_dry_run import check_revision, source_refusal
 from workflow.rules_post_review import remind_post_review
 from workflow.time_range import TIME_RANGE, within_range
 from workflow.timing import after_approval_change, disarmed, remind, reopen_review, review_armed
@@ -80,6 +80,7 @@ def create(cmd: Create, now: datetime) -> Decision:
 def edit(cr: ChangeRequest, cmd: Edit, now: datetime) -> Decision:
     """Content changes make a new revision and a fresh draft cycle; metadata changes do not."""
     require_state(cr, BEFORE_EXECUTING | REVISABLE_TERMINAL_STATES, "edit")
+    check_revision(cr, cmd.revision, "edited")
     events: list[Event] = []
     after = cr
     if cmd.metadata is not None and cmd.metadata != cr.metadata:

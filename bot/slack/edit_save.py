@@ -12,7 +12,6 @@ from bot.slack import ids, payload
 from bot.slack.edit_form import edit_modal, saved_text
 from bot.slack.feedback import FAILED
 from bot.slack.modals import notice_modal
-from bot.slack.mrkdwn import person
 from bot.slack.proposal import edited, form_errors, read_form
 from bot.slack.services import SlackServices
 from bot.slack.submissions import dry_run_note, show_view
@@ -40,13 +39,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if cr is None:
             await show_view(services, view, notice_modal(title, f"{change_id} does not exist."))
             return
-        if cr.revision != meta.get("revision"):  # someone else's revision is never overwritten
-            moved = (f"{cr.id} became revision {cr.revision} by "
-                     f"{person(cr.revisions[-1].author)} while you edited: compare it on the "
-                     "card, then save your form again to replace it")
-            await show_view(services, view, edit_modal(cr, user, origin, form=form,
-                                                       problem=moved))
-            return
+        revision = meta.get("revision")
+        revision = revision if isinstance(revision, int) else cr.revision
         content, metadata = edited(cr, form)
         if content == cr.content and metadata == cr.metadata:
             await show_view(services, view, notice_modal(
@@ -55,9 +49,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         try:
             after = await services.engine.edit(
                 cr.id, user, content if content != cr.content else None,
-                metadata if metadata != cr.metadata else None)
+                metadata if metadata != cr.metadata else None, revision=revision)
         except WorkflowError as refusal:
-            await show_view(services, view, edit_modal(cr, user, origin, form=form,
+            # Another revision won meanwhile: offer it as the base, so saving again replaces it.
+            latest = await services.changes.get(change_id) or cr
+            await show_view(services, view, edit_modal(latest, user, origin, form=form,
                                                        problem=refusal.message))
             return
         except Exception:

@@ -4,6 +4,7 @@ on every storage backend (each test fails if its rule is dropped from the core).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,6 +76,22 @@ async def test_an_apply_names_the_revision_it_was_asked_for(world: World, backen
     assert world.executor.applies == []
     assert await refusal_reasons(backend, change_id) == ["revision_changed"]
     assert (await world.engine.apply(change_id, "req", revision=1)).state is State.APPLIED
+
+
+async def test_an_edit_never_replaces_a_revision_its_editor_did_not_see(
+    world: World, backend: Backend,
+):
+    cr = await world.propose("high")
+    edited = await world.engine.edit(cr.id, "req", replace(cr.content, target="edge-9"),
+                                     revision=1)
+    assert edited.revision == 2
+
+    with pytest.raises(RevisionChanged, match="not the revision 1 you edited"):
+        await world.engine.edit(cr.id, "req", replace(cr.content, target="edge-7"), revision=1)
+
+    after = await world.get(cr.id)
+    assert after.revision == 2 and after.content.target == "edge-9"
+    assert await refusal_reasons(backend, cr.id) == ["revision_changed"]
 
 
 # 1. Outcome forgery --------------------------------------------------------------------------

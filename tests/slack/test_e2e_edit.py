@@ -3,6 +3,7 @@ revision through the engine's edit, its dry-run, Submit, and a fresh review."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.fakeslack.payloads import choice_value, datetime_value, text_value
@@ -99,6 +100,25 @@ async def test_saving_the_form_unchanged_makes_no_revision(bot: Harness) -> None
     assert "Nothing changed" in blocks_text(await bot.modal_for(REQUESTER, "Nothing changed"))
     cr = await bot.engine.get("CHG-1")
     assert cr is not None and cr.revision == 1 and cr.state is State.REJECTED
+
+
+async def test_a_revision_made_while_the_form_was_open_is_never_replaced_unseen(
+    bot: Harness,
+) -> None:
+    await reject_first(bot)
+    card = await bot.card("CHG-1", shows="Rejected")
+    form = await bot.driver.open_form(REQUESTER, card, ids.EDIT, ids.EDIT_VIEW)
+    assert form is not None
+    cr = await bot.engine.get("CHG-1")
+    assert cr is not None
+    await bot.engine.edit("CHG-1", SENIOR2, replace(cr.content, target="edge-3"))
+
+    await bot.driver.submit(REQUESTER, form, prefilled(form, target="edge-2"))
+
+    again = await bot.modal_for(REQUESTER, "not the revision 1 you edited")
+    assert "Editing revision 2" in blocks_text(again)  # saving this form replaces revision 2
+    cr = await bot.engine.get("CHG-1")
+    assert cr is not None and cr.revision == 2 and cr.content.target == "edge-3"
 
 
 async def test_someone_else_pressing_edit_is_warned_that_saving_makes_them_an_author(
