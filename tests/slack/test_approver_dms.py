@@ -171,3 +171,20 @@ async def test_thread_replies_follow_the_order_things_happened(bot: Harness) -> 
     assert "first" in texts[0] and "second" in texts[0]
     assert "is open" in texts[1]
     assert "third" in texts[2]
+
+
+async def test_dm_cards_are_kept_in_the_card_store_and_updated_in_place(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, storage="sqlite") as bot:
+        await bot.seed()
+        card = await dm_card(bot, SENIOR3)
+        await bot.settled()
+        stored = await bot.runtime.storage.cards.cards("CHG-1")
+
+        assert sorted(ref.audience.value for ref in stored) == [
+            "approver", "approver", "approver", "channel", "requester"]
+        assert (card.channel, card.ts) in {(ref.channel, ref.ts) for ref in stored}
+        await bot.approve(SENIOR1, await bot.card("CHG-1"))
+        await dm_card(bot, SENIOR3, shows="1 of 2: <@USEN1>")
+        assert card.edits >= 1 and len(cards_in_dm(bot, SENIOR3)) == 1
