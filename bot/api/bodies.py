@@ -67,7 +67,11 @@ CREATE = (
           members=(OUTPUT,)),
     Field("submit", "boolean", "Send the change for review at once (in the same transaction)."),
 )
-PATCH = change_fields(required=False)
+PATCH = (
+    *change_fields(required=False),
+    Field("revision", "integer", "The revision you edited; refused (409 revision_changed) if "
+          "another edit made a newer one meanwhile."),
+)
 DRY_RUN = (
     replace(OUTPUT, required=False, description="Dry-run output from your runner; leave the "
             "body empty to run the executor bound to the change's family instead."),

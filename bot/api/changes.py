@@ -113,12 +113,13 @@ async def edit_change(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, PATCH, required=True)
+    revision = values.pop("revision", None)
     if not values:
         raise bad_input("body", "name at least one field to change")
     current = await existing(d, change_id)
     content, metadata = merged(current, values)
     try:
-        cr = await d.engine.edit(change_id, token.user, content, metadata)
+        cr = await d.engine.edit(change_id, token.user, content, metadata, revision)
     except NothingChanged:
         return web.json_response(change_json(current))
     return answer(cr)

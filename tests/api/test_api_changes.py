@@ -108,6 +108,21 @@ async def test_patch_content_makes_a_revision_and_metadata_does_not(api: ApiWorl
     assert (cleared.body["content"]["scheduled_for"], cleared.body["revision"]) == (None, 4)
 
 
+async def test_a_patch_bound_to_an_old_revision_is_refused(api: ApiWorld) -> None:
+    cid = (await api.propose())["id"]
+    first = await api.call("PATCH", f"/changes/{cid}", REQ,
+                           body={"target": "edge-2", "revision": 1})
+    assert first.body["revision"] == 2
+
+    late = await api.call("PATCH", f"/changes/{cid}", N1, body={"target": "edge-3", "revision": 1})
+
+    assert late.status == 409 and late.body["reason"] == "revision_changed"
+    current = await api.call("GET", f"/changes/{cid}", REQ)
+    assert current.body["content"]["target"] == "edge-2"
+    only_revision = await api.call("PATCH", f"/changes/{cid}", REQ, body={"revision": 2})
+    assert only_revision.status == 400
+
+
 async def test_a_patch_that_changes_nothing_answers_the_change_as_it_is(api: ApiWorld) -> None:
     change = await api.propose()
 
