@@ -250,7 +250,7 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     courier = storage.courier(delivery.deliver_many, relay_idle_s)
     engine.on_commit(lambda _changes: courier.kick())  # deliver what was just committed
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
-                             client, clock, courier.kick, membership)
+                             client, clock, membership)
     app = build_app(services, identity, bot_token=token,
                     signing_secret=settings.slack_signing_secret,
                     client=web_client(settings, session, None), seen=storage.interactions)

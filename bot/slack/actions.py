@@ -117,8 +117,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         except Exception:
             log.exception("%s on %s by %s failed", action_id, change_id, user)
             await refuse(FAILED)
-        finally:
-            services.kick()
 
     @app.action(re.compile(f"^({ids.DRY_RUN_PAGE}|{ids.CHANGE_PAGE})_(prev|next)$"))
     async def turn_page(ack: AsyncAck, body: dict[str, Any]) -> None:

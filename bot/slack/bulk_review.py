@@ -100,7 +100,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             "were recorded and which were refused."))
         outcomes = [await _decide(services, user, verdict, value, comment)
                     for value, _ in options]
-        services.kick()
         await tell(services.client, user, summary_text(verdict, outcomes))
 
 

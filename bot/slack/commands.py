@@ -79,8 +79,6 @@ async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespo
     except Exception:
         log.exception("/change %s by %s failed", parsed.verb, user)
         await answer(f":warning: {FAILED}")
-    finally:
-        services.kick()
 
 
 async def _act(services: SlackServices, verb: str, change_id: str, user: str) -> str:

@@ -61,7 +61,5 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await show_view(services, view, edit_modal(cr, user, origin, form=form,
                                                        problem=FAILED))
             return
-        finally:
-            services.kick()
         note = await dry_run_note(services, after, user) if after.revision > cr.revision else ""
         await show_view(services, view, notice_modal(title, saved_text(cr, after, note)))

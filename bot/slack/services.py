@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,7 +27,8 @@ class BotIdentity:
 
 @dataclass(frozen=True, slots=True)
 class SlackServices:
-    """Everything a listener may call; `kick` asks the outbox relay to deliver soon."""
+    """Everything a listener may call; what a listener commits through the engine is delivered
+    without its asking (every commit wakes the relay)."""
 
     engine: Engine
     changes: ChangeQueries
@@ -38,5 +38,4 @@ class SlackServices:
     delivery: SlackDelivery
     client: AsyncWebClient
     clock: Clock
-    kick: Callable[[], None]
     membership: UsergroupMembership | None = None

@@ -48,8 +48,6 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             log.exception("proposal by %s failed", user)
             await show_view(services, view, proposal_modal(form, origin=origin, problem=FAILED))
             return
-        finally:
-            services.kick()
         cr, note = proposed.change, ""
         if proposed.created:  # a draft, then its dry-run, then submitted: each step is told
             note = await dry_run_note(services, cr, user)
@@ -143,8 +141,6 @@ async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str,
     except Exception:
         log.exception("%s by %s failed", view.get("callback_id"), user)
         text = f":warning: {FAILED}"
-    finally:
-        services.kick()
     await show_view(services, view, notice_modal(title, text))
 
 
@@ -163,8 +159,6 @@ async def dry_run_note(services: SlackServices, cr: ChangeRequest, user: str) ->
     except Exception as exc:
         log.exception("dry-run of %s failed", cr.id)
         return f"\n\nIts dry-run did not run ({type(exc).__name__}); press *Run dry-run*."
-    finally:
-        services.kick()
     return "\n\nIts dry-run ran; approvers see the output on the card."
 
 
@@ -179,8 +173,6 @@ async def _submit(services: SlackServices, cr: ChangeRequest, user: str
     except Exception:
         log.exception("submit of %s failed", cr.id)
         return cr, f"*{cr.id}* is saved as a draft and was not submitted: {FAILED}"
-    finally:
-        services.kick()
 
 
 def _submitted(cr: ChangeRequest) -> str:

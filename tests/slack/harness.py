@@ -115,8 +115,6 @@ class Harness:
                           "no neighbor 192.0.2.1")
         cr = await self.engine.propose(requester, content, Metadata(title, ticket="CHG-3192"),
                                        dry_run_output=self.executor.dry_run_output, submit=True)
-        assert self.runtime.slack is not None
-        self.runtime.slack.services.kick()
         channel = CAB_CHANNEL if risk == "critical" else CHANNEL
         await self.card(cr.id, channel=channel)
         return cr

@@ -202,8 +202,6 @@ async def test_a_reminder_mentions_the_stage_approvers_again(bot: Harness) -> No
     bot.clock.advance(hours=4, minutes=1)
 
     await bot.engine.fire_deadline(cr.id)
-    assert bot.runtime.slack is not None
-    bot.runtime.slack.services.kick()
 
     replies = await bot.thread_has(card, "Reminder")
     reminder = next(r for r in replies if "Reminder" in r.text)

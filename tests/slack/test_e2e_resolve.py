@@ -23,7 +23,6 @@ async def test_unknown_apply_is_marked_from_the_card_and_the_note_is_required(
     await bot.engine.approve(cr.id, SENIOR2)
     bot.executor.raise_on_apply = TimeoutError("no answer within 300 s")
     assert (await bot.engine.apply(cr.id, REQUESTER)).state is State.APPLY_UNKNOWN
-    bot.runtime.slack.services.kick()  # type: ignore[union-attr]
     card = await bot.card(cr.id, shows="Outcome unknown")
     assert buttons(card)[0] == ids.RESOLVE
 
