@@ -26,13 +26,15 @@ from bot.relay import IDLE, Relay
 from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Settings
 from bot.slack.app import build_app
+from bot.slack.card_follower import CardFollower, paced_updates
 from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
 from bot.slack.courier import Courier, Deliver, RelayCourier
 from bot.slack.delivery import TOPIC, SlackDelivery
 from bot.slack.homepub import HomePublisher
 from bot.slack.http import EVENTS_PATH, events_handler
 from bot.slack.membership import UsergroupMembership
-from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer
+from bot.slack.paced_client import PacedWebClient
+from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer
 from bot.slack.people import People
 from bot.slack.queries import ChangeQueries, MemoryChangeQueries
 from bot.slack.relay import OutboxPump
@@ -236,7 +238,8 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     problem = missing_slack_setting(settings)
     if problem is not None:
         raise StartupError(problem)
-    client = web_client(settings, session, token)
+    pacer = SlackPacer() if pacing_s else None  # Slack's rate limits kept (off in tests)
+    client = web_client(settings, session, token, pacer)
     identity = await identify(client, settings.slack_team_id)
     membership = UsergroupMembership(client)
     directory = PolicyDirectory(policy, membership)
@@ -246,9 +249,12 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url)
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
-                             pacer=ChannelPacer(pacing_s))
+                             pacer=ChannelPacer(pacing_s),
+                             updates=paced_updates(client, pacer) if pacer else None)
     courier = storage.courier(delivery.deliver_many, relay_idle_s)
     engine.on_commit(lambda _changes: courier.kick())  # deliver what was just committed
+    if pacer is not None:  # cards follow commits within chat.update's budget
+        engine.on_commit(CardFollower(delivery.follow, pacer).committed)
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
                              client, clock, membership)
     app = build_app(services, identity, bot_token=token,
@@ -278,16 +284,21 @@ def armed_timers(engine: Engine, storage: Storage, clock: Clock) -> DeadlineTime
     return timers
 
 
-def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None
-               ) -> AsyncWebClient:
+def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None,
+               pacer: SlackPacer | None = None) -> AsyncWebClient:
     """A Web API client at SLACK_API_URL that waits out 429s (Retry-After) and retries once on a
-    dropped connection."""
+    dropped connection; with a pacer, every call keeps to Slack's rate limits and a 429 is sent
+    again after its Retry-After until it goes through (bot/slack/paced_client.py)."""
+    base_url = settings.slack_api_url or SLACK_API
+    if pacer is not None:
+        return PacedWebClient(pacer=pacer, token=token, base_url=base_url, session=session,
+                              retry_handlers=[AsyncConnectionErrorRetryHandler()])
     retries: list[AsyncRetryHandler] = [
         AsyncConnectionErrorRetryHandler(),
         AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
     ]
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url or SLACK_API,
-                          session=session, retry_handlers=retries)
+    return AsyncWebClient(token=token, base_url=base_url, session=session,
+                          retry_handlers=retries)
 
 
 async def identify(client: AsyncWebClient, team_id: str | None) -> BotIdentity:
