@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.database import open_database
 from storage.sql.schema import api_tokens
 from storage.sql.tokens import SqlTokens

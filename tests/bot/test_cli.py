@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from workflow.policy import load_policy
 
 BROKEN_POLICY = """\

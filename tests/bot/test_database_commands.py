@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.database import open_database
 from storage.migrate import current_revision, head_revision
 from storage.sql.uow import SqlUnitOfWorkFactory

@@ -25,7 +25,7 @@ async def test_version_names_the_package_version() -> None:
 
 
 def test_the_command_line_starts_without_database_slack_or_http_libraries() -> None:
-    probe = ("import sys, bot.cli; bot.cli._parser(); "
+    probe = ("import sys, bot.cli.main; bot.cli.main._parser(); "
              f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     ran = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=clean_environment(),
                          capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S, check=True)

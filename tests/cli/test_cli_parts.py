@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from bot.api_client import ClientError, Endpoint
-from bot.client_commands import clip
-from bot.client_wait import describe
-from bot.spinner import Spinner
+from bot.cli.api_client import ClientError, Endpoint
+from bot.cli.pipeline import clip
+from bot.cli.spinner import Spinner
+from bot.cli.wait import describe
 
 
 class Terminal(io.StringIO):

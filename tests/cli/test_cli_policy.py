@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.starter_policy import STARTER_POLICY
 from bot.fakeslack import FakeSlack, Workspace
-from bot.starter_policy import STARTER_POLICY
 from tests.support.served import EXAMPLE_POLICY, clean_environment, run_cli
 from workflow.policy import load_policy
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.cli.conftest import PIPELINE, SENIOR_1, SENIOR_2, Live
 from tests.support.served import clean_environment, finish, run_cli, start_cli
 

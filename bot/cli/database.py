@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.operator_database import add_sandbox_flag, operator_database, say_database
+from bot.cli.fail import fail
+from bot.cli.operator_database import add_sandbox_flag, operator_database, say_database
 from bot.settings import Settings, SettingsError
 from storage.audit_export import FORMATS
 from workflow.time_range import TIME_RANGE, within_range
@@ -140,11 +141,3 @@ def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]
         return fail(f"cannot read database {redact_url(url)}: {reason}")
     say_database(url)
     return code
-
-
-def fail(*lines: str) -> int:
-    """Print an error the way every command does and return exit code 1."""
-    print("changegate: " + lines[0], file=sys.stderr)
-    for line in lines[1:]:
-        print(f"  {line}", file=sys.stderr)
-    return 1

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.api_client import ApiClient
-from bot.client_commands import _add, _run
-from bot.report import report_lines, summarize
+from bot.cli.api_client import ApiClient
+from bot.cli.pipeline import _add, _run
+from bot.cli.report_summary import report_lines, summarize
 from workflow.durations import parse_duration
 
 PAGE = 1000

@@ -10,8 +10,8 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from bot.api_client import ApiClient
-from bot.spinner import Spinner
+from bot.cli.api_client import ApiClient
+from bot.cli.spinner import Spinner
 from workflow.durations import format_duration
 
 # Exit codes of `wait` (and of `submit --wait`, `apply`): documented in docs/cli.md.

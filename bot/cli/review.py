@@ -12,9 +12,9 @@ import json
 import sys
 from typing import Any
 
-from bot.api_client import ApiClient
-from bot.client_commands import _add, _run, change_id
-from bot.client_wait import EXIT_ERROR, describe
+from bot.cli.api_client import ApiClient
+from bot.cli.pipeline import _add, _run, change_id
+from bot.cli.wait import EXIT_ERROR, describe
 from workflow.post_review import ReviewOutcome
 
 

@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.api_client import ApiClient, ClientError, Endpoint
-from bot.client_wait import EXIT_ERROR, EXIT_OF_STATE, describe, wait_and_report
-from bot.database_commands import fail
+from bot.cli.api_client import ApiClient, ClientError, Endpoint
+from bot.cli.fail import fail
+from bot.cli.wait import EXIT_ERROR, EXIT_OF_STATE, describe, wait_and_report
 from bot.settings import Settings
 
 Use = Callable[[ApiClient, argparse.Namespace], Awaitable[int]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.database_commands import fail
+from bot.cli.fail import fail
 from bot.sandbox.serve import run_sandbox
 from bot.serve_mode import serve_settings
 from bot.server import ServerError, run_server

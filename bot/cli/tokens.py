@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.database_commands import fail
-from bot.operator_database import add_sandbox_flag, operator_database, say_database
+from bot.cli.fail import fail
+from bot.cli.operator_database import add_sandbox_flag, operator_database, say_database
 from bot.settings import Settings, SettingsError
 from storage.tokens import SCOPES, ApiToken, TokenError
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.database_commands import fail
-from bot.policy_explain import Question, explain, render
+from bot.cli.fail import fail
+from bot.cli.policy_explain import Question, explain, render
+from bot.cli.starter_policy import STARTER_POLICY
 from bot.settings import Settings
-from bot.starter_policy import STARTER_POLICY
 from workflow.model import Risk, Stage
 from workflow.policy import Policy, PolicyError, load_policy
 from workflow.policy_reach import reach_warnings

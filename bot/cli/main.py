@@ -11,14 +11,15 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
-from bot.change_commands import add_change_arguments
-from bot.client_commands import add_client_arguments
-from bot.database_commands import add_arguments, fail
-from bot.policy_commands import add_policy_arguments
-from bot.report_commands import add_report_arguments
-from bot.review_commands import add_review_arguments
+from bot.cli.changes import add_change_arguments
+from bot.cli.database import add_arguments
+from bot.cli.fail import fail
+from bot.cli.pipeline import add_client_arguments
+from bot.cli.policy import add_policy_arguments
+from bot.cli.report import add_report_arguments
+from bot.cli.review import add_review_arguments
+from bot.cli.tokens import add_token_arguments
 from bot.settings import Settings, SettingsError
-from bot.token_commands import add_token_arguments
 
 if TYPE_CHECKING:
     from workflow.policy import Policy
@@ -98,8 +99,8 @@ def _add_policy(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(settings: Settings, policy: Policy) -> int:
-    """Serve until SIGINT or SIGTERM (bot/serve_command.py, imported only when serving)."""
-    from bot.serve_command import serve as run
+    """Serve until SIGINT or SIGTERM (bot/cli/serve.py, imported only when serving)."""
+    from bot.cli.serve import serve as run
 
     return run(settings, policy)
 

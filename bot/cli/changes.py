@@ -12,9 +12,9 @@ import json
 import sys
 from typing import Any
 
-from bot.api_client import ApiClient, ClientError
-from bot.client_commands import _add, _run, change_id, json_object, read_text
-from bot.client_wait import describe
+from bot.cli.api_client import ApiClient, ClientError
+from bot.cli.pipeline import _add, _run, change_id, json_object, read_text
+from bot.cli.wait import describe
 
 LIST_MAX = 1000  # changes `list` prints at most, a page of the API at a time
 PAGE = 200  # the API's largest page

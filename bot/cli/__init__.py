@@ -1,0 +1,1 @@
+"""The `changegate` command line: `main` parses and dispatches, one module per command group."""
