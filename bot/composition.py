@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ from workflow.ports import Clock, ExecutorRegistry, UnitOfWorkFactory
 
 RATE_LIMIT_RETRIES = 3
 IDLE_S = IDLE.total_seconds()
+HOME_STOP_WAIT_S = 5.0  # finishing the App Home tabs in flight when the bot stops
 
 
 class StartupError(Exception):
@@ -182,6 +185,8 @@ class Runtime:
             if self.slack.socket is not None:
                 await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
             await self.slack.courier.close()
+            with contextlib.suppress(TimeoutError):  # a hung views.publish never blocks a stop
+                await asyncio.wait_for(self.slack.services.homes.idle(), HOME_STOP_WAIT_S)
             await self.slack.session.close()
         await self.storage.close()
 

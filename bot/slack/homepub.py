@@ -59,6 +59,8 @@ class HomePublisher:
         # People whose tab is being published, and whether it went out of date meanwhile.
         self._stale: dict[str, bool] = {}
         self._catching_up: asyncio.Task[None] | None = None
+        self._quiet = asyncio.Event()  # set while no tab is being published
+        self._quiet.set()
 
     async def lists(self, person: str, limits: Mapping[str, int] | None = None
                     ) -> dict[str, Page]:
@@ -89,12 +91,27 @@ class HomePublisher:
             self._stale[person] = True
             return
         self._stale[person] = True
+        self._quiet.clear()
         try:
             while self._stale[person]:
                 self._stale[person] = False  # before reading: a change from now on is seen next
                 await self._render_and_publish(person)
         finally:
             del self._stale[person]
+            if not self._stale:
+                self._quiet.set()
+
+    async def idle(self) -> None:
+        """Return once no tab is being published or waiting for budget, so a stop finishes the
+        tabs in flight and a caller can tell what a request has published."""
+        while True:
+            catching_up = self._catching_up
+            if catching_up is not None and not catching_up.done():
+                await asyncio.wait({catching_up})
+            elif not self._quiet.is_set():
+                await self._quiet.wait()
+            else:
+                return
 
     async def _render_and_publish(self, person: str) -> None:
         """Read the person's lists and publish them; a failure is logged, never raised."""

@@ -185,9 +185,11 @@ class Harness:
         return await self.fake.wait_for(outcome)
 
     async def settled(self) -> None:
-        """Deliver everything committed so far (the relay also does so on its own)."""
+        """Deliver everything committed so far (the relay also does so on its own), and let
+        the App Home tabs being published finish."""
         assert self.runtime.slack is not None
         await self.runtime.slack.courier.drain()
+        await self.runtime.slack.services.homes.idle()
 
 
 def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,

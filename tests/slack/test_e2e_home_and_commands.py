@@ -66,7 +66,7 @@ async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
 
     for senior in (SENIOR1, SENIOR2):
         await bot.engine.approve(cr.id, senior)
-    await bot.settled()
+    await bot.runtime.slack.courier.drain()  # not settled(): that waits for the held tab
     await homes.publish(SENIOR1)  # asked for after the decision
     slow.release()
     await before
@@ -75,6 +75,32 @@ async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
     assert home is not None
     assert "Awaiting my approval* (0)" in blocks_text(home)
     assert "Recently decided* (1)" in blocks_text(home)
+
+
+async def test_idle_returns_only_after_the_tab_in_flight_and_its_follow_up_landed(
+    bot: Harness
+) -> None:
+    cr = await bot.seed()
+    await bot.settled()
+    assert bot.runtime.slack is not None
+    homes = bot.runtime.slack.services.homes
+    slow = bot.fake.hold_next("views.publish", lambda args: args.get("user_id") == SENIOR1)
+    first = asyncio.create_task(homes.publish(SENIOR1))
+    await asyncio.wait_for(slow.arrived.wait(), 5)
+    await bot.engine.approve(cr.id, SENIOR1)
+    await homes.publish(SENIOR1)  # returns at once: the publish in flight has it once more
+
+    idle = asyncio.create_task(homes.idle())
+    await asyncio.sleep(0)
+    assert not idle.done()  # the held tab has not landed yet
+    slow.release()
+    await asyncio.wait_for(idle, 5)
+
+    assert first.done()
+    published = bot.fake.calls_to("views.publish")
+    assert [c.args["user_id"] for c in published[-2:]] == [SENIOR1, SENIOR1]
+    home = bot.fake.home(SENIOR1)
+    assert home is not None and "Awaiting my approval* (0)" in blocks_text(home)
 
 
 async def test_show_more_grows_a_list(bot: Harness) -> None:
