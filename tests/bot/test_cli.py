@@ -29,8 +29,9 @@ workflows:
 
 
 def test_check_summarises_the_example_policy(
-    example_policy: Path, capsys: pytest.CaptureFixture[str]
+    example_policy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SLACK_CHANNEL", "C0CHANGES")  # as served: no workflow reaches no one
     policy = load_policy(example_policy)
 
     assert main(["check", "--policy", str(example_policy)]) == 0
