@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+EPSILON = 1e-9  # a call's worth short by less than this counts as a call (float rounding)
+
 
 class Budget:
     """`capacity` calls at once, refilled at `per_s` calls a second."""
@@ -21,7 +23,7 @@ class Budget:
     def take(self) -> bool:
         """Spend one call if the budget has one now."""
         self._refill()
-        if self._tokens >= 1:
+        if self._tokens >= 1 - EPSILON:
             self._tokens -= 1
             return True
         return False
@@ -29,7 +31,9 @@ class Budget:
     def wait_s(self) -> float:
         """Seconds until one call is available."""
         self._refill()
-        return max(0.0, (1 - self._tokens) / self._per_s)
+        if self._tokens >= 1 - EPSILON:
+            return 0.0
+        return (1 - self._tokens) / self._per_s
 
     def _refill(self) -> None:
         now = self._clock()

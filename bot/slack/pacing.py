@@ -12,6 +12,7 @@ from bot.slack.budget import Budget
 from bot.slack.limits import POST, limits_of
 
 DEFAULT_INTERVAL_S = 1.0
+MIN_SLEEP_S = 0.001  # a shorter wait could leave a coarse clock where it was
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -62,7 +63,7 @@ class SlackPacer:
         queue = (method, channel or "") if method == POST else (method, "")
         async with self._queues.setdefault(queue, asyncio.Lock()):
             while (wait := self.wait_s(method, channel)) > 0:
-                await self._sleep(wait)
+                await self._sleep(max(wait, MIN_SLEEP_S))
             for key, limit in limits_of(method, channel):
                 self._bucket(key, limit.kept().burst, limit.per_s).take()
 

@@ -1,0 +1,225 @@
+"""Slack's rate limits: the fake Slack enforces them (opt-in), the bot's paced client keeps to
+them and waits out Retry-After, and card updates coalesce per card. All on a test clock."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.fakeslack import FakeSlack, Workspace
+from bot.slack.card_follower import CardFollower
+from bot.slack.card_updates import CardUpdates, Render
+from bot.slack.limits import POST_PER_CHANNEL, TIER_3
+from bot.slack.paced_client import PacedWebClient
+from bot.slack.pacing import SlackPacer
+
+CHANNEL = "C0CHANGES"
+
+
+class Clock:
+    """Seconds that move only when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def fake(clock: Clock) -> AsyncIterator[FakeSlack]:
+    workspace = Workspace()
+    workspace.add_channel(CHANNEL)
+    workspace.add_channel("C0OTHER")
+    async with FakeSlack(workspace, clock=clock).with_limits() as server:
+        yield server
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as opened:
+        yield opened
+
+
+def plain(fake: FakeSlack, session: aiohttp.ClientSession) -> AsyncWebClient:
+    """A client that never retries, to see Slack's answers as they are."""
+    return AsyncWebClient(token=fake.workspace.bot_token, base_url=fake.api_url,
+                          session=session, retry_handlers=[])
+
+
+def paced(fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> PacedWebClient:
+    return PacedWebClient(pacer=SlackPacer(clock, clock.sleep), token=fake.workspace.bot_token,
+                          base_url=fake.api_url, session=session, retry_handlers=[])
+
+
+async def post(client: AsyncWebClient, channel: str = CHANNEL) -> str:
+    return str((await client.chat_postMessage(channel=channel, text="card"))["ts"])
+
+
+async def test_over_its_limit_a_call_is_answered_429_with_retry_after(
+        fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    for n in range(TIER_3.burst):
+        await client.chat_update(channel=CHANNEL, ts=ts, text=f"v{n}")
+
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_update(channel=CHANNEL, ts=ts, text="over")
+    wait = math.ceil(1 / TIER_3.per_s)
+    assert refused.value.response.status_code == 429
+    assert refused.value.response["error"] == "ratelimited"
+    assert refused.value.response.headers["Retry-After"] == str(wait)
+    assert fake.limits is not None and fake.limits.early == []
+
+    clock.now += wait - 0.5  # back before Retry-After: refused again, and noted
+    with pytest.raises(SlackApiError):
+        await client.chat_update(channel=CHANNEL, ts=ts, text="early")
+    assert [r.method for r in fake.limits.early] == ["chat.update"]
+
+    clock.now += 0.5
+    await client.chat_update(channel=CHANNEL, ts=ts, text="in time")
+    assert fake.messages(CHANNEL)[0].text == "in time"
+
+
+async def test_posts_are_limited_per_channel(fake: FakeSlack, session: aiohttp.ClientSession
+                                             ) -> None:
+    client = plain(fake, session)
+    for _ in range(POST_PER_CHANNEL.burst):
+        await post(client)
+    with pytest.raises(SlackApiError) as refused:
+        await post(client)
+    assert refused.value.response.headers["Retry-After"] == "1"
+    await post(client, "C0OTHER")  # another channel has its own second
+
+
+async def test_the_paced_client_keeps_to_the_limit_without_a_single_429(
+        fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
+    client = paced(fake, session, clock)
+    ts = await post(client)
+    started = clock.now
+    for n in range(20):
+        await client.chat_update(channel=CHANNEL, ts=ts, text=f"v{n}")
+
+    assert fake.limits is not None and fake.limits.refusals == []
+    assert fake.messages(CHANNEL)[0].text == "v19"
+    kept = TIER_3.kept()
+    assert clock.now - started >= (20 - kept.burst) / kept.per_s - 1e-6
+
+
+async def test_two_processes_sharing_the_budget_wait_out_every_retry_after(
+        fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
+    """Two replicas each keep to the limit, together they exceed it: Slack's 429s are waited
+    out, never retried early, and every update lands."""
+    first, second = paced(fake, session, clock), paced(fake, session, clock)
+    ts = await post(first)
+    for n in range(8):
+        for client, name in ((first, "a"), (second, "b")):
+            await client.chat_update(channel=CHANNEL, ts=ts, text=f"{name}{n}")
+
+    assert fake.limits is not None
+    assert fake.limits.refusals, "the shared budget was never exceeded"
+    assert fake.limits.early == []
+    assert first.pacer.refusals + second.pacer.refusals == len(fake.limits.refusals)
+    assert fake.messages(CHANNEL)[0].text == "b7"
+    assert fake.messages(CHANNEL)[0].edits == 16
+
+
+async def test_a_429_is_sent_again_only_after_its_retry_after(
+        fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
+    client = paced(fake, session, clock)
+    ts = await post(client)
+    fake.fail_next("chat.update", retry_after=7)
+    refused_at = clock.now
+
+    await client.chat_update(channel=CHANNEL, ts=ts, text="final")
+
+    assert clock.now - refused_at >= 7
+    assert fake.messages(CHANNEL)[0].text == "final"
+    assert [c.status for c in fake.calls_to("chat.update")] == [429, 200]
+
+
+def render(version: int, text: str, sent: list[str] | None = None) -> Render:
+    return Render(version, text, {"text": text},
+                  lambda: sent.append(text) if sent is not None else None)
+
+
+async def test_coalescing_sends_the_latest_render_with_one_update_in_flight(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    flying = 0
+    most = 0
+
+    async def send(channel: str, card_ts: str, message: Any) -> None:
+        nonlocal flying, most
+        flying += 1
+        most = max(most, flying)
+        try:
+            await client.chat_update(channel=channel, ts=card_ts, **message)
+        finally:
+            flying -= 1
+
+    updates = CardUpdates(send)
+    sent: list[str] = []
+    hold = fake.hold_next("chat.update")
+    first = asyncio.create_task(updates.update(CHANNEL, ts, render(1, "v1", sent)))
+    await hold.arrived.wait()
+    for version in (2, 3, 4):  # while v1 is in flight: each replaces the one waiting
+        await updates.update(CHANNEL, ts, render(version, f"v{version}", sent))
+    hold.release()
+    await first
+    await updates.settle()
+
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v1", "v4"]
+    assert sent == ["v1", "v4"] and most == 1
+    await updates.update(CHANNEL, ts, render(3, "v3"))  # older than what the card shows
+    assert len(fake.calls_to("chat.update")) == 2
+    assert fake.messages(CHANNEL)[0].text == "v4"
+
+
+async def test_without_room_an_update_waits_in_its_cards_own_task(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m),
+                          ready=lambda: False)
+    await updates.update(CHANNEL, ts, render(1, "v1"))
+    await updates.update(CHANNEL, ts, render(2, "v2"))
+    assert not updates.idle(CHANNEL, ts)
+    await updates.settle()
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v2"]
+    assert updates.idle(CHANNEL, ts)
+
+
+async def test_the_follower_takes_each_marked_change_once_oldest_first(clock: Clock) -> None:
+    followed: list[str] = []
+
+    async def follow(change_id: str) -> None:
+        followed.append(change_id)
+
+    follower = CardFollower(follow, SlackPacer(clock, clock.sleep), clock.sleep)
+    changes = [SimpleNamespace(id=i) for i in ("CHG-1", "CHG-2", "CHG-1", "CHG-3")]
+    follower.committed(changes)  # type: ignore[arg-type]
+    await follower.close()  # the loop is not needed: run it by hand
+    for _ in range(4):
+        await follower.run_once()
+    assert followed == ["CHG-1", "CHG-2", "CHG-3"]
