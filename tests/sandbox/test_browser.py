@@ -101,7 +101,7 @@ async def test_a_rejection_needs_a_reason_and_tells_the_requester(tab: SandboxTa
     await expect(tab.page.locator("#modal-title")).to_have_text("Edit CHG-1")
     await expect(tab.page.locator("#in-target-value")).to_have_value("core-2")
     await tab.page.fill("#in-target-value", "core-3")
-    await tab.shot("3-edit-form")
+    await tab.shot("edit-form", docs=True)
     await tab.page.click("#modal-submit")
     await expect(tab.page.locator("#modal-body")).to_contain_text("is now revision 2, a draft")
     await tab.page.click("#modal-close")
@@ -109,6 +109,27 @@ async def test_a_rejection_needs_a_reason_and_tells_the_requester(tab: SandboxTa
     await tab.press(copy, "Submit")
     await expect(copy).to_contain_text("Pending review")
     await expect(copy).to_contain_text("core-3")
+
+    await tab.act_as(SENIOR1)  # the reviewer sees what changed and why it was rejected before
+    await tab.go("changes")
+    await tab.press(card, "View change")
+    await expect(tab.page.locator("#modal-title")).to_have_text("Change CHG-1")
+    body = tab.page.locator("#modal-body")
+    await expect(body).to_contain_text("Changes from revision 1 to 2")
+    await expect(body).to_contain_text("+target: core-3")
+    await expect(body).to_contain_text("-target: core-2")
+    await expect(body).to_contain_text("r1 · @Sid Senior rejected")
+    await expect(body).to_contain_text("core-2 is in a change freeze until Monday")
+    await tab.shot("view-change", docs=True)
+    await tab.page.click("#modal-close")
+
+    await tab.approve(card, "CHG-1", "core-3 is outside the freeze")
+    await tab.act_as(SENIOR2)
+    await tab.approve(card, "CHG-1")
+    await expect(card).to_contain_text("Applied")
+    await card.locator(".replies").click()
+    thread = tab.page.locator("#thread-messages")
+    await expect(thread).to_contain_text("core-3 is outside the freeze")
 
 
 async def test_the_requester_withdraws_a_critical_change_from_their_copy(tab: SandboxTab
