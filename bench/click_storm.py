@@ -39,16 +39,19 @@ async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[s
     print(f"seeding {args.changes} pending changes ({votes} approvals each) ...", flush=True)
     change_ids = await storm.seed(url, policy, args.changes)
     fake = RecordingSlack(storm.workspace())
+    if args.slack_limits:
+        fake.with_limits()
     await fake.start()
     env = clean_env(CHANGEGATE_POLICY=str(policy_path), CHANGEGATE_DATABASE_URL=url,
                     CHANGEGATE_PORT="0", SLACK_BOT_TOKEN=fake.workspace.bot_token,
                     SLACK_SIGNING_SECRET=storm.SECRET, SLACK_API_URL=fake.api_url,
                     SLACK_CHANNEL=storm.CHANNEL, SLACK_TEAM_ID=fake.workspace.team_id,
-                    BENCH_PACING_S=str(args.pacing))
+                    BENCH_PACING_S=str(1.0 if args.slack_limits else args.pacing))
     bot: Server | None = None
     try:
         bot = await start(["-m", "bench.serve"], env, directory / "bot.log")
-        settle = await storm.until_idle(url)
+        settle = await storm.until_idle(url, storm.LIMITED_WAIT_S if args.slack_limits
+                                         else storm.IDLE_WAIT_S)
         card_of = storm.cards(fake)
         print(f"bot ready at {bot.url}; {len(card_of)} cards posted, settled in {settle:.1f} s",
               flush=True)
@@ -62,8 +65,10 @@ async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[s
                                  lambda c, card: fake.expect(c.index, card.channel, card.ts,
                                                              c.user))
             sent, wall = await storm.storm(clicks, args.concurrency, send)
-            shown = await fake.all_shown(SHOWN_WAIT_S)
-        drained = await storm.until_idle(url)
+            shown = await fake.all_shown(storm.LIMITED_WAIT_S if args.slack_limits
+                                         else SHOWN_WAIT_S)
+        drained = await storm.until_idle(url, storm.LIMITED_WAIT_S if args.slack_limits
+                                         else storm.IDLE_WAIT_S)
         await stop_profiler(profiler)
         db = await open_database(url, migrate=False)
         try:
@@ -200,6 +205,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="sample the bot with py-spy during the storm (collapsed stacks)")
     parser.add_argument("--pacing", type=float, default=0.0, metavar="SECONDS",
                         help="the bot's per-channel post spacing (serve uses 1; default 0)")
+    parser.add_argument("--slack-limits", action="store_true",
+                        help="the fake Slack enforces Slack's published rate limits (429 with "
+                             "Retry-After) and the bot keeps to them, as serve does")
     return parser.parse_args(argv)
 
 

@@ -33,18 +33,21 @@ SECRET = "storm-signing-secret-0123456789ab"
 REQUESTERS = [f"UR{n:04d}" for n in range(50)]
 APPROVERS = [f"UA{n:04d}" for n in range(100)]
 IDLE_WAIT_S = 900.0
+LIMITED_WAIT_S = 7200.0  # at Slack's limits, 500 cards and their replies take ~20 min to post
 
 
-def policy_text(votes: int) -> str:
-    """One stage that needs `votes` distinct approvers, so every click of the storm counts."""
+def policy_text(votes: int, notify: str | None = None) -> str:
+    """One stage that needs `votes` distinct approvers, so every click of the storm counts;
+    `notify` as the workflow's (docs/policy.md; unset: both, a DM card for every approver)."""
     members = ", ".join(APPROVERS)
+    told = f"\n    notify: {notify}" if notify else ""
     return f"""
 defaults: {{dry_run_ttl: 24h, approval_timeout: 72h, reminder_after: off}}
 groups:
   approvers: {{members: [{members}]}}
 workflows:
   - name: storm
-    priority: 10
+    priority: 10{told}
     stages: [{{name: Review, require: [{{group: approvers, count: {votes}}}]}}]
 """
 
@@ -57,9 +60,10 @@ def workspace() -> Workspace:
     return w
 
 
-def write_policy(directory: Path, votes: int) -> tuple[Path, Policy]:
+def write_policy(directory: Path, votes: int, notify: str | None = None
+                 ) -> tuple[Path, Policy]:
     path = directory / "changegate.yaml"
-    path.write_text(policy_text(votes), encoding="utf-8")
+    path.write_text(policy_text(votes, notify), encoding="utf-8")
     return path, parse_policy(path.read_text(encoding="utf-8"), str(path))
 
 

@@ -27,6 +27,8 @@ def workspace_from(args: argparse.Namespace) -> Workspace:
 
 async def serve(args: argparse.Namespace) -> None:
     fake = FakeSlack(workspace_from(args))
+    if args.limits:
+        fake.with_limits()
     await fake.start(args.host, args.port)
     try:
         w = fake.workspace
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--channel", action="append", default=["C0CHANGES"], metavar="ID")
     parser.add_argument("--user", action="append", default=[], metavar="ID")
     parser.add_argument("--usergroup", action="append", default=[], metavar="S0ID=U1,U2")
+    parser.add_argument("--limits", action="store_true",
+                        help="answer calls over Slack's published rate limits 429 with Retry-After")
     asyncio.run(serve(parser.parse_args(argv)))
 
 
