@@ -36,7 +36,7 @@ from bot.slack.homepub import HomePublisher
 from bot.slack.http import EVENTS_PATH, events_handler
 from bot.slack.membership import UsergroupMembership
 from bot.slack.paced_client import PacedWebClient
-from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer
+from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
 from bot.slack.people import People
 from bot.slack.queries import ChangeQueries, MemoryChangeQueries
 from bot.slack.relay import OutboxPump
@@ -251,7 +251,8 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     engine = Engine(storage.uow, clock, policy, directory, executors)
     timers = armed_timers(engine, storage, clock)
     people = People(policy, membership)
-    homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url)
+    homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url,
+                          method_budget("views.publish") if pacer else None)
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s),

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.slack.budget import Budget
-from bot.slack.limits import POST, limits_of
+from bot.slack.limits import POST, TIERED, limits_of
 
 DEFAULT_INTERVAL_S = 1.0
 MIN_SLEEP_S = 0.001  # a shorter wait could leave a coarse clock where it was
@@ -76,3 +76,10 @@ class SlackPacer:
         if key not in self._buckets:
             self._buckets[key] = Budget(burst, per_s, self._clock)
         return self._buckets[key]
+
+
+def method_budget(method: str) -> Budget:
+    """A budget as the pacer keeps one method's tier: for callers that would rather put work
+    off (App Home tabs) than wait for the pacer."""
+    limit = TIERED[method].kept()
+    return Budget(limit.burst, limit.per_s)
