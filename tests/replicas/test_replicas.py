@@ -41,13 +41,17 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, within_s: float
     deadline = time.monotonic() + within_s
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            seen = getattr(check, "seen", None)  # what was still short, when the check says
+            raise AssertionError(f"timed out waiting for {what}{f'; saw {seen}' if seen else ''}")
         await asyncio.sleep(0.05)
 
 
 def in_states(c: Cluster, ids_: Sequence[str], *states: State) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return all([(await c.change(cid)).state in states for cid in ids_])
+        seen = {cid: (await c.change(cid)).state for cid in ids_}
+        check.seen = {cid: state.value for cid, state in seen.items()  # type: ignore[attr-defined]
+                      if state not in states}
+        return not check.seen  # type: ignore[attr-defined]
     return check
 
 
