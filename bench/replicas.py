@@ -69,14 +69,20 @@ class Spread:
 
 async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
     votes = args.clicks // args.changes
-    policy = storm.policy_text(votes)
-    _, parsed = storm.write_policy(directory, votes)
+    notify = "channel" if args.slack_limits else None  # a DM card per approver: hours at limits
+    policy = storm.policy_text(votes, notify)
+    _, parsed = storm.write_policy(directory, votes, notify)
     change_ids = await storm.seed(url, parsed, args.changes)
     fake = RecordingSlack(storm.workspace())
+    wait_s = storm.LIMITED_WAIT_S if args.slack_limits else storm.IDLE_WAIT_S
+    if args.slack_limits:
+        fake.with_limits()
     async with running_cluster(directory, url, replicas=args.replicas, lease_s=args.lease,
                                policy=policy, fake=fake, channel=storm.CHANNEL,
-                               command=["-m", "bench.serve"]) as cluster:
-        settle = await storm.until_idle(url)
+                               command=["-m", "bench.serve"],
+                               extra_env={"BENCH_PACING_S": "1"} if args.slack_limits else None
+                               ) as cluster:
+        settle = await storm.until_idle(url, wait_s)
         card_of = storm.cards(fake)
         print(f"{args.replicas} replicas ready; {len(card_of)} cards, settled in {settle:.1f} s",
               flush=True)
@@ -85,8 +91,8 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
         spread = Spread(cluster, card_of, fake, len(clicks) // 2 if args.kill else None)
         began = time.perf_counter()
         sent, wall = await storm.storm(clicks, args.concurrency, spread.send)
-        shown = await fake.all_shown(600)
-        drained = await storm.until_idle(url)
+        shown = await fake.all_shown(max(600, wait_s))
+        drained = await storm.until_idle(url, wait_s)
         done = time.perf_counter() - began
         db = await open_database(url, migrate=False)
         try:
@@ -116,6 +122,9 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
                    == args.clicks)
     verdicts.check("changes approved once", f"{counted.approved}", f"{args.changes}",
                    counted.approved == args.changes)
+    if fake.limits is not None:  # every replica keeps to the limits; together they exceed them
+        verdicts.check("calls before Retry-After", f"{len(fake.limits.early)} "
+                       f"(of {len(fake.limits.refusals)} 429s)", "0", not fake.limits.early)
     verdicts.check("cards posted per change", f"{sorted(set(posted.values()))}", "[1]",
                    set(posted.values()) == {1})
     return verdicts
@@ -145,6 +154,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lease", type=float, default=10.0,
                         help="CHANGEGATE_LEASE_SECONDS of the replicas")
     parser.add_argument("--kill", action="store_true", help="SIGKILL replica 0 halfway")
+    parser.add_argument("--slack-limits", action="store_true",
+                        help="the fake Slack enforces Slack's published rate limits and every "
+                             "replica keeps to them (notify: channel)")
     return parser.parse_args(argv)
 
 
