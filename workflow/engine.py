@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from workflow.abort import cannot_abort, signal_abort, watching
+from workflow.abort import cannot_abort, signal_abort
 from workflow.actors import caller
-from workflow.apply_hold import ApplyHold
+from workflow.apply_gate import ApplyGate
 from workflow.commands import (
     AddComment,
     Approve,
@@ -28,16 +28,9 @@ from workflow.commands import (
 )
 from workflow.decision import Decision
 from workflow.errors import (
-    ChangeNotFound,
-    DigestChanged,
-    DryRunFailed,
-    DryRunNotAccepted,
-    DryRunStale,
     DuplicateRequest,
     IdempotencyKeyReused,
-    NoExecutor,
     NoWorkflowMatches,
-    WorkflowError,
 )
 from workflow.events import EventKind
 from workflow.idempotency import request_hash, same_request
@@ -51,7 +44,6 @@ from workflow.model import (
 )
 from workflow.policy import Policy
 from workflow.ports import (
-    ApplyResult,
     Clock,
     Directory,
     ExecutorRegistry,
@@ -82,13 +74,10 @@ class Engine:
         executors: ExecutorRegistry | None = None,
         max_attempts: int = 8,
     ) -> None:
-        self._uow = uow
-        self._clock = clock
         self._policy = policy
         self._directory = directory
-        self._executors = executors
         self._runner = CommandRunner(uow, clock, max_attempts)
-        self._hold = ApplyHold(uow)
+        self._gate = ApplyGate(uow, self._runner, executors)
 
     def on_commit(self, observer: CommitObserver) -> None:
         """Tell `observer` the changes every commit of this engine saved, once per transaction,
@@ -103,8 +92,7 @@ class Engine:
 
     async def get(self, change_id: str) -> ChangeRequest | None:
         """Read one change outside any command."""
-        async with self._uow() as uow:
-            return await uow.changes.get(change_id)
+        return await self._runner.get(change_id)
 
     async def propose(
         self,
@@ -169,7 +157,7 @@ class Engine:
                 await self._runner.audit_refusal(dup.existing.id, actor, reused)
                 raise reused from None
             return Proposed(dup.existing, created=False)
-        return Proposed(await self._follow_up(decision), created=True)
+        return Proposed(await self._gate.follow_up(decision), created=True)
 
     async def edit(
         self,
@@ -190,7 +178,7 @@ class Engine:
                 policy.check_submit(content.family, content.action, groups)
             return [Edit(change_id, actor, content, metadata, revision)]
 
-        return await self._follow_up(await self._runner.run(change_id, actor, build))
+        return await self._gate.follow_up(await self._runner.run(change_id, actor, build))
 
     async def submit(self, change_id: str, actor: str) -> ChangeRequest:
         """Select the workflow with the current policy and send the draft for review."""
@@ -206,7 +194,7 @@ class Engine:
             workflow = policy.select(cr.content, cr.metadata, requester_groups)
             return [Submit(change_id, actor, workflow)]
 
-        return await self._follow_up(await self._runner.run(change_id, actor, build))
+        return await self._gate.follow_up(await self._runner.run(change_id, actor, build))
 
     async def record_dry_run(
         self, change_id: str, actor: str, output: str, revision: int | None = None
@@ -223,31 +211,13 @@ class Engine:
             return [RecordDryRun(change_id, actor, output, revision,
                                  accepts=_draft_dry_run_rule(policy, cr, requester_groups))]
 
-        return await self._follow_up(await self._runner.run(change_id, actor, build))
+        return await self._gate.follow_up(await self._runner.run(change_id, actor, build))
 
     async def run_dry_run(self, change_id: str, actor: str) -> ChangeRequest:
         """Run the bound executor's dry-run outside any transaction, then record it."""
         caller(actor)
-        decision = await self._run_dry_run(change_id, actor)
+        decision = await self._gate.run_dry_run(change_id, actor)
         return decision.change
-
-    async def _run_dry_run(self, change_id: str, actor: str) -> Decision:
-        """Dry-run through the executor, pinned to the revision it ran on."""
-        current = await self._require(change_id)
-        executor = self._executors.for_change(current) if self._executors else None
-        if executor is None:
-            raise NoExecutor(
-                f"{change_id} has no executor bound to family {current.content.family}: "
-                "record its dry-run through the API"
-            )
-        try:
-            output = await executor.dry_run(current)
-        except Exception as exc:  # any executor failure: nothing recorded, the caller is told
-            failed = DryRunFailed(f"the dry-run of {change_id} failed: {exc}")
-            await self._runner.audit_refusal(change_id, actor, failed)
-            raise failed from exc
-        command = RecordDryRun(change_id, actor, output, current.revision, from_executor=True)
-        return await self.handle(command)
 
     async def approve(
         self, change_id: str, actor: str, comment: str = "", *,
@@ -294,7 +264,7 @@ class Engine:
                 return [WithdrawRequest(change_id, actor)]
             return [WithdrawApproval(change_id, actor, comment)]
 
-        return await self._follow_up(await self._runner.run(change_id, actor, build))
+        return await self._gate.follow_up(await self._runner.run(change_id, actor, build))
 
     async def apply(self, change_id: str, actor: str, *, revision: int | None = None
                     ) -> ChangeRequest:
@@ -303,11 +273,11 @@ class Engine:
         caller(actor)
         groups = await self._directory.groups_of(actor)
         command = StartApply(change_id, actor, groups, revision)
-        return await self._through_gate(change_id, actor, command)
+        return await self._gate.through(change_id, actor, command)
 
     async def fire_deadline(self, change_id: str) -> ChangeRequest:
         """A timer fired: the decision re-checks every deadline, so any firing is harmless."""
-        return await self._through_gate(change_id, SYSTEM_ACTOR, FireDeadline(change_id))
+        return await self._gate.through(change_id, SYSTEM_ACTOR, FireDeadline(change_id))
 
     async def record_outcome(
         self, change_id: str, actor: str, key: str | None, status: ApplyStatus, output: str = ""
@@ -324,7 +294,7 @@ class Engine:
         caller(actor)
         groups = await self._directory.groups_of(actor)
         cr = await self._require(change_id)
-        executor = self._executors.for_change(cr) if self._executors else None
+        executor = self._gate.executor_for(cr)
         command = RequestAbort(change_id, actor, groups, reason, cannot_abort(executor, cr))
         decision = await self.handle(command)
         if any(e.kind is EventKind.ABORT_REQUESTED for e in decision.events):
@@ -348,106 +318,22 @@ class Engine:
         caller(actor)
         return await self._complete(RecordPostReview(change_id, actor, outcome, note, links))
 
+    async def handle(self, command: Command, *, audit_refusal: bool = True) -> Decision:
+        """Decide one command in one unit of work, retrying on version conflicts."""
+        return await self._runner.run_one(command, audit_refusal)
+
     async def recover_interrupted_applies(self) -> list[str]:
         """An apply no live process holds any more (its process died, or gave it up) has an
         unknown outcome: never re-apply it. Applies another replica is running are left alone."""
-        async with self._uow() as uow:
-            ids = list(await uow.changes.abandoned_applies())
-        recovered: list[str] = []
-        for change_id in ids:
-            cr = await self._require(change_id)
-            if cr.apply is None or self._reported_from_outside(cr):
-                continue
-            command = RecordApplyOutcome(
-                change_id, SYSTEM_ACTOR, cr.apply.key, ApplyStatus.UNKNOWN,
-                "the process stopped before the executor's outcome was recorded",
-            )
-            try:
-                await self.handle(command)
-            except WorkflowError:
-                continue
-            recovered.append(change_id)
-        return recovered
-
-    def _reported_from_outside(self, cr: ChangeRequest) -> bool:
-        """An outside pipeline runs this apply and reports it; a restart here changes nothing."""
-        return (self._executors.for_change(cr) if self._executors else None) is None
-
-    async def _through_gate(self, change_id: str, actor: str, command: Command) -> ChangeRequest:
-        """Start the apply; a stale dry-run is re-run first and a changed digest stops it."""
-        try:
-            decision = await self.handle(command, audit_refusal=False)
-        except (DryRunStale, DryRunNotAccepted) as stale:
-            try:
-                rerun = await self._run_dry_run(change_id, SYSTEM_ACTOR)
-            except NoExecutor:
-                await self._runner.audit_refusal(command.change_id, command.actor, stale)
-                raise DryRunStale(f"{stale.message}; record a fresh dry-run, then apply") from None
-            if any(e.kind is EventKind.APPROVALS_INVALIDATED for e in rerun.events):
-                if actor == SYSTEM_ACTOR:
-                    return rerun.change
-                raise DigestChanged(
-                    f"the dry-run of {change_id} was re-run and its output changed: approvals "
-                    "were invalidated and it is back in review"
-                ) from None
-            decision = await self.handle(command)
-        except WorkflowError as refusal:
-            await self._runner.audit_refusal(command.change_id, command.actor, refusal)
-            raise
-        return await self._follow_up(decision)
-
-    async def _follow_up(self, decision: Decision) -> ChangeRequest:
-        """Run what a committed decision asks for: an apply that is due, an apply that started."""
-        kinds = {e.kind for e in decision.events}
-        cr = decision.change
-        if EventKind.APPLY_STARTED in kinds:
-            return await self._execute(cr)
-        if EventKind.APPLY_DUE in kinds:
-            return await self.fire_deadline(cr.id)
-        return cr
-
-    async def _execute(self, cr: ChangeRequest) -> ChangeRequest:
-        """Call the executor after the start is committed, holding the apply meanwhile; record
-        the outcome afterwards. If it is not recorded here, the hold is given up."""
-        assert cr.apply is not None
-        executor = self._executors.for_change(cr) if self._executors else None
-        if executor is None:
-            return cr
-        key = cr.apply.key
-        recorded = False
-        try:
-            async with self._hold.held(cr.id, key), watching(executor, key,
-                                                              lambda: self.get(cr.id)):
-                try:
-                    result = await executor.apply(cr, key)
-                except Exception as exc:
-                    result = ApplyResult(ApplyStatus.UNKNOWN, f"executor error: {exc}")
-            if result is None:
-                return cr
-            command = RecordApplyOutcome(cr.id, SYSTEM_ACTOR, key, result.status, result.output)
-            done = await self._complete(command)
-            recorded = True
-            return done
-        finally:
-            if not recorded:
-                await self._hold.release(cr.id, key)
-
-    async def handle(self, command: Command, *, audit_refusal: bool = True) -> Decision:
-        """Decide one command in one unit of work, retrying on version conflicts."""
-        return await self._runner.run(
-            command.change_id, command.actor, lambda _cr, _id: [command], audit_refusal
-        )
+        return await self._gate.recover_interrupted()
 
     async def _complete(self, command: Command) -> ChangeRequest:
         """Handle a command, then run what its decision asks for."""
-        return await self._follow_up(await self.handle(command))
+        return await self._gate.follow_up(await self.handle(command))
 
     async def _require(self, change_id: str) -> ChangeRequest:
         """Read a change or refuse with not found."""
-        cr = await self.get(change_id)
-        if cr is None:
-            raise ChangeNotFound(f"{change_id} does not exist")
-        return cr
+        return await self._runner.require(change_id)
 
 
 

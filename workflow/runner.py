@@ -4,10 +4,12 @@ conflicts, and its refusal audited (the one place refusals of the write path are
 from __future__ import annotations
 
 from workflow.admission import Admission
+from workflow.commands import Command
 from workflow.decision import Decision, event
-from workflow.errors import Busy, ConcurrencyConflict, WorkflowError
+from workflow.errors import Busy, ChangeNotFound, ConcurrencyConflict, WorkflowError
 from workflow.events import Event, EventKind
 from workflow.group_commit import GroupCommit
+from workflow.model import ChangeRequest
 from workflow.ports import Clock, UnitOfWorkFactory
 from workflow.writer import Build, CommitObserver, Writer
 
@@ -42,6 +44,23 @@ class CommandRunner:
                 if audit_refusal:
                     await self.audit_refusal(change_id, actor, refusal)
                 raise
+
+    async def run_one(self, command: Command, audit_refusal: bool = True) -> Decision:
+        """Decide one command in one unit of work, retrying on version conflicts."""
+        return await self.run(command.change_id, command.actor, lambda _cr, _id: [command],
+                              audit_refusal)
+
+    async def get(self, change_id: str) -> ChangeRequest | None:
+        """Read one change outside any command."""
+        async with self._uow() as uow:
+            return await uow.changes.get(change_id)
+
+    async def require(self, change_id: str) -> ChangeRequest:
+        """Read a change or refuse with not found."""
+        cr = await self.get(change_id)
+        if cr is None:
+            raise ChangeNotFound(f"{change_id} does not exist")
+        return cr
 
     async def _attempts(self, change_id: str | None, build: Build) -> Decision:
         """A group of one, written again from a fresh read while versions conflict."""
