@@ -17,7 +17,8 @@ STOP_WAIT_S = 10.0
 
 
 class Courier(Protocol):
-    """Started with the server, kicked after each command, drained in tests, closed at exit."""
+    """Started with the server, kicked by every commit of the engine, drained in tests, closed
+    at exit."""
 
     def start(self) -> None: ...
 
