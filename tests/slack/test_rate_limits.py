@@ -127,8 +127,9 @@ async def test_the_paced_client_keeps_to_the_limit_without_a_single_429(
 
 async def test_two_processes_sharing_the_budget_wait_out_every_retry_after(
         fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
-    """Two replicas each keep to the limit, together they exceed it: Slack's 429s are waited
-    out, never retried early, and every update lands."""
+    """Two clients each keep to the limit, together they exceed it: each waits out the 429s it
+    is answered, never retrying early, and every update lands. (Taking turns, neither calls while
+    the other waits; concurrent replicas do not share a Retry-After, see docs/performance.md.)"""
     first, second = paced(fake, session, clock), paced(fake, session, clock)
     ts = await post(first)
     for n in range(8):
