@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from aiohttp import web
 
@@ -80,20 +81,24 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
             raise ServerError(cannot_listen(settings.host, settings.port, exc)) from exc
         port = runner.addresses[0][1]
         await runtime.start()
-        print(
-            f"ChangeGate listening on http://{url_host(settings.host)}:{port} "
-            f"(policy {policy_version[:12]}, database {redact_url(settings.database_url)})",
-            flush=True,
-        )
-        async with reloading(runtime.policy):
-            received = await wait_for_stop_signal()
+        with stop_signals() as stopped:
+            async with reloading(runtime.policy):
+                print(
+                    f"ChangeGate listening on http://{url_host(settings.host)}:{port} "
+                    f"(policy {policy_version[:12]}, database "
+                    f"{redact_url(settings.database_url)})",
+                    flush=True,
+                )
+                received = await stopped
         print(f"ChangeGate stopping on {received.name}", flush=True)
     finally:
         await runner.cleanup()
 
 
-async def wait_for_stop_signal() -> signal.Signals:
-    """The first SIGINT or SIGTERM (also what the sandbox's server waits for)."""
+@contextmanager
+def stop_signals() -> Iterator[asyncio.Future[signal.Signals]]:
+    """SIGINT and SIGTERM caught from here on, before the listening line tells anyone to send
+    one; the future is the first received (also what the sandbox's server waits for)."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[signal.Signals] = loop.create_future()
 
@@ -104,7 +109,7 @@ async def wait_for_stop_signal() -> signal.Signals:
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await received
+        yield received
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)

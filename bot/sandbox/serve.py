@@ -22,7 +22,7 @@ from bot.policy_reload import reloading
 from bot.sandbox.directory import DirectoryError, load_directory
 from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
-from bot.server import ServerError, create_app, runner_for, url_host, wait_for_stop_signal
+from bot.server import ServerError, create_app, runner_for, stop_signals, url_host
 from bot.settings import Settings
 from bot.slack.pacing import DEFAULT_INTERVAL_S
 from storage.database import redact_url
@@ -57,11 +57,12 @@ async def run_sandbox(settings: Settings, policy: Policy) -> None:
     """Serve the sandbox until SIGINT or SIGTERM; the start-up line names the page and warns
     that whoever reaches it can act as anyone."""
     async with running_sandbox(settings, policy, policy.version) as sandbox:
-        print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, database "
-              f"{redact_url(settings.database_url)}); sandbox workspace: open {sandbox.page_url} "
-              f"({ANYONE})", flush=True)
-        async with reloading(sandbox.runtime.policy):
-            received = await wait_for_stop_signal()
+        with stop_signals() as stopped:
+            async with reloading(sandbox.runtime.policy):
+                print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, "
+                      f"database {redact_url(settings.database_url)}); sandbox workspace: open "
+                      f"{sandbox.page_url} ({ANYONE})", flush=True)
+                received = await stopped
         print(f"ChangeGate stopping on {received.name}", flush=True)
 
 
