@@ -28,11 +28,11 @@ from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.clock import SystemClock
 from bot.fakeslack import Workspace
-from bot.slack.cardstore import SqlCardStore
 from bot.slack.homepub import HomePublisher
-from bot.slack.sql_queries import SqlChangeQueries
 from storage.database import open_database
+from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards
+from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.engines import Database
 from storage.sql.queries import Queries
 from storage.sql.schema import audit_events, change_requests

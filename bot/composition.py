@@ -29,7 +29,6 @@ from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Settings
 from bot.slack.app import build_app
 from bot.slack.card_follower import CardFollower, paced_updates
-from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
 from bot.slack.courier import Courier, Deliver, RelayCourier
 from bot.slack.delivery import TOPIC, SlackDelivery
 from bot.slack.homepub import HomePublisher
@@ -38,19 +37,30 @@ from bot.slack.membership import UsergroupMembership
 from bot.slack.paced_client import PacedWebClient
 from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
 from bot.slack.people import People
-from bot.slack.queries import ChangeQueries, MemoryChangeQueries
 from bot.slack.relay import OutboxPump
 from bot.slack.services import BotIdentity, SlackServices
-from bot.slack.sql_queries import SqlChangeQueries
-from bot.timers import DeadlineSource, DeadlineTimers
+from bot.timers import DeadlineTimers
 from storage.database import DatabaseError, open_database
-from storage.interactions import SeenInteractions
-from storage.memory import MemoryQueries, MemoryUnitOfWorkFactory
-from storage.memory_interactions import MemoryInteractions
+from storage.memory.api_reads import MemoryApiReads
+from storage.memory.cards import MemoryCardStore
+from storage.memory.change_queries import MemoryChangeQueries
+from storage.memory.interactions import MemoryInteractions
+from storage.memory.store import MemoryQueries, MemoryUnitOfWorkFactory
+from storage.memory.tokens import MemoryTokens
+from storage.ports.api_reads import ApiReads
+from storage.ports.cards import CardStore
+from storage.ports.change_queries import ChangeQueries
+from storage.ports.deadlines import DeadlineSource
+from storage.ports.interactions import SeenInteractions
+from storage.ports.tokens import TokenStore
+from storage.sql.api_reads import SqlApiReads
+from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards
+from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.interactions import SqlInteractions
 from storage.sql.outbox import OutboxQueue
 from storage.sql.queries import Queries
+from storage.sql.tokens import SqlTokens
 from storage.sql.uow import SqlUnitOfWorkFactory
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
@@ -72,8 +82,9 @@ async def _nothing() -> None:
 
 @dataclass
 class Storage:
-    """The engine's unit of work, what the Slack side reads, how committed messages reach
-    Slack, which Slack interactions were acted on already, and how to close it all."""
+    """The engine's unit of work, what the Slack side and the API read, how committed messages
+    reach Slack, which Slack interactions were acted on already, API tokens, and how to close it
+    all: one bundle, so no caller asks which kind of storage it got."""
 
     uow: UnitOfWorkFactory
     queries: ChangeQueries
@@ -81,6 +92,8 @@ class Storage:
     courier: Callable[[Deliver, float], Courier]  # the deliver call, and the idle seconds
     deadlines: DeadlineSource
     interactions: SeenInteractions
+    api_reads: ApiReads
+    tokens: TokenStore
     close: Callable[[], Awaitable[None]] = _nothing
 
 
@@ -91,7 +104,8 @@ def memory_storage() -> Storage:
     outbox = factory.store.outbox
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
                    lambda deliver, idle_s: OutboxPump(outbox, lambda m: deliver([m]), idle_s),
-                   MemoryQueries(factory.store), MemoryInteractions())
+                   MemoryQueries(factory.store), MemoryInteractions(),
+                   MemoryApiReads(factory.store), MemoryTokens())
 
 
 async def sql_storage(settings: Settings) -> Storage:
@@ -115,7 +129,7 @@ async def sql_storage(settings: Settings) -> Storage:
     queries = Queries(db)
     cards = SqlCardStore(SqlCards(db), SystemClock())
     return Storage(uow, SqlChangeQueries(queries), cards, courier, queries, SqlInteractions(db),
-                   db.dispose)
+                   SqlApiReads(db), SqlTokens(db), db.dispose)
 
 
 async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:

@@ -7,10 +7,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
 
 from storage.leases import lease_duration, process_owner
+from storage.ports.outbox import Claimed, OutboxQueue
 from workflow.ports import Clock
 from workflow.tasks import running
 
@@ -23,51 +23,6 @@ PARALLEL = 8  # changes delivered at once within a round
 # second per channel can make a busy channel's posts wait, so it is generous; the batch's
 # leases are renewed meanwhile, so no other relay takes the message over.
 DELIVERY_TIMEOUT = timedelta(minutes=5)
-
-
-class Claimed(Protocol):
-    """A message leased to this relay; `attempts` counts the current one."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def change_id(self) -> str | None: ...
-
-    @property
-    def payload(self) -> Mapping[str, Any]: ...
-
-    @property
-    def attempts(self) -> int: ...
-
-
-class OutboxQueue(Protocol):
-    """The relay's side of the outbox (SQL `OutboxQueue`, `MemoryOutboxQueue`)."""
-
-    async def claim(
-        self, owner: str, limit: int, lease: timedelta, now: datetime
-    ) -> Sequence[Claimed]: ...
-
-    async def release(self, message_ids: Sequence[int], owner: str) -> None:
-        """Hand back claimed messages that were not attempted."""
-        ...
-
-    async def renew(self, message_ids: Sequence[int], owner: str, until: datetime) -> None:
-        """Extend this owner's lease of messages it is still delivering."""
-        ...
-
-    async def mark_delivered(self, message_id: int, now: datetime) -> bool: ...
-
-    async def mark_delivered_all(self, message_ids: Sequence[int], now: datetime) -> int:
-        """Mark several delivered in one go; how many were not marked before."""
-        ...
-
-    async def mark_failed(self, message_id: int, owner: str, error: str, now: datetime) -> bool:
-        """Schedule a retry; True when the message was dead-lettered."""
-        ...
 
 
 Handler = Callable[[Claimed], Awaitable[None]]

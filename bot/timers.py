@@ -15,6 +15,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from storage.leases import lease_duration
+from storage.ports.deadlines import DeadlineSource
 from workflow.errors import ChangeNotFound
 from workflow.model import ChangeRequest
 from workflow.ports import Clock
@@ -25,29 +26,6 @@ LONGEST_RETRY = timedelta(hours=1)
 REARM_LIMIT = 100_000
 SWEEP_LIMIT = 500
 SWEEPER_JOB = "deadline-sweeper"
-
-
-class Deadline(Protocol):
-    """A change id and the next moment its timer must fire."""
-
-    @property
-    def change_id(self) -> str: ...
-
-    @property
-    def at(self) -> datetime: ...
-
-
-class DeadlineSource(Protocol):
-    """Pending deadlines from the database (SQL `Queries`, `MemoryQueries`), read without the
-    writer's lock."""
-
-    async def deadlines(
-        self, until: datetime | None = None, limit: int = 1000
-    ) -> Sequence[Deadline]: ...
-
-    async def deadline_of(self, change_id: str) -> datetime | None:
-        """The change's next deadline; None when it has none (or does not exist)."""
-        ...
 
 
 class DeadlineEngine(Protocol):

@@ -12,9 +12,18 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from storage.migrate import upgrade
 from storage.sql.engines import Database, UnsupportedDatabase, open_engines
 
+# What storage raises when the database does not answer as expected: callers outside storage
+# catch these, never the database library's own classes.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError,)
+
 
 class DatabaseError(Exception):
     """The database URL is malformed or the database cannot be opened; the message says why."""
+
+
+def failure_reason(exc: BaseException) -> BaseException:
+    """The driver's own error behind a storage error: it says what went wrong."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
 
 
 def parse_url(url: str) -> URL:
@@ -43,8 +52,8 @@ async def create_database(url: str) -> None:
             f"cannot migrate database {redact_url(url)}: {exc}; is it from a newer ChangeGate?"
         ) from exc
     except (SQLAlchemyError, OSError) as exc:
-        reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-        raise DatabaseError(f"cannot open database {redact_url(url)}: {reason}") from exc
+        raise DatabaseError(f"cannot open database {redact_url(url)}: {failure_reason(exc)}"
+                            ) from exc
 
 
 async def open_database(url: str, *, migrate: bool = True) -> Database:

@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from workflow.actors import is_person
 
@@ -122,25 +121,3 @@ def pick(tokens: Sequence[ApiToken], name_or_id: str) -> ApiToken:
         if token.name == name_or_id and token.live:
             return token
     raise TokenNotFound(f"no token has the id or live name {name_or_id!r}: see `token list`")
-
-
-class TokenStore(Protocol):
-    """Where tokens live: the database in production, memory in tests."""
-
-    async def create(
-        self, name: str, user: str, scopes: Collection[str], now: datetime
-    ) -> IssuedToken:
-        """Store a new token; a live token of the same name is a TokenError."""
-        ...
-
-    async def list(self) -> list[ApiToken]:
-        """Every token, revoked ones too, oldest first."""
-        ...
-
-    async def revoke(self, name_or_id: str, now: datetime) -> ApiToken:
-        """Revoke by id or live name; revoking again changes nothing and returns it."""
-        ...
-
-    async def authenticate(self, bearer: str) -> ApiToken | None:
-        """The live token of a bearer value; None for unknown, wrong or revoked ones."""
-        ...

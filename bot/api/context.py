@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.api.metrics import Metrics
-from bot.api.ports import ApiReads
 from bot.api.watch import ChangeWatch
 from bot.policy_reload import PolicyHolder
-from storage.tokens import TokenStore
+from storage.ports.api_reads import ApiReads
+from storage.ports.tokens import TokenStore
 from workflow.engine import Engine
 from workflow.ports import Clock, Directory
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.api.ports import ApiReads
+from storage.ports.api_reads import ApiReads
 from storage.reads import Backlog
 from workflow.model import State
 from workflow.post_review import ReviewOutcome

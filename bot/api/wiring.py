@@ -8,14 +8,13 @@ from bot.api.app import create_api, mount_api
 from bot.api.context import ApiDependencies
 from bot.api.metrics import Metrics
 from bot.composition import Runtime
-from storage.memory import MemoryStore, MemoryUnitOfWorkFactory
-from storage.memory_reads import MemoryApiReads
-from storage.memory_tokens import MemoryTokens
+from storage.memory.api_reads import MemoryApiReads
+from storage.memory.store import MemoryStore
+from storage.memory.tokens import MemoryTokens
+from storage.ports.tokens import TokenStore
 from storage.sql.api_reads import SqlApiReads
 from storage.sql.engines import Database
 from storage.sql.tokens import SqlTokens
-from storage.sql.uow import SqlUnitOfWorkFactory
-from storage.tokens import TokenStore
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
 from workflow.ports import Clock, Directory
@@ -43,19 +42,13 @@ def waking(dependencies: ApiDependencies) -> ApiDependencies:
     return dependencies
 
 
-def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application | None:
-    """The API over the runtime's engine and storage, with the directory Slack uses if any;
-    None for a storage it cannot read."""
+def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application:
+    """The API over the runtime's engine and storage, with the directory Slack uses if any."""
     directory: Directory = (runtime.slack.services.directory if runtime.slack is not None
                             else PolicyDirectory(runtime.policy))
-    uow = runtime.storage.uow
-    if isinstance(uow, SqlUnitOfWorkFactory):
-        dependencies = sql_dependencies(uow.db, runtime.engine, directory, runtime.clock, metrics)
-    elif isinstance(uow, MemoryUnitOfWorkFactory):
-        dependencies = memory_dependencies(uow.store, runtime.engine, directory, runtime.clock,
-                                           metrics=metrics)
-    else:
-        return None
+    storage = runtime.storage
+    dependencies = waking(ApiDependencies(runtime.engine, storage.api_reads, storage.tokens,
+                                          directory, runtime.clock, metrics or Metrics()))
     dependencies.policy = runtime.policy
     return create_api(dependencies)
 
@@ -67,6 +60,4 @@ def mount_runtime_api(app: web.Application, runtime: Runtime,
     Pass the `Metrics` the Slack side counts its Web API errors on (`count_slack_error`) to
     expose them in GET /api/v1/metrics.
     """
-    api = api_for(runtime, metrics)
-    if api is not None:
-        mount_api(app, api)
+    mount_api(app, api_for(runtime, metrics))

@@ -124,9 +124,13 @@ def _when(value: datetime | None) -> str:
 
 def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
     """Open the database (migrating it for `create`), run `use`, close it, name it."""
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-    from storage.database import DatabaseError, open_database, redact_url
+    from storage.database import (
+        STORAGE_ERRORS,
+        DatabaseError,
+        failure_reason,
+        open_database,
+        redact_url,
+    )
     from storage.sql.tokens import SqlTokens
 
     try:
@@ -145,8 +149,8 @@ def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
         code = asyncio.run(run())
     except (DatabaseError, TokenError) as exc:
         return fail(str(exc))
-    except SQLAlchemyError as exc:
-        reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    except STORAGE_ERRORS as exc:
+        reason = failure_reason(exc)
         return fail(f"cannot use database {redact_url(url)}: {reason}; "
                     "is it upgraded (`changegate db upgrade`)?")
     say_database(url)

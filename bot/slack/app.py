@@ -27,7 +27,7 @@ from bot.slack import (
 from bot.slack.payload import MalformedPayload
 from bot.slack.replays import ignoring_replays
 from bot.slack.services import BotIdentity, SlackServices
-from storage.interactions import SeenInteractions
+from storage.ports.interactions import SeenInteractions
 
 log = logging.getLogger(__name__)
 UNAUTHENTICATED = frozenset({"url_verification", "ssl_check"})

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from bot.slack import ids
 from bot.slack.blocks import Block, button, confirm
-from bot.slack.context import Audience, CardContext
+from bot.slack.context import CardContext
 from bot.slack.mrkdwn import ago, clip, code_block, date, duration, escape, people, person
+from storage.ports.cards import Audience
 from workflow.model import (
     ApplyMode,
     ChangeRequest,

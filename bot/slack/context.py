@@ -5,36 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from bot.slack.blocks import Block
-
-
-class Audience(StrEnum):
-    """Who a copy of a card is for: approvers in the channel, the requester in a DM, or one
-    approver in a DM (the channel's buttons)."""
-
-    CHANNEL = "channel"
-    REQUESTER = "requester"
-    APPROVER = "approver"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditAnchor:
-    """The latest audit row of a change; its hash anchors the chain outside the database."""
-
-    seq: int
-    hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class Settled:
-    """The last thing that happened to a change (kind, who, when), for outcomes the model lacks."""
-
-    kind: str
-    actor: str
-    at: datetime
+from storage.ports.cards import Audience
+from storage.ports.change_queries import AuditAnchor, Settled
 
 
 @dataclass(frozen=True, slots=True)

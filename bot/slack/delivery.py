@@ -16,14 +16,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.card import render_card
 from bot.slack.card_updates import CardUpdates, Render
-from bot.slack.cardstore import CardRef, CardStore
-from bot.slack.context import Audience, CardContext, Message
+from bot.slack.context import CardContext, Message
 from bot.slack.homepub import HomePublisher
 from bot.slack.notices import requester_digest, thread_digest
 from bot.slack.nudges import StageNudges
 from bot.slack.pacing import ChannelPacer
 from bot.slack.people import People
-from bot.slack.queries import ChangeQueries
+from storage.ports.cards import Audience, CardRef, CardStore
+from storage.ports.change_queries import ChangeQueries
 from workflow.codec import event_from_dict
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ChangeRequest, State

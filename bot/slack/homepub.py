@@ -15,8 +15,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.budget import Budget
-from bot.slack.cardstore import CardStore
-from bot.slack.context import Audience
 from bot.slack.home import (
     AWAITING,
     DECIDED,
@@ -27,7 +25,8 @@ from bot.slack.home import (
     HomeData,
     home_view,
 )
-from bot.slack.queries import ChangeQueries
+from storage.ports.cards import Audience, CardStore
+from storage.ports.change_queries import ChangeQueries
 from storage.reads import Page
 from workflow.ports import Directory
 

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot.slack.card_parts import stage_title
-from bot.slack.cardstore import CardRef
 from bot.slack.mrkdwn import people
 from bot.slack.people import LISTED_MEMBERS, People
+from storage.ports.cards import CardRef
 from workflow.awaiting import awaited, awaited_groups
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest, Notify, State

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.card import notification_text, render_card
-from bot.slack.context import Audience, AuditAnchor, CardContext, Message, Settled
+from bot.slack.context import CardContext, Message
 from bot.slack.dryrun_modal import dry_run_modal
 from bot.slack.home import HomeData, home_view
 from bot.slack.modals import (
@@ -13,6 +13,8 @@ from bot.slack.modals import (
     proposal_modal,
     reject_modal,
 )
+from storage.ports.cards import Audience
+from storage.ports.change_queries import AuditAnchor, Settled
 
 __all__ = [
     "Audience",

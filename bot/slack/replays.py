@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt.response import BoltResponse
 
-from storage.interactions import SeenInteractions
+from storage.ports.interactions import SeenInteractions
 
 log = logging.getLogger(__name__)
 INTERACTIONS = frozenset({"block_actions", "view_submission"})

@@ -10,7 +10,7 @@ from bot.slack.delivery import SlackDelivery
 from bot.slack.homepub import HomePublisher
 from bot.slack.membership import UsergroupMembership
 from bot.slack.people import People
-from bot.slack.queries import ChangeQueries
+from storage.ports.change_queries import ChangeQueries
 from workflow.engine import Engine
 from workflow.ports import Clock, Directory
 

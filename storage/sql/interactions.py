@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.interactions import Pruning
+from storage.ports.interactions import Pruning
 from storage.sql.engines import Database
 from storage.sql.errors import translated
 from storage.sql.schema import slack_interactions as t

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.ports.tokens import TokenStore
 from storage.sql.engines import Database
 from storage.sql.errors import is_unique_violation, translated
 from storage.sql.schema import api_tokens
@@ -17,7 +18,6 @@ from storage.tokens import (
     ApiToken,
     IssuedToken,
     TokenError,
-    TokenStore,
     bearer_hash,
     bearer_id,
     check_new_token,

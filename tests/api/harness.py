@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.api import ApiDependencies, create_api, mount_api
 from bot.api.wiring import memory_dependencies, sql_dependencies
 from bot.policy_reload import PolicyHolder
-from storage.memory import MemoryUnitOfWorkFactory
+from storage.memory.store import MemoryUnitOfWorkFactory
 from storage.reads import ChangeFilter
 from storage.sql.engines import Database
 from storage.sql.uow import SqlUnitOfWorkFactory

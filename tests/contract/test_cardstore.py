@@ -3,8 +3,7 @@ posting order, replaced in place, and (on SQL) still known after a restart."""
 
 from __future__ import annotations
 
-from bot.slack.cardstore import CardRef
-from bot.slack.context import Audience
+from storage.ports.cards import Audience, CardRef
 from tests.support.ports import Ports
 
 

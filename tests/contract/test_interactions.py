@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.interactions import KEEP, PRUNE_EVERY, SeenInteractions
-from storage.memory_interactions import MemoryInteractions
+from storage.memory.interactions import MemoryInteractions
+from storage.ports.interactions import KEEP, PRUNE_EVERY, SeenInteractions
 from storage.sql.interactions import SqlInteractions
 from tests.support.backends import BACKENDS
 from tests.support.databases import fresh_database

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.relay import Claimed, OutboxQueue, Relay
+from bot.relay import Relay
+from storage.ports.outbox import Claimed, OutboxQueue
 from tests.support.clock import TestClock
 from tests.support.ports import Ports
 from workflow.ports import OutboxMessage, UnitOfWorkFactory

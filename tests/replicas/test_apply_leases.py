@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.memory import MemoryUnitOfWorkFactory
+from storage.memory.store import MemoryUnitOfWorkFactory
 from storage.sql.engines import Database
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.clock import TestClock

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.relay import Claimed, OutboxQueue, Relay
-from storage.memory import MemoryOutboxQueue, MemoryUnitOfWorkFactory
+from bot.relay import Relay
+from storage.memory.store import MemoryOutboxQueue, MemoryUnitOfWorkFactory
+from storage.ports.outbox import Claimed, OutboxQueue
 from storage.sql.outbox import OutboxQueue as SqlOutboxQueue
 from storage.sql.schema import outbox as outbox_table
 from storage.sql.uow import SqlUnitOfWorkFactory

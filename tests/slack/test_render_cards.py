@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 
 from bot.slack import ids
-from bot.slack.context import Audience, AuditAnchor, CardContext, Settled
+from bot.slack.context import CardContext
 from bot.slack.render import render_card
 from bot.slack.validate import check_message
+from storage.ports.cards import Audience
+from storage.ports.change_queries import AuditAnchor, Settled
 from tests.slack.snapshots import assert_snapshot
 from tests.support.builders import SENIORS, T0, pending
 from tests.support.cards import LATER, sample_changes

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.cardstore import MemoryCardStore
 from bot.slack.home import AWAITING, DECIDED, MINE
 from bot.slack.homepub import SCAN_LIMIT, HomePublisher
-from bot.slack.sql_queries import SqlChangeQueries
+from storage.memory.cards import MemoryCardStore
+from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.engines import Database
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.cardstore import MemoryCardStore
 from bot.slack.home import REVIEWS, HomeData, home_view
 from bot.slack.homepub import HomePublisher
-from bot.slack.queries import MemoryChangeQueries
-from bot.slack.sql_queries import SqlChangeQueries
 from bot.slack.validate import check_view
-from storage.memory import MemoryUnitOfWorkFactory
+from storage.memory.cards import MemoryCardStore
+from storage.memory.change_queries import MemoryChangeQueries
+from storage.memory.store import MemoryUnitOfWorkFactory
+from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.engines import Database
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory

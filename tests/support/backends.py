@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.audit_chain import AuditRow
-from storage.memory import MemoryUnitOfWorkFactory
+from storage.memory.store import MemoryUnitOfWorkFactory
 from storage.sql.audit_trail import AuditTrail
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.databases import fresh_database, outbox_messages, tamper_audit

@@ -9,22 +9,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.api.ports import ApiReads
-from bot.relay import OutboxQueue
-from bot.slack.cardstore import CardStore, MemoryCardStore, SqlCardStore
-from bot.slack.queries import ChangeQueries, MemoryChangeQueries
-from bot.slack.sql_queries import SqlChangeQueries
-from bot.timers import DeadlineSource
-from storage.memory import MemoryOutboxQueue, MemoryQueries, MemoryUnitOfWorkFactory
-from storage.memory_reads import MemoryApiReads
-from storage.memory_tokens import MemoryTokens
+from storage.memory.api_reads import MemoryApiReads
+from storage.memory.cards import MemoryCardStore
+from storage.memory.change_queries import MemoryChangeQueries
+from storage.memory.store import MemoryOutboxQueue, MemoryQueries, MemoryUnitOfWorkFactory
+from storage.memory.tokens import MemoryTokens
+from storage.ports.api_reads import ApiReads
+from storage.ports.cards import CardStore
+from storage.ports.change_queries import ChangeQueries
+from storage.ports.deadlines import DeadlineSource
+from storage.ports.outbox import OutboxQueue
+from storage.ports.tokens import TokenStore
 from storage.sql.api_reads import SqlApiReads
+from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards
+from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.outbox import OutboxQueue as SqlOutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.tokens import SqlTokens
 from storage.sql.uow import SqlUnitOfWorkFactory
-from storage.tokens import TokenStore
 from tests.support.clock import TestClock
 from tests.support.databases import fresh_database
 from workflow.ports import UnitOfWorkFactory

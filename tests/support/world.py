@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage.memory import MemoryUnitOfWorkFactory
+from storage.memory.store import MemoryUnitOfWorkFactory
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from tests.support.policies import SCENARIO_POLICY, USERGROUPS

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.executors import PolicyExecutorRegistry
-from bot.relay import Claimed, Relay
+from bot.relay import Relay
 from storage.database import open_database
+from storage.ports.outbox import Claimed
 from storage.sql.outbox import OutboxQueue
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.executors.programs import device, policy_with

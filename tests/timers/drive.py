@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.timers import DeadlineSource, DeadlineTimers
-from storage.memory import MemoryQueries, MemoryUnitOfWorkFactory
+from bot.timers import DeadlineTimers
+from storage.memory.store import MemoryQueries, MemoryUnitOfWorkFactory
+from storage.ports.deadlines import DeadlineSource
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.clock import TestClock

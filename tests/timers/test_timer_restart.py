@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.timers import DeadlineTimers
 from storage.database import open_database
-from storage.memory import MemoryQueries, MemoryUnitOfWorkFactory
+from storage.memory.store import MemoryQueries, MemoryUnitOfWorkFactory
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.clock import TestClock

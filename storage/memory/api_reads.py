@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from storage.audit_chain import AuditRow, VerifyResult, verify_rows
-from storage.memory import MemoryStore
+from storage.memory.store import MemoryStore
 from storage.migrate import head_revision
 from storage.reads import Backlog, ChangeFilter, ChangePage, change_number, matches
 from workflow.model import ChangeRequest

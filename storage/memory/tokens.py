@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from storage.ports.tokens import TokenStore
 from storage.tokens import (
     ApiToken,
     IssuedToken,
     TokenError,
-    TokenStore,
     bearer_hash,
     bearer_id,
     check_new_token,

@@ -12,7 +12,7 @@ from workflow.model import ChangeRequest
 
 
 class ApiReads(Protocol):
-    """Read queries (storage.sql.api_reads and storage.memory_reads implement them)."""
+    """Read queries (storage.sql.api_reads and storage.memory.api_reads implement them)."""
 
     async def get(self, change_id: str) -> ChangeRequest | None: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.interactions import Pruning
+from storage.ports.interactions import Pruning
 
 
 class MemoryInteractions:

@@ -1,65 +1,17 @@
-"""Read queries the Slack side needs beyond the engine's get: lists for App Home and audit anchors.
-
-Defined here as a Protocol with an in-memory implementation; the SQL one (sql_queries.py) answers
-each from an index.
-"""
+"""The Slack side's read queries (storage.ports.change_queries) over the in-memory store."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
-from bot.slack.context import AuditAnchor, Settled
-from storage.memory import MemoryStore
+from storage.memory.store import MemoryStore
+from storage.ports.change_queries import REFUSED, AuditAnchor, Settled
 from storage.reads import Page, awaits, change_number
 from workflow.model import TERMINAL_STATES, ChangeRequest, State
 from workflow.rules_post_review import needs_review
 
-REFUSED = "refused"
 IN_REVIEW = frozenset({State.DRAFT, State.PENDING_REVIEW})
-
-
-class ChangeQueries(Protocol):
-    """What cards, notifications and App Home read."""
-
-    async def get(self, change_id: str) -> ChangeRequest | None:
-        """One change as committed."""
-        ...
-
-    async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
-        """Changes pending review, oldest first."""
-        ...
-
-    async def awaiting(self, person: str, groups: frozenset[str], limit: int) -> Page:
-        """Changes whose active stage the person (in `groups`) could approve now, oldest first."""
-        ...
-
-    async def open_requests(self, person: str, limit: int) -> Page:
-        """The person's requests not yet settled, newest first."""
-        ...
-
-    async def owed_reviews(self, person: str, limit: int) -> Page:
-        """The person's applied or failed changes whose required post-implementation review
-        is not recorded yet, oldest first."""
-        ...
-
-    async def decided(self, person: str, limit: int) -> Page:
-        """What the person took part in that is past review, except their own open requests;
-        latest activity first."""
-        ...
-
-    async def involving(self, person: str, limit: int) -> Sequence[ChangeRequest]:
-        """Changes the person requested, wrote, answered or commented on, latest activity first."""
-        ...
-
-    async def anchor(self, change_id: str) -> AuditAnchor | None:
-        """The change's latest audit row (sequence and hash)."""
-        ...
-
-    async def settled(self, change_id: str) -> Settled | None:
-        """The change's latest event that was not a refusal: what happened last, who, when."""
-        ...
 
 
 class MemoryChangeQueries:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.slack.context import AuditAnchor, Settled
-from bot.slack.queries import REFUSED
+from storage.ports.change_queries import REFUSED, AuditAnchor, Settled
 from storage.reads import Page
 from storage.sql.home_reads import HomeReads
 from storage.sql.queries import Queries
