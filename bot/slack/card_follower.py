@@ -25,7 +25,7 @@ def paced_updates(client: AsyncWebClient, pacer: SlackPacer) -> CardUpdates:
     """Card updates sent at once while chat.update has room, else by each card's own task."""
     return CardUpdates(
         lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message),
-        lambda: pacer.wait_s(UPDATE) == 0)
+        lambda: pacer.wait_s(UPDATE))
 
 
 class CardFollower:

@@ -1,7 +1,8 @@
 """Card updates coalesced per card: the latest render wins and at most one chat.update of a
 card is in flight. When Slack's chat.update budget (Tier 3) has room the update goes out at once,
 in the caller's task; otherwise it waits in the card's place, where a newer render replaces it,
-and the card's own task sends it when the budget allows."""
+and the card's own task sends it when the budget allows, rendered again from the state current
+then: a render that waited must not land after a newer one another replica sent meanwhile."""
 
 from __future__ import annotations
 
@@ -27,14 +28,18 @@ class Render:
     printed: str
     message: Mapping[str, Any]
     sent: Callable[[], None]  # told once Slack shows it
+    # The card rendered again from current state, for a render that waited (None: gone).
+    fresh: Callable[[], Awaitable[Render | None]] | None = None
 
 
 class CardUpdates:
-    """`update` a card with a render; `ready()` says whether chat.update may go out now."""
+    """`update` a card with a render; `wait_s()` says how long until chat.update may go out."""
 
-    def __init__(self, send: Send, ready: Callable[[], bool] = lambda: True) -> None:
+    def __init__(self, send: Send, wait_s: Callable[[], float] = lambda: 0.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._send = send
-        self._ready = ready
+        self._wait_s = wait_s
+        self._sleep = sleep
         self._waiting: dict[Card, Render] = {}
         self._flying: dict[Card, Render] = {}
         self._busy: set[Card] = set()  # cards whose sender runs (inline or as a task)
@@ -59,10 +64,10 @@ class CardUpdates:
         if card in self._busy:  # its sender picks this render up next
             return
         self._busy.add(card)
-        if self._ready():
-            await self._run(card)
+        if self._wait_s() <= 0:
+            await self._run(card, queued=False)
         else:
-            task = asyncio.get_running_loop().create_task(self._run(card),
+            task = asyncio.get_running_loop().create_task(self._run(card, queued=True),
                                                           name=f"card-{channel}-{ts}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -72,10 +77,21 @@ class CardUpdates:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _run(self, card: Card) -> None:
-        """Send the card's waiting render, and any that replaced it meanwhile, one at a time."""
+    async def _run(self, card: Card, *, queued: bool) -> None:
+        """Send the card's waiting render, and any that replaced it meanwhile, one at a time;
+        one that waited (`queued`, and every one after the first) goes out rendered afresh."""
         try:
-            while (render := self._waiting.pop(card, None)) is not None:
+            while card in self._waiting:
+                if queued:
+                    while (wait := self._wait_s()) > 0:
+                        await self._sleep(wait)
+                render: Render | None = self._waiting.pop(card, None)
+                if queued and render is not None and render.fresh is not None:
+                    render = await render.fresh()
+                queued = True
+                if render is None:
+                    continue
+                self._remember(card, render.version)
                 self._flying[card] = render
                 try:
                     await self._send(card[0], card[1], render.message)

@@ -173,9 +173,20 @@ class SlackDelivery:
         if (printed == self._shown.get((ref.channel, ref.ts), ref.rendered)
                 and self.updates.idle(ref.channel, ref.ts)):
             return
-        await self.updates.update(ref.channel, ref.ts, Render(
-            cr.version, printed, message.as_kwargs(),
-            lambda: self._remember(ref.channel, ref.ts, printed)))
+        await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message))
+
+    def _card_render(self, cr: ChangeRequest, ref: CardRef, message: Message) -> Render:
+        printed = fingerprint(message)
+        return Render(cr.version, printed, message.as_kwargs(),
+                      lambda: self._remember(ref.channel, ref.ts, printed),
+                      lambda: self._fresh_render(cr.id, ref))
+
+    async def _fresh_render(self, change_id: str, ref: CardRef) -> Render | None:
+        """The copy rendered from the change as it is now, for an update that waited."""
+        cr = await self._changes.get(change_id)
+        if cr is None:
+            return None
+        return self._card_render(cr, ref, self._render(cr, ref.audience, await self._base(cr)))
 
     async def follow(self, change_id: str) -> None:
         """Bring the copies already posted to the change's current state, ahead of its events'

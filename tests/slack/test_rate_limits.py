@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -201,13 +202,22 @@ async def test_without_room_an_update_waits_in_its_cards_own_task(
         fake: FakeSlack, session: aiohttp.ClientSession) -> None:
     client = plain(fake, session)
     ts = await post(client)
+    room = False
+
+    async def wait(_: float) -> None:
+        nonlocal room
+        room = True
+
+    async def now() -> Render:  # the card as current state renders it when its turn comes
+        return render(3, "v3")
+
     updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m),
-                          ready=lambda: False)
+                          lambda: 0.0 if room else 1.0, wait)
     await updates.update(CHANNEL, ts, render(1, "v1"))
-    await updates.update(CHANNEL, ts, render(2, "v2"))
+    await updates.update(CHANNEL, ts, replace(render(2, "v2"), fresh=now))
     assert not updates.idle(CHANNEL, ts)
     await updates.settle()
-    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v2"]
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v3"]
     assert updates.idle(CHANNEL, ts)
 
 
