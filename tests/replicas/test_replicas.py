@@ -107,7 +107,7 @@ async def test_replicas_keep_every_guarantee_when_one_is_killed(
         deadlines = [await propose(0, risk="high", family="deadline", title="deadline")]
         autos = [await propose(n % 3, risk="medium", title=f"auto {n}") for n in range(4)]
         manuals = [await propose(n % 3, risk="high", title=f"manual {n}") for n in range(2)]
-        slow = await propose(1, risk="medium", family="slow", title="slow")
+        slow = await propose(1, risk="high", family="slow", title="slow")  # applied by hand
         await until(cards_posted(c, requester_of), "every card and DM copy")
 
         # The same reviewer clicks twice on two replicas; then two reviewers complete the
@@ -124,9 +124,11 @@ async def test_replicas_keep_every_guarantee_when_one_is_killed(
                 approve_by_api(c, n % 3, r3, change_id))
             assert (clicked, answered in (200, 409)) == (200, True)
 
-        # Replica 0 runs the slow apply (the final approval goes to it) and dies mid-apply.
+        # Replica 0 runs the slow apply and dies mid-apply. Applied by a request to replica 0,
+        # not by itself: a due auto-apply may be started by any replica's sweeper first.
         assert await c.approve(2, r1, slow) == 200
-        stuck = asyncio.create_task(approve_by_api(c, 0, r2, slow))
+        assert await approve_by_api(c, 0, r2, slow) == 200
+        stuck = asyncio.create_task(c.api(0, "POST", f"/changes/{slow}/apply", r3))
         await until(lambda: _started(tmp_path, slow), "the slow apply to start on replica 0")
 
         async def more_load() -> None:
