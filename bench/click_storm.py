@@ -26,7 +26,7 @@ from bench.databases import bench_database
 from bench.processes import Server, clean_env, start
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
-from bot.fakeslack import SlackDriver
+from bot.sandbox.fakeslack import SlackDriver
 from bot.slack.ids import button_value
 from storage.database import open_database
 

@@ -21,8 +21,8 @@ from typing import Any
 import aiohttp
 
 from bench.processes import Server, clean_env, start
-from bot.fakeslack import FakeSlack, SlackDriver, Workspace, payloads
-from bot.fakeslack.state import Message
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace, payloads
+from bot.sandbox.fakeslack.state import Message
 from bot.slack import ids
 from storage.database import create_database, open_database
 from storage.sql.api_reads import SqlApiReads

@@ -24,8 +24,8 @@ from bench.cluster import Cluster, running_cluster
 from bench.databases import fresh_postgres
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
-from bot.fakeslack import SlackDriver, payloads
-from bot.fakeslack.state import Message
+from bot.sandbox.fakeslack import SlackDriver, payloads
+from bot.sandbox.fakeslack.state import Message
 from bot.slack import ids
 from storage.database import open_database
 

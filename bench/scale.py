@@ -27,7 +27,7 @@ from bench.processes import Server, clean_env, start
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.clock import SystemClock
-from bot.fakeslack import Workspace
+from bot.sandbox.fakeslack import Workspace
 from bot.slack.homepub import HomePublisher
 from storage.database import open_database
 from storage.sql.card_store import SqlCardStore

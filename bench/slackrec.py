@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.fakeslack import FakeSlack
+from bot.sandbox.fakeslack import FakeSlack
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 

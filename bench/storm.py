@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.clock import SystemClock
-from bot.fakeslack import FakeSlack, SlackDriver, Workspace
-from bot.fakeslack.payloads import text_value
-from bot.fakeslack.state import Message, ViewRecord
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace
+from bot.sandbox.fakeslack.payloads import text_value
+from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.slack import ids
 from storage.database import open_database
 from storage.sql.engines import Database

@@ -23,13 +23,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
+from bot.outbox.courier import Courier, Deliver, RelayCourier
+from bot.outbox.pump import OutboxPump
+from bot.outbox.relay import IDLE, Relay
 from bot.policy_reload import PolicyHolder
-from bot.relay import IDLE, Relay
 from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Settings
 from bot.slack.app import build_app
 from bot.slack.card_follower import CardFollower, paced_updates
-from bot.slack.courier import Courier, Deliver, RelayCourier
 from bot.slack.delivery import TOPIC, SlackDelivery
 from bot.slack.homepub import HomePublisher
 from bot.slack.http import EVENTS_PATH, events_handler
@@ -37,7 +38,6 @@ from bot.slack.membership import UsergroupMembership
 from bot.slack.paced_client import PacedWebClient
 from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
 from bot.slack.people import People
-from bot.slack.relay import OutboxPump
 from bot.slack.services import BotIdentity, SlackServices
 from bot.timers import DeadlineTimers
 from storage.database import DatabaseError, open_database
@@ -58,7 +58,7 @@ from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards
 from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.interactions import SqlInteractions
-from storage.sql.outbox import OutboxQueue
+from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.tokens import SqlTokens
 from storage.sql.uow import SqlUnitOfWorkFactory
@@ -118,7 +118,7 @@ async def sql_storage(settings: Settings) -> Storage:
     except DatabaseError as exc:
         raise StartupError(str(exc)) from None
     uow: UnitOfWorkFactory = SqlUnitOfWorkFactory(db)
-    queue = OutboxQueue(db)
+    queue = SqlOutboxQueue(db)
 
     def courier(deliver: Deliver, idle_s: float) -> Courier:
         # outbox times are wall-clock

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.fakeslack.driver import Reply, SlackDriver
-from bot.fakeslack.server import FakeSlack
-from bot.fakeslack.state import Ephemeral, ViewRecord
+from bot.sandbox.fakeslack.driver import Reply, SlackDriver
+from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.fakeslack.state import Ephemeral, ViewRecord
 from bot.sandbox.inputs import state_values
 from bot.sandbox.viewer import zone
 

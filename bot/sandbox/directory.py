@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.fakeslack.workspace import Workspace
+from bot.sandbox.fakeslack.workspace import Workspace
 from workflow.policy import Policy
 
 DEFAULT_CHANNEL = ("C0CHANGES", "changes")

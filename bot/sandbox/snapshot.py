@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.fakeslack.server import FakeSlack
-from bot.fakeslack.state import Ephemeral, Message, ViewRecord
 from bot.sandbox.blockkit import blocks_html, message_html, plain_text
 from bot.sandbox.dates import clock
+from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.fakeslack.state import Ephemeral, Message, ViewRecord
 from bot.sandbox.viewer import Viewer, viewer_for
 
 Json = dict[str, Any]

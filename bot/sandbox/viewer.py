@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.fakeslack.workspace import User, Workspace
+from bot.sandbox.fakeslack.workspace import User, Workspace
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from importlib import resources
 
 from aiohttp import web
 
-from bot.fakeslack.server import FakeSlack
 from bot.sandbox.actions import ActionError, Actions, parse
+from bot.sandbox.fakeslack.server import FakeSlack
 from bot.sandbox.snapshot import page_state
 
 PREFIX = "/sandbox"

@@ -6,10 +6,10 @@ import secrets
 
 from aiohttp import web
 
-from bot.fakeslack.driver import SlackDriver
-from bot.fakeslack.server import FakeSlack
 from bot.sandbox.actions import Actions
 from bot.sandbox.directory import Directory
+from bot.sandbox.fakeslack.driver import SlackDriver
+from bot.sandbox.fakeslack.server import FakeSlack
 from bot.sandbox.web import POLL_S, PREFIX, SandboxPage
 from bot.slack.http import EVENTS_PATH
 

@@ -13,6 +13,7 @@ from typing import Self
 from storage.audit_chain import GENESIS, AuditRow, chain_hash
 from storage.leases import lease_duration, process_owner, utc_now
 from storage.outbox_rules import MAX_ATTEMPTS, SIBLINGS, Delivery, backoff
+from storage.ports.deadlines import Deadline
 from workflow.codec import event_to_dict
 from workflow.errors import ConcurrencyConflict, DuplicateRequest
 from workflow.events import Event
@@ -216,14 +217,6 @@ class MemoryUnitOfWorkFactory:
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.store, self.holder, self._now)
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    """The next moment a change's timer must fire (the same shape as the SQL query's)."""
-
-    change_id: str
-    at: datetime
 
 
 class MemoryQueries:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 
-class Deadline(Protocol):
+@dataclass(frozen=True, slots=True)
+class Deadline:
     """A change id and the next moment its timer must fire."""
 
-    @property
-    def change_id(self) -> str: ...
-
-    @property
-    def at(self) -> datetime: ...
+    change_id: str
+    at: datetime
 
 
 class DeadlineSource(Protocol):

@@ -27,7 +27,7 @@ class Claimed(Protocol):
 
 
 class OutboxQueue(Protocol):
-    """The relay's side of the outbox (SQL `OutboxQueue`, `MemoryOutboxQueue`)."""
+    """The relay's side of the outbox (`SqlOutboxQueue`, `MemoryOutboxQueue`)."""
 
     async def claim(
         self, owner: str, limit: int, lease: timedelta, now: datetime

@@ -40,7 +40,7 @@ class SqlOutbox:
             await self._conn.execute(insert(outbox), rows)
 
 
-class OutboxQueue:
+class SqlOutboxQueue:
     """The relay's side: claim with a lease, then mark delivered or failed.
 
     On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several replicas claim at once without ever

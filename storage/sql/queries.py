@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, select
 
 from storage.audit_chain import AuditRow
+from storage.ports.deadlines import Deadline
 from storage.sql.audit_trail import to_audit_row
 from storage.sql.engines import Database
 from storage.sql.schema import (
@@ -25,14 +25,6 @@ from workflow.model import ChangeRequest, State
 
 LIMIT = 50
 cr = change_requests
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    """The next moment a change's timer must fire."""
-
-    change_id: str
-    at: datetime
 
 
 def awaiting_conditions(person: str, groups: Collection[str]) -> list[ColumnElement[bool]]:

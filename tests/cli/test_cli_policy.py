@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.starter_policy import STARTER_POLICY
-from bot.fakeslack import FakeSlack, Workspace
+from bot.sandbox.fakeslack import FakeSlack, Workspace
 from tests.support.served import EXAMPLE_POLICY, clean_environment, run_cli
 from workflow.policy import load_policy
 

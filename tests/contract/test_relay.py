@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.relay import Relay
+from bot.outbox.relay import Relay
 from storage.ports.outbox import Claimed, OutboxQueue
 from tests.support.clock import TestClock
 from tests.support.ports import Ports

@@ -16,7 +16,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from bench.processes import Server, clean_env, start
-from bot.fakeslack import FakeSlack, SlackDriver
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver
 from storage.database import create_database, open_database
 from storage.sql.engines import Database
 from storage.sql.schema import api_tokens, audit_events, change_requests, outbox, slack_cards

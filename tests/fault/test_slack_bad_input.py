@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.fakeslack import payloads
+from bot.sandbox.fakeslack import payloads
 from bot.slack import ids
 from tests.fault.conftest import Live, Snapshot, settle
 from tests.fault.strategies import FORM, SIGNING, slack_bodies

@@ -21,9 +21,9 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.fakeslack import payloads
-from bot.fakeslack.driver import FORM, _find_button
-from bot.fakeslack.state import Message, ViewRecord
+from bot.sandbox.fakeslack import payloads
+from bot.sandbox.fakeslack.driver import FORM, _find_button
+from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.slack import ids
 from bot.slack.dryrun_modal import NEXT
 from bot.slack.home import AWAITING

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.relay import Relay
+from bot.outbox.relay import Relay
 from storage.memory.store import MemoryOutboxQueue, MemoryUnitOfWorkFactory
 from storage.ports.outbox import Claimed, OutboxQueue
-from storage.sql.outbox import OutboxQueue as SqlOutboxQueue
+from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.schema import outbox as outbox_table
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.builders import T0

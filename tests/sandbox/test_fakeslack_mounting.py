@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.fakeslack import FakeSlack, SlackDriver, Workspace
-from bot.fakeslack.state import Ephemeral, ViewRecord
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace
+from bot.sandbox.fakeslack.state import Ephemeral, ViewRecord
 
 
 class App:

@@ -11,9 +11,9 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.composition import Runtime, open_runtime
-from bot.fakeslack import FakeSlack, SlackDriver, Workspace
-from bot.fakeslack.payloads import choice_value, datetime_value, text_value
-from bot.fakeslack.state import Message, ViewRecord
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace
+from bot.sandbox.fakeslack.payloads import choice_value, datetime_value, text_value
+from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.server import create_app
 from bot.settings import Settings
 from bot.slack import ids

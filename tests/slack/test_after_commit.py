@@ -19,7 +19,7 @@ from bot.api import ApiDependencies, mount_api
 from bot.api.context import DEPENDENCIES
 from bot.api.wiring import api_for
 from bot.composition import open_runtime
-from bot.fakeslack import FakeSlack, SlackDriver
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver
 from tests.api.test_api_pipeline import ObservedWatch
 from tests.slack.harness import POLICY, SECRET, SENIOR1, SENIOR2, Harness, settings_for, workspace
 from tests.support.clock import TestClock

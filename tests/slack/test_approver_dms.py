@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.fakeslack.state import Message
+from bot.sandbox.fakeslack.state import Message
 from bot.slack import ids
 from bot.slack.delivery import TOPIC
 from bot.slack.validate import MESSAGE_BLOCKS_MAX, check_blocks, check_message

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.fakeslack.payloads import text_value
-from bot.fakeslack.state import ViewRecord
+from bot.sandbox.fakeslack.payloads import text_value
+from bot.sandbox.fakeslack.state import ViewRecord
 from bot.slack import ids
 from bot.slack.bulk_views import confirm_modal, select_modal
 from bot.slack.validate import check_view

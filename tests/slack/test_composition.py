@@ -8,7 +8,7 @@ import pytest
 from aiohttp import test_utils
 
 from bot.composition import StartupError, open_runtime
-from bot.fakeslack import FakeSlack
+from bot.sandbox.fakeslack import FakeSlack
 from bot.server import create_app
 from bot.settings import Settings, SettingsError
 from tests.slack.harness import POLICY, SECRET, workspace

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import pytest
 
-from bot.fakeslack import payloads
+from bot.sandbox.fakeslack import payloads
 from bot.slack import ids
 from tests.slack.harness import CHANNEL, REQUESTER, SENIOR1, Harness
 

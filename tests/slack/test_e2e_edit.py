@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.fakeslack.payloads import choice_value, datetime_value, text_value
-from bot.fakeslack.state import ViewRecord
+from bot.sandbox.fakeslack.payloads import choice_value, datetime_value, text_value
+from bot.sandbox.fakeslack.state import ViewRecord
 from bot.slack import ids
 from bot.slack.validate import check_view
 from tests.slack.harness import (

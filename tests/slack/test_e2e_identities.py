@@ -10,8 +10,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from bot.fakeslack import payloads
-from bot.fakeslack.driver import FORM, _find_button
+from bot.sandbox.fakeslack import payloads
+from bot.sandbox.fakeslack.driver import FORM, _find_button
 from bot.slack import ids
 from tests.slack.harness import CHANNEL, SENIOR1, SENIOR2, Harness
 from workflow.model import State

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.fakeslack import payloads
-from bot.fakeslack.driver import _find_button
+from bot.sandbox.fakeslack import payloads
+from bot.sandbox.fakeslack.driver import _find_button
 from bot.slack import ids
 from tests.slack.harness import (
     CHANNEL,

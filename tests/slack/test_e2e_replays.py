@@ -17,8 +17,8 @@ from urllib.parse import quote
 import pytest
 
 from bench.databases import fresh_postgres
-from bot.fakeslack import FakeSlack, payloads
-from bot.fakeslack.state import Message, ViewRecord
+from bot.sandbox.fakeslack import FakeSlack, payloads
+from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.slack import ids
 from storage.sql.queries import Queries
 from tests.slack.harness import (

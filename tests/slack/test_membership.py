@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.fakeslack import FakeSlack, Workspace
+from bot.sandbox.fakeslack import FakeSlack, Workspace
 from bot.slack.membership import UsergroupMembership
 from tests.support.policies import SCENARIO_POLICY
 from workflow.directory import PolicyDirectory

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeslack.payloads import choice_value, text_value
+from bot.sandbox.fakeslack.payloads import choice_value, text_value
 from bot.slack import ids
 from bot.slack.post_review_form import LINKS_BLOCK
 from tests.slack.harness import POLICY, REQUESTER, SENIOR1, Harness, blocks_text, running_bot

@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.fakeslack import FakeSlack, Workspace
+from bot.sandbox.fakeslack import FakeSlack, Workspace
 from bot.slack.card_follower import CardFollower
 from bot.slack.card_updates import CardUpdates, Render
 from bot.slack.limits import POST_PER_CHANNEL, TIER_3

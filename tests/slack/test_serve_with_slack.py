@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from bench.processes import start
-from bot.fakeslack import FakeSlack, SlackDriver
+from bot.sandbox.fakeslack import FakeSlack, SlackDriver
 from tests.slack.harness import POLICY, REQUESTER, SECRET, workspace
 
 STARTUP_TIMEOUT = 30.0

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.outbox.pump import OutboxPump, drain
 from bot.slack.command_parse import Parsed, parse
 from bot.slack.modals import ProposalForm
 from bot.slack.notices import requester_text, thread_text
 from bot.slack.pacing import ChannelPacer
 from bot.slack.payload import MalformedPayload
 from bot.slack.proposal import form_errors, read_form, to_domain
-from bot.slack.relay import OutboxPump, drain
 from tests.support.cards import sample_changes
 from workflow.events import Event, EventKind
 from workflow.model import Risk

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from storage.ports.deadlines import Deadline
 from storage.sql.engines import Database
-from storage.sql.queries import Deadline, Queries
+from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.world import World
 from workflow.model import State

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage.outbox_rules import backoff
 from storage.sql.engines import Database
-from storage.sql.outbox import OutboxQueue
+from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.schema import outbox
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.samples import T0
@@ -36,7 +36,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 @pytest.mark.parametrize("round_", range(5))
 async def test_concurrent_claimers_never_get_the_same_row(db: Database, round_: int) -> None:
     await queue(db, 120)
-    relay = OutboxQueue(db)
+    relay = SqlOutboxQueue(db)
 
     async def drain(owner: str) -> list[int]:
         mine: list[int] = []
@@ -56,7 +56,7 @@ async def test_rows_another_relay_is_claiming_are_skipped_not_waited_for(db: Dat
     if db.dialect != "postgresql":
         pytest.skip("on SQLite the one writer connection serialises claims")
     await queue(db, 3)
-    relay = OutboxQueue(db)
+    relay = SqlOutboxQueue(db)
     async with db.writer.connect() as other:
         await other.begin()
         locked = await other.scalar(

@@ -24,7 +24,7 @@ from storage.sql.api_reads import SqlApiReads
 from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards
 from storage.sql.change_queries import SqlChangeQueries
-from storage.sql.outbox import OutboxQueue as SqlOutboxQueue
+from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.tokens import SqlTokens
 from storage.sql.uow import SqlUnitOfWorkFactory

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.executors import PolicyExecutorRegistry
-from bot.relay import Relay
+from bot.outbox.relay import Relay
 from storage.database import open_database
 from storage.ports.outbox import Claimed
-from storage.sql.outbox import OutboxQueue
+from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.executors.programs import device, policy_with
 from tests.support.world import lookup_usergroup
@@ -82,7 +82,7 @@ async def relay(url: str, directory: Path) -> None:
 
     try:
         print("applying", flush=True)
-        await Relay(OutboxQueue(db), SystemClock(), {"change.event": deliver_then_hang_once},
+        await Relay(SqlOutboxQueue(db), SystemClock(), {"change.event": deliver_then_hang_once},
                     owner="crashing").run_once()
     finally:
         await db.dispose()

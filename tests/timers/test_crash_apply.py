@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.relay import Relay, Round
+from bot.outbox.relay import Relay, Round
 from bot.timers import DeadlineTimers
 from storage.database import open_database
 from storage.sql.audit_trail import AuditTrail
 from storage.sql.engines import Database
-from storage.sql.outbox import OutboxQueue
+from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.queries import Queries
 from storage.sql.schema import outbox
 from storage.sql.uow import SqlUnitOfWorkFactory
@@ -209,7 +209,7 @@ async def test_killed_after_a_delivery_before_it_is_marked(url: str, tmp_path: P
         async with db.reader.connect() as conn:
             ids = list(await conn.scalars(select(outbox.c.id).order_by(outbox.c.id)))
         later = TestClock(datetime.now(UTC) + timedelta(minutes=5))  # the lease ran out
-        relay = Relay(OutboxQueue(db), later, {"change.event": sink_writer(sink)}, owner="new")
+        relay = Relay(SqlOutboxQueue(db), later, {"change.event": sink_writer(sink)}, owner="new")
         while (await relay.run_once()).claimed:
             pass
         delivered = [int(line) for line in sink.read_text().split()]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.fakeslack.api import Fake
-from bot.fakeslack.state import (
+from bot.sandbox.fakeslack.api import Fake
+from bot.sandbox.fakeslack.state import (
     RESPONSE_URL_LIFE_S,
     RESPONSE_URL_USES,
     Ephemeral,

@@ -1,5 +1,5 @@
-"""Run the fake Slack on its own: `python -m bot.fakeslack --port 3001`, then point the bot's
-SLACK_API_URL at the printed address. Stops on Ctrl-C or SIGTERM."""
+"""Run the fake Slack on its own: `python -m bot.sandbox.fakeslack --port 3001`, then point the
+bot's SLACK_API_URL at the printed address. Stops on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import asyncio
 import signal
 from collections.abc import Sequence
 
-from bot.fakeslack.server import FakeSlack
-from bot.fakeslack.workspace import Workspace
+from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.fakeslack.workspace import Workspace
 
 
 def workspace_from(args: argparse.Namespace) -> Workspace:
@@ -45,7 +45,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.fakeslack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.fakeslack", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--channel", action="append", default=["C0CHANGES"], metavar="ID")

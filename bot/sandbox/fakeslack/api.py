@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.fakeslack.state import SlackState
-from bot.fakeslack.workspace import Workspace
+from bot.sandbox.fakeslack.state import SlackState
+from bot.sandbox.fakeslack.workspace import Workspace
 
 Args = dict[str, Any]
 Result = dict[str, Any]

@@ -9,8 +9,8 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.views import View
 
-from bot.fakeslack.api import ApiError, Args, Fake, Result, json_arg, required
-from bot.fakeslack.state import TRIGGER_LIFE_S, VIEW_STACK_MAX, ViewRecord
+from bot.sandbox.fakeslack.api import ApiError, Args, Fake, Result, json_arg, required
+from bot.sandbox.fakeslack.state import TRIGGER_LIFE_S, VIEW_STACK_MAX, ViewRecord
 
 
 def _view(args: Args, kind: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 This is not the durable relay: no leases, no backoff, no dead-letter table. It reads the
 in-memory outbox list from a cursor (it never removes messages, so the list's positions stay
 the message ids other readers use); a message whose delivery fails is logged and set aside in
-`failed`. The durable relay (bot/relay.py over a claimable outbox queue) replaces it in
+`failed`. The durable relay (bot/outbox/relay.py over a claimable outbox queue) replaces it in
 production, where `SlackDelivery.deliver_many` takes each change's run of `change.event` messages.
 """
 

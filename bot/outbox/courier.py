@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from bot.relay import Relay
+from bot.outbox.relay import Relay
 from bot.slack.delivery import OutboxItem
 
 # Consecutive messages of one change at once (a courier that fell behind sends them together).

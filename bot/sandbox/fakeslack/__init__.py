@@ -3,8 +3,8 @@
 Used by the end-to-end tests and by anyone who wants to run the bot without a workspace.
 """
 
-from bot.fakeslack.driver import SlackDriver
-from bot.fakeslack.server import FakeSlack
-from bot.fakeslack.workspace import Channel, User, Usergroup, Workspace
+from bot.sandbox.fakeslack.driver import SlackDriver
+from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.fakeslack.workspace import Channel, User, Usergroup, Workspace
 
 __all__ = ["Channel", "FakeSlack", "SlackDriver", "User", "Usergroup", "Workspace"]

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from bot.fakeslack import payloads
-from bot.fakeslack.server import FakeSlack
-from bot.fakeslack.state import Ephemeral, Message, ViewRecord
+from bot.sandbox.fakeslack import payloads
+from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.fakeslack.state import Ephemeral, Message, ViewRecord
 
 FORM = "application/x-www-form-urlencoded"
 ACK_DEADLINE_S = 3.0  # Slack gives up on an unacknowledged envelope after three seconds

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.fakeslack.state import Message, ViewRecord
-from bot.fakeslack.workspace import Workspace
+from bot.sandbox.fakeslack.state import Message, ViewRecord
+from bot.sandbox.fakeslack.workspace import Workspace
 
 Payload = dict[str, Any]
 

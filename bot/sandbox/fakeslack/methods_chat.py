@@ -7,8 +7,8 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.fakeslack.api import ApiError, Args, Fake, Result, flag, json_arg, required
-from bot.fakeslack.state import Ephemeral, Message
+from bot.sandbox.fakeslack.api import ApiError, Args, Fake, Result, flag, json_arg, required
+from bot.sandbox.fakeslack.state import Ephemeral, Message
 
 MESSAGE_BLOCKS_MAX = 50
 TEXT_MAX = 40_000

@@ -12,13 +12,13 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
-from bot.fakeslack import methods_chat, methods_directory, methods_views
-from bot.fakeslack.api import ApiError, Args, Fake, Method
-from bot.fakeslack.ratelimit import RateLimits
-from bot.fakeslack.responses import respond_to_url
-from bot.fakeslack.socket import SocketLink
-from bot.fakeslack.state import Message, ResponseUrl, SlackState, Trigger, ViewRecord
-from bot.fakeslack.workspace import Workspace
+from bot.sandbox.fakeslack import methods_chat, methods_directory, methods_views
+from bot.sandbox.fakeslack.api import ApiError, Args, Fake, Method
+from bot.sandbox.fakeslack.ratelimit import RateLimits
+from bot.sandbox.fakeslack.responses import respond_to_url
+from bot.sandbox.fakeslack.socket import SocketLink
+from bot.sandbox.fakeslack.state import Message, ResponseUrl, SlackState, Trigger, ViewRecord
+from bot.sandbox.fakeslack.workspace import Workspace
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fakeslack.api import ApiError, Args, Fake, Result, required
+from bot.sandbox.fakeslack.api import ApiError, Args, Fake, Result, required
 
 
 def auth_test(fake: Fake, args: Args) -> Result:
