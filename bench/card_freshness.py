@@ -28,7 +28,7 @@ from bench.processes import Server, clean_env, start
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import MENTION, RecordingSlack
 from bot.sandbox.fakeslack import SlackDriver
-from bot.slack.limits import TIER_3
+from bot.slack.outbound.limits import TIER_3
 
 QUIET_S = 15.0  # no card update for this long (12 x chat.update's spacing): the cards are done
 LIGHT_CHANGES = 20

@@ -27,7 +27,7 @@ from bench.processes import Server, clean_env, start
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.sandbox.fakeslack import SlackDriver
-from bot.slack.ids import button_value
+from bot.slack.rendering.ids import button_value
 from storage.database import open_database
 
 SHOWN_WAIT_S = 600.0

@@ -23,7 +23,7 @@ import aiohttp
 from bench.processes import Server, clean_env, start
 from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace, payloads
 from bot.sandbox.fakeslack.state import Message
-from bot.slack import ids
+from bot.slack.rendering import ids
 from storage.database import create_database, open_database
 from storage.sql.api_reads import SqlApiReads
 from storage.sql.engines import Database

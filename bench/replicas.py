@@ -26,7 +26,7 @@ from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.sandbox.fakeslack import SlackDriver, payloads
 from bot.sandbox.fakeslack.state import Message
-from bot.slack import ids
+from bot.slack.rendering import ids
 from storage.database import open_database
 
 RETRIES = 3

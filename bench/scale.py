@@ -28,7 +28,7 @@ from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.clock import SystemClock
 from bot.sandbox.fakeslack import Workspace
-from bot.slack.homepub import HomePublisher
+from bot.slack.outbound.homepub import HomePublisher
 from storage.database import open_database
 from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards

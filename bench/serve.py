@@ -1,7 +1,7 @@
 """`changegate serve` for benchmarks: the same runtime and server, with per-channel pacing set by
 BENCH_PACING_S (default 0: no pacing at all, for a fake Slack that does not rate-limit). Any other
-value paces as serve does: every call within Slack's published limits (bot/slack/limits.py), for
-a fake Slack started with them (`--slack-limits`).
+value paces as serve does: every call within Slack's published limits
+(bot/slack/outbound/limits.py), for a fake Slack started with them (`--slack-limits`).
 
 Run from the repository root: python -m bench.serve (settings from the environment, as serve).
 """

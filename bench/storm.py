@@ -17,7 +17,7 @@ from bot.clock import SystemClock
 from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace
 from bot.sandbox.fakeslack.payloads import text_value
 from bot.sandbox.fakeslack.state import Message, ViewRecord
-from bot.slack import ids
+from bot.slack.rendering import ids
 from storage.database import open_database
 from storage.sql.engines import Database
 from storage.sql.schema import audit_events, change_requests, outbox

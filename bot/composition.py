@@ -30,14 +30,14 @@ from bot.policy_reload import PolicyHolder
 from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Settings
 from bot.slack.app import build_app
-from bot.slack.card_follower import CardFollower, paced_updates
-from bot.slack.delivery import TOPIC, SlackDelivery
-from bot.slack.homepub import HomePublisher
-from bot.slack.http import EVENTS_PATH, events_handler
-from bot.slack.membership import UsergroupMembership
-from bot.slack.paced_client import PacedWebClient
-from bot.slack.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
-from bot.slack.people import People
+from bot.slack.inbound.http import EVENTS_PATH, events_handler
+from bot.slack.outbound.card_follower import CardFollower, paced_updates
+from bot.slack.outbound.delivery import TOPIC, SlackDelivery
+from bot.slack.outbound.homepub import HomePublisher
+from bot.slack.outbound.membership import UsergroupMembership
+from bot.slack.outbound.paced_client import PacedWebClient
+from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
+from bot.slack.outbound.people import People
 from bot.slack.services import BotIdentity, SlackServices
 from bot.timers import DeadlineTimers
 from storage.database import DatabaseError, open_database
@@ -308,7 +308,7 @@ def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | 
                pacer: SlackPacer | None = None) -> AsyncWebClient:
     """A Web API client at SLACK_API_URL that waits out 429s (Retry-After) and retries once on a
     dropped connection; with a pacer, every call keeps to Slack's rate limits and a 429 is sent
-    again after its Retry-After until it goes through (bot/slack/paced_client.py)."""
+    again after its Retry-After until it goes through (bot/slack/outbound/paced_client.py)."""
     base_url = settings.slack_api_url or SLACK_API
     if pacer is not None:
         return PacedWebClient(pacer=pacer, token=token, base_url=base_url, session=session,

@@ -15,7 +15,7 @@ from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES, METHOD_SCOPES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = Path(__file__).resolve().parents[2] / "shared/slack/manifest.schema.1.0.0.json"
-SLACK_CODE = [*sorted((ROOT / "bot/slack").glob("*.py")), ROOT / "bot/composition.py"]
+SLACK_CODE = [*sorted((ROOT / "bot/slack").rglob("*.py")), ROOT / "bot/composition.py"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_every_web_api_call_in_the_code_has_its_scope_listed() -> None:
 
 def test_every_event_listener_is_subscribed() -> None:
     listened = set(re.findall(r'@app\.event\("([a-z_]+)"\)',
-                              (ROOT / "bot/slack/events.py").read_text(encoding="utf-8")))
+                              (ROOT / "bot/slack/inbound/events.py").read_text(encoding="utf-8")))
 
     assert listened == set(BOT_EVENTS)
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.outbox.relay import Relay
-from bot.slack.delivery import OutboxItem
+from bot.slack.outbound.delivery import OutboxItem
 
 # Consecutive messages of one change at once (a courier that fell behind sends them together).
 Deliver = Callable[[Sequence[OutboxItem]], Awaitable[None]]

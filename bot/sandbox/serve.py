@@ -24,7 +24,7 @@ from bot.sandbox.web import POLL_S
 from bot.sandbox.workspace import SandboxWorkspace
 from bot.server import ServerError, create_app, runner_for, stop_signals, url_host
 from bot.settings import Settings
-from bot.slack.pacing import DEFAULT_INTERVAL_S
+from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S
 from storage.database import redact_url
 from workflow.policy import Policy
 from workflow.ports import Clock

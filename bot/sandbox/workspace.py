@@ -11,7 +11,7 @@ from bot.sandbox.directory import Directory
 from bot.sandbox.fakeslack.driver import SlackDriver
 from bot.sandbox.fakeslack.server import FakeSlack
 from bot.sandbox.web import POLL_S, PREFIX, SandboxPage
-from bot.slack.http import EVENTS_PATH
+from bot.slack.inbound.http import EVENTS_PATH
 
 
 class SandboxWorkspace:

@@ -14,7 +14,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import (
+from bot.slack.inbound import (
     abort_form,
     actions,
     bulk_review,
@@ -24,8 +24,8 @@ from bot.slack import (
     post_review_form,
     submissions,
 )
-from bot.slack.payload import MalformedPayload
-from bot.slack.replays import ignoring_replays
+from bot.slack.inbound.payload import MalformedPayload
+from bot.slack.inbound.replays import ignoring_replays
 from bot.slack.services import BotIdentity, SlackServices
 from storage.ports.interactions import SeenInteractions
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.delivery import SlackDelivery
-from bot.slack.homepub import HomePublisher
-from bot.slack.membership import UsergroupMembership
-from bot.slack.people import People
+from bot.slack.outbound.delivery import SlackDelivery
+from bot.slack.outbound.homepub import HomePublisher
+from bot.slack.outbound.membership import UsergroupMembership
+from bot.slack.outbound.people import People
 from storage.ports.change_queries import ChangeQueries
 from workflow.engine import Engine
 from workflow.ports import Clock, Directory

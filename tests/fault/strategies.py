@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from hypothesis import strategies as st
 
-from bot.slack import ids
+from bot.slack.rendering import ids
 
 FORM = "application/x-www-form-urlencoded"
 AWKWARD = st.sampled_from([

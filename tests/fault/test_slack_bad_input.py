@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.fakeslack import payloads
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.fault.conftest import Live, Snapshot, settle
 from tests.fault.strategies import FORM, SIGNING, slack_bodies
 from tests.slack.harness import CHANNEL, SECRET, SENIOR1

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from bot.sandbox.fakeslack import payloads
 from bot.sandbox.fakeslack.driver import FORM, _find_button
 from bot.sandbox.fakeslack.state import Message, ViewRecord
-from bot.slack import ids
-from bot.slack.dryrun_modal import NEXT
-from bot.slack.home import AWAITING
-from bot.slack.modals import resolve_modal, withdraw_modal
+from bot.slack.rendering import ids
+from bot.slack.rendering.dryrun_modal import NEXT
+from bot.slack.rendering.home import AWAITING
+from bot.slack.rendering.modals import resolve_modal, withdraw_modal
 from storage.database import open_database
 from storage.sql.engines import Database
 from tests.fault.conftest import Snapshot, delivered, snapshot

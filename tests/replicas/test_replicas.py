@@ -25,8 +25,8 @@ from bench.cluster import (
     ledger_lines,
     running_cluster,
 )
-from bot.relay import PARALLEL
-from bot.slack.labels import state_label
+from bot.outbox.relay import PARALLEL
+from bot.slack.rendering.labels import state_label
 from storage.sql.api_reads import SqlApiReads
 from storage.sql.schema import outbox
 from workflow.model import State

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.sandbox.inputs import REQUIRED, field_html, state_values
 from bot.sandbox.viewer import Viewer
-from bot.slack.blocks import checkboxes_input
+from bot.slack.rendering.blocks import checkboxes_input
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OPTIONS = [("CHG-1:1:", "*CHG-1* One"), ("CHG-2:1:", "*CHG-2* Two"), ("CHG-3:1:", "*CHG-3* 3")]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.sandbox.inputs import REQUIRED, field_html, state_values
 from bot.sandbox.viewer import Viewer
-from bot.slack.blocks import datetime_input, select_input, text_input
+from bot.slack.rendering.blocks import datetime_input, select_input, text_input
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BLOCKS: list[dict[str, Any]] = [

@@ -16,7 +16,7 @@ from bot.sandbox.fakeslack.payloads import choice_value, datetime_value, text_va
 from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.server import create_app
 from bot.settings import Settings
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from workflow.engine import Engine

@@ -4,7 +4,7 @@ the card and in the thread, and the aborted failure too."""
 from __future__ import annotations
 
 from bot.sandbox.fakeslack.payloads import text_value
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import REQUESTER, SENIOR1, SENIOR2, Harness, blocks_text
 from workflow.model import ApplyStatus, State
 

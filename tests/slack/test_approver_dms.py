@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.sandbox.fakeslack.state import Message
-from bot.slack import ids
-from bot.slack.delivery import TOPIC
-from bot.slack.validate import MESSAGE_BLOCKS_MAX, check_blocks, check_message
+from bot.slack.outbound.delivery import TOPIC
+from bot.slack.rendering import ids
+from bot.slack.rendering.validate import MESSAGE_BLOCKS_MAX, check_blocks, check_message
 from tests.slack.harness import (
     CAB1,
     CHANNEL,

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.sandbox.fakeslack.payloads import text_value
 from bot.sandbox.fakeslack.state import ViewRecord
-from bot.slack import ids
-from bot.slack.bulk_views import confirm_modal, select_modal
-from bot.slack.validate import check_view
+from bot.slack.rendering import ids
+from bot.slack.rendering.bulk_views import confirm_modal, select_modal
+from bot.slack.rendering.validate import check_view
 from tests.slack.harness import REQUESTER, SENIOR1, SENIOR2, Harness, blocks_text
 from tests.support.cards import sample_changes
 from workflow.model import Content, Metadata, Risk, Verdict

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.delivery import TOPIC
-from bot.slack.notices import POST_CHARS, thread_digest
+from bot.slack.outbound.delivery import TOPIC
+from bot.slack.outbound.notices import POST_CHARS, thread_digest
 from tests.slack.harness import CHANNEL, REQUESTER, SENIOR1, SENIOR2, Harness, running_bot
 from tests.support.builders import T0
 from workflow.codec import event_to_dict

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bot.sandbox.fakeslack import payloads
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import CHANNEL, REQUESTER, SENIOR1, Harness
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from bot.slack import ids
-from bot.slack.submissions import BLANK_REASON
+from bot.slack.inbound.submissions import BLANK_REASON
+from bot.slack.rendering import ids
 from tests.slack.harness import (
     CHANNEL,
     ENGINEER,

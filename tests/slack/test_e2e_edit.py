@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.sandbox.fakeslack.payloads import choice_value, datetime_value, text_value
 from bot.sandbox.fakeslack.state import ViewRecord
-from bot.slack import ids
-from bot.slack.validate import check_view
+from bot.slack.rendering import ids
+from bot.slack.rendering.validate import check_view
 from tests.slack.harness import (
     CHANNEL,
     REQUESTER,

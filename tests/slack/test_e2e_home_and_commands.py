@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.slack import ids
-from bot.slack.labels import state_label
+from bot.slack.rendering import ids
+from bot.slack.rendering.labels import state_label
 from tests.slack.harness import (
     CHANNEL,
     ENGINEER,

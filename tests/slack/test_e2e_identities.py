@@ -12,7 +12,7 @@ import pytest
 
 from bot.sandbox.fakeslack import payloads
 from bot.sandbox.fakeslack.driver import FORM, _find_button
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import CHANNEL, SENIOR1, SENIOR2, Harness
 from workflow.model import State
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.sandbox.fakeslack import payloads
 from bot.sandbox.fakeslack.driver import _find_button
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import (
     CHANNEL,
     REQUESTER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import (
     CHANNEL,
     CONTRACTOR,

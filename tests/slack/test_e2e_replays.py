@@ -19,7 +19,7 @@ import pytest
 from bench.databases import fresh_postgres
 from bot.sandbox.fakeslack import FakeSlack, payloads
 from bot.sandbox.fakeslack.state import Message, ViewRecord
-from bot.slack import ids
+from bot.slack.rendering import ids
 from storage.sql.queries import Queries
 from tests.slack.harness import (
     CHANNEL,
@@ -86,7 +86,7 @@ async def test_a_replayed_approve_does_not_bring_back_a_withdrawn_approval(
     before, events = await change(bot, cr.id), await audited(bot, cr.id)
     posts = [len(bot.fake.messages(CHANNEL)), len(bot.fake.thread(card.channel, card.ts))]
 
-    with caplog.at_level(logging.WARNING, logger="bot.slack.replays"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.inbound.replays"):
         replays = [await bot.driver.post(approve, timestamp=signed_at) for _ in range(3)]
 
     assert {r.status for r in replays} == {200}
@@ -157,7 +157,7 @@ async def test_one_click_sent_to_two_replicas_is_acted_on_once(
         approve, signed_at = await captured_approval(first, SENIOR1, card), int(time.time())
         replicas = (first, second)
 
-        with caplog.at_level(logging.WARNING, logger="bot.slack.replays"):
+        with caplog.at_level(logging.WARNING, logger="bot.slack.inbound.replays"):
             answers = list(await asyncio.gather(*(
                 r.driver.post(approve, timestamp=signed_at) for r in replicas)))
             card = await first.card(cr.id, shows="1 of 2: <@USEN1>")

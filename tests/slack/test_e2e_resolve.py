@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import REQUESTER, SENIOR1, SENIOR2, Harness, buttons
 from workflow.model import State
 

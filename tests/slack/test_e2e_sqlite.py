@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack import ids
+from bot.slack.rendering import ids
 from tests.slack.harness import (
     REQUESTER,
     SENIOR1,

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.fakeslack import FakeSlack, Workspace
-from bot.slack.membership import UsergroupMembership
+from bot.slack.outbound.membership import UsergroupMembership
 from tests.support.policies import SCENARIO_POLICY
 from workflow.directory import PolicyDirectory
 from workflow.policy import parse_policy

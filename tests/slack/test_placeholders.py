@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.modals import (
+from bot.slack.rendering.modals import (
     Seen,
     approve_modal,
     comment_modal,
@@ -13,7 +13,7 @@ from bot.slack.modals import (
     resolve_modal,
     withdraw_modal,
 )
-from bot.slack.validate import check_view
+from bot.slack.rendering.validate import check_view
 from tests.support.builders import T0, pending
 
 

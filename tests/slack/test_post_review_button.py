@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.fakeslack.payloads import choice_value, text_value
-from bot.slack import ids
-from bot.slack.post_review_form import LINKS_BLOCK
+from bot.slack.inbound.post_review_form import LINKS_BLOCK
+from bot.slack.rendering import ids
 from tests.slack.harness import POLICY, REQUESTER, SENIOR1, Harness, blocks_text, running_bot
 from workflow.post_review import ReviewOutcome
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack.notices import requester_text, thread_text
+from bot.slack.outbound.notices import requester_text, thread_text
 from tests.support.cards import sample_changes
 from workflow.decision import event
 from workflow.events import EventKind

@@ -16,11 +16,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.fakeslack import FakeSlack, Workspace
-from bot.slack.card_follower import CardFollower
-from bot.slack.card_updates import CardUpdates, Render
-from bot.slack.limits import POST_PER_CHANNEL, TIER_3
-from bot.slack.paced_client import PacedWebClient
-from bot.slack.pacing import SlackPacer
+from bot.slack.outbound.card_follower import CardFollower
+from bot.slack.outbound.card_updates import CardUpdates, Render
+from bot.slack.outbound.limits import POST_PER_CHANNEL, TIER_3
+from bot.slack.outbound.paced_client import PacedWebClient
+from bot.slack.outbound.pacing import SlackPacer
 
 CHANNEL = "C0CHANGES"
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.slack import ids
-from bot.slack.context import CardContext
-from bot.slack.render import render_card
-from bot.slack.validate import check_message
+from bot.slack.rendering import ids
+from bot.slack.rendering.card_context import CardContext
+from bot.slack.rendering.render import render_card
+from bot.slack.rendering.validate import check_message
 from storage.ports.cards import Audience
 from storage.ports.change_queries import AuditAnchor, Settled
 from tests.slack.snapshots import assert_snapshot

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.slack import ids
-from bot.slack.change_modal import NEXT as CHANGE_NEXT
-from bot.slack.change_modal import PREVIOUS as CHANGE_PREVIOUS
-from bot.slack.change_modal import change_modal, history
-from bot.slack.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page_count
-from bot.slack.home import AWAITING, DECIDED, MINE, HomeData, home_view
-from bot.slack.modals import (
+from bot.slack.rendering import ids
+from bot.slack.rendering.change_modal import NEXT as CHANGE_NEXT
+from bot.slack.rendering.change_modal import PREVIOUS as CHANGE_PREVIOUS
+from bot.slack.rendering.change_modal import change_modal, history
+from bot.slack.rendering.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page_count
+from bot.slack.rendering.home import AWAITING, DECIDED, MINE, HomeData, home_view
+from bot.slack.rendering.modals import (
     ProposalForm,
     Seen,
     approve_modal,
@@ -25,8 +25,8 @@ from bot.slack.modals import (
     reject_modal,
     withdraw_modal,
 )
-from bot.slack.mrkdwn import code_text
-from bot.slack.validate import check_view
+from bot.slack.rendering.mrkdwn import code_text
+from bot.slack.rendering.validate import check_view
 from tests.slack.snapshots import assert_snapshot
 from tests.support.builders import approved_by
 from tests.support.cards import LATER, NASTY_OUTPUT, sample_changes

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.outbox.pump import OutboxPump, drain
-from bot.slack.command_parse import Parsed, parse
-from bot.slack.modals import ProposalForm
-from bot.slack.notices import requester_text, thread_text
-from bot.slack.pacing import ChannelPacer
-from bot.slack.payload import MalformedPayload
-from bot.slack.proposal import form_errors, read_form, to_domain
+from bot.slack.inbound.command_parse import Parsed, parse
+from bot.slack.inbound.payload import MalformedPayload
+from bot.slack.inbound.proposal import form_errors, read_form, to_domain
+from bot.slack.outbound.notices import requester_text, thread_text
+from bot.slack.outbound.pacing import ChannelPacer
+from bot.slack.rendering.modals import ProposalForm
 from tests.support.cards import sample_changes
 from workflow.events import Event, EventKind
 from workflow.model import Risk

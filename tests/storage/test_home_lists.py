@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.home import AWAITING, DECIDED, MINE
-from bot.slack.homepub import SCAN_LIMIT, HomePublisher
+from bot.slack.outbound.homepub import SCAN_LIMIT, HomePublisher
+from bot.slack.rendering.home import AWAITING, DECIDED, MINE
 from storage.memory.cards import MemoryCardStore
 from storage.sql.change_queries import SqlChangeQueries
 from storage.sql.engines import Database

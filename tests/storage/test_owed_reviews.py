@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.home import REVIEWS, HomeData, home_view
-from bot.slack.homepub import HomePublisher
-from bot.slack.validate import check_view
+from bot.slack.outbound.homepub import HomePublisher
+from bot.slack.rendering.home import REVIEWS, HomeData, home_view
+from bot.slack.rendering.validate import check_view
 from storage.memory.cards import MemoryCardStore
 from storage.memory.change_queries import MemoryChangeQueries
 from storage.memory.store import MemoryUnitOfWorkFactory

@@ -7,8 +7,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.slack.budget import Budget
-from bot.slack.limits import limits_of
+from bot.slack.outbound.budget import Budget
+from bot.slack.outbound.limits import limits_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class Refusal:
 
 @dataclass
 class RateLimits:
-    """Token buckets per limit key (bot/slack/limits.py), on the fake's clock."""
+    """Token buckets per limit key (bot/slack/outbound/limits.py), on the fake's clock."""
 
     clock: Callable[[], float]
     refusals: list[Refusal] = field(default_factory=list)

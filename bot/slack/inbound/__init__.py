@@ -1,0 +1,1 @@
+"""Requests from Slack: signature and shape checks, listeners of buttons, commands and forms."""

@@ -1,0 +1,138 @@
+"""The `/change` slash command: ack at once, then open the form, list, show or act."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.inbound.command_parse import parse, usage
+from bot.slack.inbound.edit_form import edit_modal, edit_refusal
+from bot.slack.inbound.feedback import FAILED, tell
+from bot.slack.inbound.payload import actor
+from bot.slack.rendering.card import render_card
+from bot.slack.rendering.card_context import CardContext
+from bot.slack.rendering.home import AWAITING, DECIDED, MINE
+from bot.slack.rendering.labels import state_label
+from bot.slack.rendering.modals import proposal_modal
+from bot.slack.rendering.mrkdwn import clip, escape
+from bot.slack.services import SlackServices
+from storage.reads import Page
+from workflow.errors import WorkflowError
+
+log = logging.getLogger(__name__)
+LISTED = 10
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach the /change listener."""
+
+    @app.command("/change")
+    async def change(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await run(services, body, respond)
+
+
+async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespond) -> None:
+    """Carry out one /change; refusals and bad input are answered to the caller only."""
+    user = actor(body)
+    channel = str(body.get("channel_id", ""))
+    parsed = parse(str(body.get("text", "")))
+
+    async def answer(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        await tell(services.client, user, text, respond=respond, channel=channel, blocks=blocks)
+
+    if parsed.verb == "help":
+        await answer(usage(parsed.problem))
+        return
+    if parsed.verb == "new":
+        try:
+            await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
+                                             view=proposal_modal(origin=channel))
+        except SlackApiError as exc:
+            await answer(f":warning: The form did not open ({exc.response.get('error')}): "
+                         "run `/change new` again.")
+        return
+    if parsed.verb == "list":
+        await answer(*await _list(services, user))
+        return
+    change_id = parsed.change_id
+    assert change_id is not None
+    try:
+        if parsed.verb == "edit":
+            await _open_edit(services, body, change_id, user, answer)
+            return
+        if parsed.verb == "show":
+            cr = await services.changes.get(change_id)
+            if cr is None:
+                await answer(f"{change_id} does not exist")
+                return
+            card = render_card(cr, CardContext(now=services.clock.now()))
+            await answer(card.text, card.blocks)
+            return
+        await answer(await _act(services, parsed.verb, change_id, user))
+    except WorkflowError as refusal:
+        await answer(f":no_entry: {refusal.message}")
+    except Exception:
+        log.exception("/change %s by %s failed", parsed.verb, user)
+        await answer(f":warning: {FAILED}")
+
+
+async def _act(services: SlackServices, verb: str, change_id: str, user: str) -> str:
+    engine = services.engine
+    if verb == "withdraw":
+        cr = await engine.withdraw(change_id, user)
+        if cr.requester == user:
+            return f"You withdrew {cr.id}."
+        return f"You withdrew your approval of {cr.id}; it is {cr.state.value.replace('_', ' ')}."
+    if verb == "submit":
+        cr = await engine.submit(change_id, user)
+        return f"You submitted {cr.id}; it is {cr.state.value.replace('_', ' ')}."
+    if verb == "dry-run":
+        cr = await engine.run_dry_run(change_id, user)
+        digest = cr.dry_run.digest[:12] if cr.dry_run else "?"
+        return f"Dry-run of {cr.id} recorded: `sha256:{digest}`."
+    cr = await engine.apply(change_id, user)
+    return f"{cr.id} is {cr.state.value.replace('_', ' ')}."
+
+
+async def _open_edit(services: SlackServices, body: dict[str, Any], change_id: str, user: str,
+                     answer: Callable[[str], Awaitable[None]]) -> None:
+    """The Edit form, or why the engine would not take this person's edit of the change."""
+    cr = await services.changes.get(change_id)
+    if cr is None:
+        await answer(f"{change_id} does not exist")
+        return
+    refusal = edit_refusal(cr, user, services.clock.now())
+    if refusal is not None:
+        await answer(f":no_entry: {refusal}")
+        return
+    channel = str(body.get("channel_id", ""))
+    try:
+        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
+                                         view=edit_modal(cr, user, channel))
+    except SlackApiError as exc:
+        await answer(f":warning: The form did not open ({exc.response.get('error')}): "
+                     f"run `/change edit {cr.id}` again.")
+
+
+async def _list(services: SlackServices, user: str) -> tuple[str, list[dict[str, Any]]]:
+    lists = await services.homes.lists(user, {AWAITING: LISTED, MINE: LISTED, DECIDED: 0})
+    lines = [_section("Awaiting your approval", lists[AWAITING]),
+             _section("Your requests", lists[MINE])]
+    text = "\n\n".join(lines)
+    return clip(text, 3000), [{"type": "section", "text": {"type": "mrkdwn",
+                                                          "text": clip(text, 3000)}}]
+
+
+def _section(title: str, page: Page) -> str:
+    if not page.total:
+        return f"*{title}*: none"
+    rows = [f"• *{cr.id}* {escape(clip(cr.metadata.title, 80))} · {state_label(cr.state)}"
+            for cr in page.items[:LISTED]]
+    hidden = page.total - len(rows)
+    more = f"\n…and {hidden} more in the App Home" if hidden > 0 else ""
+    return f"*{title}* ({page.total})\n" + "\n".join(rows) + more

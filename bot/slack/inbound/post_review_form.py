@@ -1,0 +1,82 @@
+"""The card's Record review button: the requester says how an applied or failed change went."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.slack.inbound import payload
+from bot.slack.inbound.feedback import tell
+from bot.slack.inbound.submissions import _decide
+from bot.slack.rendering import ids
+from bot.slack.rendering.blocks import context, modal, select_input, text_input
+from bot.slack.rendering.mrkdwn import escape
+from bot.slack.services import SlackServices
+from workflow.model import ChangeRequest
+from workflow.post_review import ReviewOutcome
+from workflow.rules_post_review import LINKS_MAX, REVIEWABLE
+
+log = logging.getLogger(__name__)
+LINKS_BLOCK = "links"
+NOTE_MAX = 3000
+BLANK_NOTE = "Say what happened: the change advisory board reads it."
+OUTCOMES = [(o.value, o.value.replace("_", " ").capitalize()) for o in ReviewOutcome]
+
+
+def post_review_modal(cr: ChangeRequest) -> dict[str, Any]:
+    """Outcome, note and evidence links; a new review replaces the last one."""
+    blocks = [
+        context(f"How did *{cr.id}* go? A new review replaces the last; the history keeps both."),
+        select_input(ids.OUTCOME_BLOCK, "Outcome", OUTCOMES,
+                     initial=cr.post_review.outcome.value if cr.post_review else None),
+        text_input(ids.NOTE_BLOCK, "What happened", multiline=True, max_length=NOTE_MAX),
+        text_input(LINKS_BLOCK, "Links (one per line)", multiline=True, optional=True,
+                   hint=f"Up to {LINKS_MAX} http(s) addresses: incident, dashboard, ticket."),
+    ]
+    return modal(f"Review {cr.id}", blocks, callback_id=ids.POST_REVIEW_VIEW, submit="Record",
+                 close="Cancel", private_metadata=json.dumps({"change": cr.id}))
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """The button and its form."""
+
+    @app.action(ids.POST_REVIEW)
+    async def open_form(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        user = payload.actor(body)
+        await ack()
+        change_id = ids.parse_button_value(str(body["actions"][0].get("value", "")))[0]
+        cr = await services.changes.get(change_id)
+        refusal = (f"{escape(change_id)} does not exist" if cr is None else
+                   f"only the requester ({cr.requester}) records how {cr.id} went"
+                   if cr.requester != user else
+                   f"{cr.id} is {cr.state.value}: a review follows an apply that ended"
+                   if cr.state not in REVIEWABLE else None)
+        if refusal is not None or cr is None:
+            await tell(services.client, user, f":no_entry: {refusal}", respond=respond)
+            return
+        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
+                                         view=post_review_modal(cr))
+
+    @app.view(ids.POST_REVIEW_VIEW)
+    async def recorded(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        outcome = payload.chosen(view, ids.OUTCOME_BLOCK)
+        note = payload.typed(view, ids.NOTE_BLOCK)
+        errors = {}
+        if outcome not in {o.value for o in ReviewOutcome}:
+            errors[ids.OUTCOME_BLOCK] = "Choose how it went."
+        if not note:
+            errors[ids.NOTE_BLOCK] = BLANK_NOTE
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        change_id = str(payload.metadata(view).get("change", ""))
+        links = tuple(line.strip() for line in payload.typed(view, LINKS_BLOCK).splitlines()
+                      if line.strip())
+        await ack(response_action="update", view=modal(f"Review {change_id}", [
+            context("Recording…")], close="Close"))
+        await _decide(services, body, view, lambda user: services.engine.post_review(
+            change_id, user, ReviewOutcome(outcome), note, links),
+            f"Recorded: *{change_id}* went {outcome.replace('_', ' ')}.")

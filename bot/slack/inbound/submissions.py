@@ -1,0 +1,192 @@
+"""Modal submissions: validate before ack (inline errors), then act and show the outcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.inbound import payload
+from bot.slack.inbound.feedback import FAILED
+from bot.slack.inbound.proposal import form_errors, read_form, to_domain
+from bot.slack.rendering import ids
+from bot.slack.rendering.modals import Seen, notice_modal, proposal_modal
+from bot.slack.rendering.mrkdwn import clip, escape
+from bot.slack.services import SlackServices
+from workflow.errors import NoExecutor, WorkflowError
+from workflow.model import ApplyStatus, ChangeRequest
+
+log = logging.getLogger(__name__)
+BLANK_REASON = "Say why you reject it: the requester needs to know what to change."
+BLANK_COMMENT = "Write something, or close the window."
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    """Attach the submission listeners."""
+
+    @app.view(ids.PROPOSE_VIEW)
+    async def propose(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = read_form(view)
+        errors = form_errors(form, services.clock.now())
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack(response_action="update",
+                  view=notice_modal("Propose a change", "Submitting your change…"))
+        user, origin = payload.actor(body), str(payload.metadata(view).get("origin") or "")
+        content, metadata = to_domain(form)
+        try:  # the view id is the idempotency key: a second submission of it creates nothing
+            proposed = await services.engine.propose_once(
+                user, content, metadata, idempotency_key=str(view["id"]))
+        except WorkflowError as refusal:
+            await show_view(services, view, proposal_modal(form, origin=origin,
+                                                       problem=refusal.message))
+            return
+        except Exception:
+            log.exception("proposal by %s failed", user)
+            await show_view(services, view, proposal_modal(form, origin=origin, problem=FAILED))
+            return
+        cr, note = proposed.change, ""
+        if proposed.created:  # a draft, then its dry-run, then submitted: each step is told
+            note = await dry_run_note(services, cr, user)
+            cr, held = await _submit(services, cr, user)
+            if held:
+                await show_view(services, view,
+                                notice_modal("Change saved as a draft", held + note))
+                return
+        await show_view(services, view, notice_modal("Change submitted", _submitted(cr) + note))
+
+    @app.view(ids.REJECT_VIEW)
+    async def reject(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = payload.typed(view, ids.REASON_BLOCK)
+        if not reason:
+            await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
+            return
+        change_id, seen = _seen(view)
+        await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
+        await _decide(services, body, view, lambda user: services.engine.reject(
+            change_id, user, reason, revision=seen.revision, digest=seen.digest,
+        ), f"You rejected *{change_id}*; the requester is told why.")
+
+    @app.view(ids.APPROVE_VIEW)
+    async def approve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        change_id, seen = _seen(view)
+        await ack(response_action="update",
+                  view=notice_modal(f"Approve {change_id}", "Approving…"))
+        await _decide(services, body, view, lambda user: services.engine.approve(
+            change_id, user, payload.typed(view, ids.COMMENT_BLOCK),
+            revision=seen.revision, digest=seen.digest,
+        ), f"You approved revision {seen.revision} of *{change_id}*.")
+
+    @app.view(ids.WITHDRAW_VIEW)
+    async def withdraw(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        change_id = str(payload.metadata(view).get("change", ""))
+        await ack(response_action="update",
+                  view=notice_modal("Withdraw approval", "Withdrawing…"))
+        await _decide(services, body, view, lambda user: services.engine.withdraw_approval(
+            change_id, user, payload.typed(view, ids.COMMENT_BLOCK),
+        ), f"You withdrew your approval of *{change_id}*.")
+
+    @app.view(ids.COMMENT_VIEW)
+    async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = payload.typed(view, ids.COMMENT_BLOCK)
+        if not text:
+            await ack(response_action="errors", errors={ids.COMMENT_BLOCK: BLANK_COMMENT})
+            return
+        change_id = str(payload.metadata(view).get("change", ""))
+        await ack(response_action="update", view=notice_modal(f"Comment on {change_id}",
+                                                               "Posting…"))
+        await _decide(services, body, view, lambda user: services.engine.comment(
+            change_id, user, text), f"Your comment is in the thread of *{change_id}*.")
+
+
+    @app.view(ids.RESOLVE_VIEW)
+    async def resolve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        outcome = payload.chosen(view, ids.OUTCOME_BLOCK)
+        note = payload.typed(view, ids.NOTE_BLOCK)
+        errors = {}
+        if outcome not in (ApplyStatus.APPLIED.value, ApplyStatus.FAILED.value):
+            errors[ids.OUTCOME_BLOCK] = "Choose whether it was applied or failed."
+        if not note:
+            errors[ids.NOTE_BLOCK] = "Say how you know: what you checked on the target."
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        change_id = str(payload.metadata(view).get("change", ""))
+        await ack(response_action="update", view=notice_modal(f"Settle {change_id}", "Recording…"))
+        await _decide(services, body, view, lambda user: services.engine.resolve(
+            change_id, user, ApplyStatus(outcome), note), f"*{change_id}* is marked {outcome}.")
+
+
+def _seen(view: dict[str, Any]) -> tuple[str, Seen]:
+    """The change a review form is about, and the revision and digest its reviewer saw."""
+    meta = payload.metadata(view)
+    revision, digest = meta.get("revision"), meta.get("digest")
+    return str(meta.get("change", "")), Seen(revision if isinstance(revision, int) else None,
+                                             digest if isinstance(digest, str) else None)
+
+
+async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
+                  act: Callable[[str], Awaitable[ChangeRequest]], done: str) -> None:
+    """Run the engine call as the submitting user and replace the modal with the outcome."""
+    user = payload.actor(body)
+    title = payload.title(view) or "ChangeGate"
+    try:
+        await act(user)
+        text = done
+    except WorkflowError as refusal:
+        text = f":no_entry: {refusal.message}"
+    except Exception:
+        log.exception("%s by %s failed", view.get("callback_id"), user)
+        text = f":warning: {FAILED}"
+    await show_view(services, view, notice_modal(title, text))
+
+
+async def dry_run_note(services: SlackServices, cr: ChangeRequest, user: str) -> str:
+    """Run the bound executor's dry-run for a new change or revision; explain when there is
+    none."""
+    if cr.dry_run is not None:
+        return ""
+    try:
+        await services.engine.run_dry_run(cr.id, user)
+    except NoExecutor:
+        return ("\n\nNo executor is bound to its family, so its dry-run must be reported "
+                "through the API; approvals wait for it.")
+    except WorkflowError as refusal:
+        return f"\n\nIts dry-run did not run: {refusal.message}"
+    except Exception as exc:
+        log.exception("dry-run of %s failed", cr.id)
+        return f"\n\nIts dry-run did not run ({type(exc).__name__}); press *Run dry-run*."
+    return "\n\nIts dry-run ran; approvers see the output on the card."
+
+
+async def _submit(services: SlackServices, cr: ChangeRequest, user: str
+                  ) -> tuple[ChangeRequest, str]:
+    """Send the new draft for review; when that is refused, the draft stays and says why."""
+    try:
+        return await services.engine.submit(cr.id, user), ""
+    except WorkflowError as refusal:
+        return cr, (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is saved as a draft and "
+                    f"was not submitted: {refusal.message}")
+    except Exception:
+        log.exception("submit of %s failed", cr.id)
+        return cr, f"*{cr.id}* is saved as a draft and was not submitted: {FAILED}"
+
+
+def _submitted(cr: ChangeRequest) -> str:
+    state = cr.state.value.replace("_", " ")
+    posted = ("Its card is posted for the approvers" if cr.workflow and cr.workflow.stages
+              else "It needs no approval; its card is posted in the channel")
+    return (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is {state}. {posted}, and a "
+            "copy is in your direct messages.")
+
+
+async def show_view(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
+                ) -> None:
+    try:
+        await services.client.views_update(view_id=str(view["id"]), view=replacement)
+    except SlackApiError as exc:
+        log.warning("view %s not updated: %s", view.get("id"), exc.response.get("error"))

@@ -1,0 +1,74 @@
+"""Cards follow commits as fast as Slack's chat.update budget allows, apart from the outbox: the
+relay posts each event's thread reply and DMs at one message a second per channel, and a card
+waiting behind those would show its final state long after the budget had room for it. Each
+committed change is marked; as chat.update has room, the change marked longest ago has its posted
+copies re-rendered from current state (bot/slack/outbound/card_updates.py coalesces them per
+card)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.outbound.card_updates import CardUpdates
+from bot.slack.outbound.pacing import SlackPacer, Sleep
+from workflow.model import ChangeRequest
+
+log = logging.getLogger(__name__)
+UPDATE = "chat.update"
+
+
+def paced_updates(client: AsyncWebClient, pacer: SlackPacer) -> CardUpdates:
+    """Card updates sent at once while chat.update has room, else by each card's own task."""
+    return CardUpdates(
+        lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message),
+        lambda: pacer.wait_s(UPDATE))
+
+
+class CardFollower:
+    """`committed` is an engine commit observer; `follow(change_id)` re-renders posted copies."""
+
+    def __init__(self, follow: Callable[[str], Awaitable[None]], pacer: SlackPacer,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self._follow = follow
+        self._pacer = pacer
+        self._sleep = sleep
+        self._marked: dict[str, None] = {}  # oldest first; a change is marked once
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def committed(self, changes: Sequence[ChangeRequest]) -> None:
+        for cr in changes:
+            self._marked.setdefault(cr.id, None)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="cards")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def run_once(self) -> None:
+        """Wait for chat.update to have room, then follow the change marked longest ago."""
+        while (wait := self._pacer.wait_s(UPDATE)) > 0:
+            await self._sleep(wait)
+        if self._marked:
+            change_id = next(iter(self._marked))
+            del self._marked[change_id]
+            try:
+                await self._follow(change_id)
+            except Exception:  # the database or Slack away: the relay still syncs the card
+                log.exception("card of %s not followed", change_id)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._marked:
+                await self.run_once()

@@ -1,0 +1,267 @@
+"""Turns committed change events into Slack: cards posted and updated in place, thread replies,
+requester DMs, approvers told (bot/slack/outbound/nudges.py) and App Home refreshes. Safe to repeat:
+cards render current state."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.outbound.card_updates import CardUpdates, Render
+from bot.slack.outbound.homepub import HomePublisher
+from bot.slack.outbound.notices import requester_digest, thread_digest
+from bot.slack.outbound.nudges import StageNudges
+from bot.slack.outbound.pacing import ChannelPacer
+from bot.slack.outbound.people import People
+from bot.slack.rendering.card import render_card
+from bot.slack.rendering.card_context import CardContext, Message
+from storage.ports.cards import Audience, CardRef, CardStore
+from storage.ports.change_queries import ChangeQueries
+from workflow.codec import event_from_dict
+from workflow.events import Event, EventKind
+from workflow.model import SYSTEM_ACTOR, ChangeRequest, State
+from workflow.ports import Clock
+
+log = logging.getLogger(__name__)
+TOPIC = "change.event"
+HOME_FANOUT = 50  # Home tabs republished per event at most (views.publish is Tier 4)
+REMEMBERED_SYNCS = 5000
+STAGE_OPENERS = frozenset({EventKind.SUBMITTED, EventKind.STAGE_APPROVED,
+                           EventKind.RETURNED_TO_REVIEW, EventKind.APPROVALS_INVALIDATED})
+NUDGES = frozenset({EventKind.REMINDED, EventKind.ESCALATED})
+# Events that leave the change where it was: only the actor's and the requester's tabs change.
+ONLY_ACTOR_AND_REQUESTER = frozenset({EventKind.RESPONSE, EventKind.COMMENT,
+                                      EventKind.DRY_RUN_RECORDED, EventKind.REMINDED})
+WIDE = STAGE_OPENERS | {EventKind.APPROVED, EventKind.REJECTED, EventKind.CANCELLED,
+                        EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT}
+
+
+class OutboxItem(Protocol):
+    """What delivery reads of a queued message: an OutboxMessage, or one a relay claimed."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def change_id(self) -> str | None: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def fingerprint(message: Message) -> str:
+    """What a copy shows, so an unchanged card is not sent again."""
+    body = json.dumps({"text": message.text, "blocks": message.blocks}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class SlackDelivery:
+    """`deliver` is what the outbox relay calls for each message."""
+
+    def __init__(self, client: AsyncWebClient, changes: ChangeQueries, cards: CardStore,
+                 people: People, homes: HomePublisher, clock: Clock, *,
+                 default_channel: str | None = None, pacer: ChannelPacer | None = None,
+                 updates: CardUpdates | None = None) -> None:
+        self._client = client
+        self._changes = changes
+        self._cards = cards
+        self._people = people
+        self._homes = homes
+        self._clock = clock
+        self._default_channel = default_channel
+        self._pacer = pacer or ChannelPacer()
+        self.updates = updates or CardUpdates(
+            lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message))
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._dms: dict[str, str] = {}
+        self._nudges = StageNudges(people, self._post, self._dm, default_channel)
+        self._synced: dict[str, tuple[int, list[CardRef]]] = {}  # by change id, oldest first
+        self._refused = 0  # posts Slack refused so far
+        # What each copy shows since its last update here. Only a post is stored (with what it
+        # showed then): storing every update would queue each delivery behind the database's
+        # writer. After a restart, or on another replica, a copy is at worst updated once more.
+        self._shown: dict[tuple[str, str], str] = {}
+
+    async def deliver_many(self, messages: Sequence[OutboxItem]) -> None:
+        """Bring Slack in line with several committed events, in order: each change's cards
+        synced once, and its events told in one thread reply and one requester DM."""
+        by_change: dict[str, list[Event]] = {}
+        for message in messages:
+            if message.topic == TOPIC and message.change_id:
+                by_change.setdefault(message.change_id, []).append(
+                    event_from_dict(dict(message.payload)))
+        for change_id, events in by_change.items():
+            async with self._locks.setdefault(change_id, asyncio.Lock()):
+                cr = await self._changes.get(change_id)
+                if cr is None:
+                    continue
+                refs = await self._sync_once(cr)
+                await self._tell(events, cr, refs)
+            await self._refresh_homes(events, cr)
+
+    async def _sync_once(self, cr: ChangeRequest) -> list[CardRef]:
+        """Sync the cards once per version: the events a command wrote together, and those
+        delivered after the cards already show a later state, cost no further reads or calls."""
+        synced = self._synced.pop(cr.id, None)
+        if synced is None or synced[0] != cr.version:
+            refused = self._refused
+            synced = (cr.version, await self.sync(cr))
+            if self._refused != refused:  # a copy was not posted: try again next event
+                return synced[1]
+        self._synced[cr.id] = synced
+        if len(self._synced) > REMEMBERED_SYNCS:
+            del self._synced[next(iter(self._synced))]
+        return synced[1]
+
+    async def refresh(self, change_id: str) -> None:
+        """Re-render every copy of a card, e.g. after a group's membership changed."""
+        async with self._locks.setdefault(change_id, asyncio.Lock()):
+            cr = await self._changes.get(change_id)
+            if cr is not None:
+                await self.sync(cr)
+
+    async def sync(self, cr: ChangeRequest) -> list[CardRef]:
+        """Post the missing copies (channel, requester DM) and update the changed ones."""
+        refs = list(await self._cards.cards(cr.id))
+        if not refs and cr.state is State.DRAFT:
+            return []
+        base = await self._base(cr)
+        for ref in refs:
+            await self._update(cr, ref, base)
+        audiences = {ref.audience for ref in refs}
+        if Audience.CHANNEL not in audiences:
+            channel = (cr.workflow.channel if cr.workflow else None) or self._default_channel
+            if channel:
+                refs.append(await self._post_card(cr, channel, Audience.CHANNEL, base))
+        if Audience.REQUESTER not in audiences:
+            dm = await self._dm(cr.requester)
+            if dm:
+                refs.append(await self._post_card(cr, dm, Audience.REQUESTER, base))
+        return [ref for ref in refs if ref.ts]
+
+    async def _base(self, cr: ChangeRequest) -> CardContext:
+        """What every copy's rendering shares besides the change."""
+        return CardContext(now=self._clock.now(), available=await self._people.available(cr),
+                           anchor=await self._changes.anchor(cr.id),
+                           settled=await self._changes.settled(cr.id))
+
+    def _render(self, cr: ChangeRequest, audience: Audience, base: CardContext) -> Message:
+        ctx = CardContext(base.now, audience, base.available, base.anchor, base.settled)
+        return render_card(cr, ctx)
+
+    async def _post_card(self, cr: ChangeRequest, channel: str, audience: Audience,
+                         base: CardContext) -> CardRef:
+        message = self._render(cr, audience, base)
+        response = await self._post(channel, **message.as_kwargs())
+        if response is None:
+            return CardRef(cr.id, channel, "", audience)
+        ref = CardRef(cr.id, str(response["channel"]), str(response["ts"]), audience,
+                      fingerprint(message))
+        await self._cards.save(ref)
+        return ref
+
+    async def _update(self, cr: ChangeRequest, ref: CardRef, base: CardContext) -> None:
+        message = self._render(cr, ref.audience, base)
+        printed = fingerprint(message)
+        if (printed == self._shown.get((ref.channel, ref.ts), ref.rendered)
+                and self.updates.idle(ref.channel, ref.ts)):
+            return
+        await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message))
+
+    def _card_render(self, cr: ChangeRequest, ref: CardRef, message: Message) -> Render:
+        printed = fingerprint(message)
+        return Render(cr.version, printed, message.as_kwargs(),
+                      lambda: self._remember(ref.channel, ref.ts, printed),
+                      lambda: self._fresh_render(cr.id, ref))
+
+    async def _fresh_render(self, change_id: str, ref: CardRef) -> Render | None:
+        """The copy rendered from the change as it is now, for an update that waited."""
+        cr = await self._changes.get(change_id)
+        if cr is None:
+            return None
+        return self._card_render(cr, ref, self._render(cr, ref.audience, await self._base(cr)))
+
+    async def follow(self, change_id: str) -> None:
+        """Bring the copies already posted to the change's current state, ahead of its events'
+        thread replies and DMs (bot/slack/outbound/card_follower.py); posting stays the relay's."""
+        cr = await self._changes.get(change_id)
+        refs = [ref for ref in await self._cards.cards(change_id) if ref.ts] if cr else []
+        if cr is not None and refs:
+            base = await self._base(cr)
+            for ref in refs:
+                await self._update(cr, ref, base)
+
+    def _remember(self, channel: str, ts: str, printed: str) -> None:
+        self._shown.pop((channel, ts), None)
+        self._shown[(channel, ts)] = printed
+        if len(self._shown) > REMEMBERED_SYNCS:
+            del self._shown[next(iter(self._shown))]
+
+    async def _tell(self, events: Sequence[Event], cr: ChangeRequest,
+                    refs: list[CardRef]) -> None:
+        """Thread replies under the card and the approvers told of an opening stage, in the
+        order things happened; then the requester's DM."""
+        home = next((r for r in refs if r.audience is Audience.CHANNEL), None)
+        anchor = home or next((r for r in refs if r.audience is Audience.REQUESTER), None)
+        told = 0
+        for at, event in enumerate(events):
+            if event.kind in STAGE_OPENERS | NUDGES:
+                await self._reply(anchor, events[told:at + 1])
+                told = at + 1
+                await self._nudges.tell(event, cr, home, refs, self._post_approver_card)
+        await self._reply(anchor, events[told:])
+        dm_text = requester_digest(events, cr)
+        if dm_text:
+            dm = await self._dm(cr.requester)
+            if dm:
+                await self._post(dm, text=dm_text)
+
+    async def _reply(self, anchor: CardRef | None, events: Sequence[Event]) -> None:
+        """The events' lines under the card, as few posts as fit."""
+        if anchor:
+            for text in thread_digest(events):
+                await self._post(anchor.channel, text=text, thread_ts=anchor.ts)
+
+    async def _post_approver_card(self, cr: ChangeRequest, dm: str) -> CardRef:
+        """An approver's own copy of the card, in their DM, updated in place like the others."""
+        return await self._post_card(cr, dm, Audience.APPROVER, await self._base(cr))
+
+    async def _refresh_homes(self, events: Sequence[Event], cr: ChangeRequest) -> None:
+        """The requester's and the actors' tabs change with every event; the other responders'
+        when the change moves, the workflow's groups' when a stage or the review opens or ends."""
+        concerned = {cr.requester} | {event.actor for event in events}
+        kinds = {event.kind for event in events}
+        if kinds - ONLY_ACTOR_AND_REQUESTER:
+            concerned |= {r.person for r in cr.responses if r.revision == cr.revision}
+        if kinds & WIDE:
+            concerned |= await self._people.of_workflow(cr, HOME_FANOUT)
+        await self._homes.refresh(sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT])
+
+    async def _dm(self, user: str) -> str | None:
+        """The bot's DM channel with a person (cached); None if Slack does not know them."""
+        if user not in self._dms:
+            try:
+                response = await self._client.conversations_open(users=user)
+            except SlackApiError as exc:
+                log.warning("cannot open a DM with %s: %s", user, exc.response.get("error"))
+                return None
+            self._dms[user] = str(response["channel"]["id"])
+        return self._dms[user]
+
+    async def _post(self, channel: str, **kwargs: Any) -> dict[str, Any] | None:
+        """chat.postMessage paced per channel; a refusal is logged and yields None."""
+        await self._pacer.wait(channel)
+        try:
+            response = await self._client.chat_postMessage(channel=channel, **kwargs)
+        except SlackApiError as exc:
+            log.warning("message to %s not posted: %s", channel, exc.response.get("error"))
+            self._refused += 1
+            return None
+        return dict(response.data) if isinstance(response.data, dict) else None

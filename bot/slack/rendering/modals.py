@@ -1,0 +1,184 @@
+"""Modals: propose a change, approve or withdraw with an optional comment, reject with a reason,
+comment, and the short progress/result views."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.slack.rendering import ids
+from bot.slack.rendering.blocks import (
+    Block,
+    context,
+    datetime_input,
+    modal,
+    section,
+    select_input,
+    text_input,
+)
+from bot.slack.rendering.labels import CONFIRMED_RISKS
+from bot.slack.rendering.mrkdwn import clip, escape
+from workflow.model import ChangeRequest, Risk
+from workflow.rules_dry_run import short
+
+View = dict[str, Any]
+TITLE_MAX = 150
+LONG_TEXT_MAX = 3000
+SHORT_TEXT_MAX = 200
+RISKS = [(r.value, r.value.capitalize()) for r in Risk]
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalForm:
+    """The proposal modal's fields as typed; also used to show the form again after a refusal."""
+
+    title: str = ""
+    description: str = ""
+    family: str = ""
+    action: str = ""
+    target: str = ""
+    risk: str = ""
+    payload: str = ""
+    rollback_plan: str = ""
+    ticket: str = ""
+    schedule: int | None = None
+
+
+def proposal_modal(
+    form: ProposalForm | None = None, *, origin: str = "", problem: str | None = None
+) -> View:
+    """The /change new form; `origin` (the channel it was opened from) rides in private_metadata."""
+    return modal("Propose a change", proposal_blocks(form or ProposalForm(), problem),
+                 callback_id=ids.PROPOSE_VIEW, submit="Submit", close="Cancel",
+                 private_metadata=json.dumps({"origin": origin}))
+
+
+def proposal_blocks(f: ProposalForm, problem: str | None = None) -> list[Block]:
+    """The fields of a change, filled with `f`: the propose form and the edit form share them."""
+    blocks = [section(f":warning: {escape(problem)}")] if problem else []
+    blocks += [
+        text_input("title", "Title", initial=f.title, max_length=TITLE_MAX,
+                   placeholder="e.g. Add BGP session to AS65001 on edge-1"),
+        text_input("description", "Description", initial=f.description, multiline=True,
+                   optional=True, max_length=LONG_TEXT_MAX),
+        text_input("family", "Family", initial=f.family, max_length=SHORT_TEXT_MAX,
+                   placeholder="e.g. bgp", hint="What kind of change: bgp, dns.zone, firewall…"),
+        text_input("action", "Action", initial=f.action, max_length=SHORT_TEXT_MAX,
+                   placeholder="e.g. add", hint="add, update, delete, push, reload…"),
+        text_input("target", "Target", initial=f.target, max_length=SHORT_TEXT_MAX,
+                   placeholder="e.g. edge-1", hint="Device, zone or tenant the change touches"),
+        select_input("risk", "Risk", RISKS, initial=f.risk or None),
+        text_input("payload", "Payload", initial=f.payload, multiline=True,
+                   max_length=LONG_TEXT_MAX, hint="The change itself: commands, JSON or a diff"),
+        text_input("rollback_plan", "Rollback plan", initial=f.rollback_plan, multiline=True,
+                   max_length=LONG_TEXT_MAX, hint="How to undo it if it goes wrong"),
+        text_input("ticket", "Change ticket", initial=f.ticket, optional=True,
+                   max_length=SHORT_TEXT_MAX, placeholder="e.g. CHG-3192"),
+        datetime_input("schedule", "Schedule", initial=f.schedule,
+                       hint="Leave empty to apply as soon as it is approved"),
+    ]
+    return blocks
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The revision and dry-run digest a person saw on the card they clicked."""
+
+    revision: int | None
+    digest: str | None
+
+
+def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None) -> View:
+    """Reject with a required reason; the change, and the revision and digest the rejecter saw,
+    ride in private_metadata."""
+    blocks = [
+        section(f"Rejecting *{cr.id}* · {escape(clip(cr.metadata.title, 200))} "
+                f"(revision {cr.revision})"),
+        text_input(ids.REASON_BLOCK, "Reason", multiline=True, max_length=LONG_TEXT_MAX,
+                   placeholder="What must change before you would approve it?"),
+        context("The requester is told your reason; one rejection rejects the change."),
+    ]
+    saw = seen or Seen(cr.revision, cr.dry_run.digest if cr.dry_run else None)
+    return modal(f"Reject {cr.id}", blocks, callback_id=ids.REJECT_VIEW, submit="Reject",
+                 close="Cancel", private_metadata=_metadata(cr, origin, saw))
+
+
+def approve_modal(cr: ChangeRequest, origin: str, seen: Seen, now: datetime) -> View:
+    """Approve with an optional comment; what the approver saw rides in private_metadata, so
+    the approval stays bound to it; a stale or missing dry-run is said before they submit."""
+    risk = f" · *{cr.content.risk.value} risk*" if cr.content.risk in CONFIRMED_RISKS else ""
+    blocks = [
+        section(f"Approving revision {cr.revision} of *{cr.id}* · "
+                f"{escape(clip(cr.metadata.title, 200))}{risk}"),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, optional=True,
+                   max_length=LONG_TEXT_MAX, placeholder="e.g. checked the neighbor's AS"),
+    ]
+    blocks.append(context(_dry_run_note(cr, now)))
+    return modal(f"Approve {cr.id}", blocks, callback_id=ids.APPROVE_VIEW, submit="Approve",
+                 close="Cancel", private_metadata=_metadata(cr, origin, seen))
+
+
+def _dry_run_note(cr: ChangeRequest, now: datetime) -> str:
+    """The dry-run being approved, or why approving now would be refused for it."""
+    if cr.dry_run is None:
+        return ":warning: There is no dry-run yet: the approval is refused until one runs."
+    ttl = cr.workflow.timing.dry_run_ttl if cr.workflow else None
+    if ttl is not None and not cr.dry_run.is_fresh(now, ttl):
+        return (f":warning: The dry-run `{short(cr.dry_run.digest)}` is stale: the approval is "
+                "refused until it is re-run (press *Re-run dry-run* on the card).")
+    return f"You approve on dry-run `{short(cr.dry_run.digest)}`."
+
+
+def withdraw_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """Take back an approval, optionally saying why; the thread and the history show it."""
+    blocks = [
+        section(f"Withdrawing your approval of *{cr.id}* · "
+                f"{escape(clip(cr.metadata.title, 200))}"),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, optional=True,
+                   max_length=LONG_TEXT_MAX, placeholder="e.g. the maintenance window moved"),
+        context("The change needs another approval in your place."),
+    ]
+    return modal("Withdraw approval", blocks, callback_id=ids.WITHDRAW_VIEW, submit="Withdraw",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
+
+
+def comment_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """A note on the change; it never counts as a response."""
+    blocks = [
+        section(f"Comment on *{cr.id}* · {escape(clip(cr.metadata.title, 200))}"),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, max_length=LONG_TEXT_MAX),
+        context("Comments are posted in the card's thread and never count as approvals."),
+    ]
+    return modal(f"Comment on {cr.id}", blocks, callback_id=ids.COMMENT_VIEW, submit="Post",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
+
+
+OUTCOMES = [("applied", "It was applied"), ("failed", "It failed or was not applied")]
+
+
+def resolve_modal(cr: ChangeRequest, origin: str = "") -> View:
+    """Settle an apply whose outcome is unknown: what happened, and how the person knows."""
+    blocks = [
+        section(f"Settling the apply of *{cr.id}* · {escape(clip(cr.metadata.title, 200))} "
+                f"on {escape(clip(cr.content.target, 150))}"),
+        select_input(ids.OUTCOME_BLOCK, "What happened on the target", OUTCOMES),
+        text_input(ids.NOTE_BLOCK, "How you know", multiline=True, max_length=LONG_TEXT_MAX,
+                   placeholder="e.g. checked the running config on edge-1: the neighbor is up"),
+        context("ChangeGate never applies it again by itself; your note goes in the audit log."),
+    ]
+    return modal(f"Settle {cr.id}", blocks, callback_id=ids.RESOLVE_VIEW, submit="Record",
+                 close="Cancel", private_metadata=_metadata(cr, origin))
+
+
+def notice_modal(title: str, text: str) -> View:
+    """A read-only view: "Submitting…" while work runs, then the outcome."""
+    return modal(title, [section(text)], close="Close")
+
+
+def _metadata(cr: ChangeRequest, origin: str, seen: Seen | None = None) -> str:
+    meta: dict[str, object] = {"change": cr.id, "revision": cr.revision, "origin": origin}
+    if seen is not None:
+        meta.update(revision=seen.revision, digest=seen.digest)
+    return json.dumps(meta)
