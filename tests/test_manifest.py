@@ -53,8 +53,8 @@ def test_every_web_api_call_in_the_code_has_its_scope_listed() -> None:
 
 
 def test_every_event_listener_is_subscribed() -> None:
-    listened = set(re.findall(r'@app\.event\("([a-z_]+)"\)',
-                              (ROOT / "bot/slack/inbound/events.py").read_text(encoding="utf-8")))
+    source = (ROOT / "bot/slack/inbound/events_api.py").read_text(encoding="utf-8")
+    listened = set(re.findall(r'@app\.event\("([a-z_]+)"\)', source))
 
     assert listened == set(BOT_EVENTS)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from workflow.abort import watching
 from workflow.apply_hold import ApplyHold
 from workflow.commands import Command, FireDeadline, RecordApplyOutcome, RecordDryRun
-from workflow.decision import Decision
 from workflow.errors import (
     DigestChanged,
     DryRunFailed,
@@ -17,6 +16,7 @@ from workflow.errors import (
 )
 from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyStatus, ChangeRequest
+from workflow.outcome import Decision
 from workflow.ports import ApplyResult, Executor, ExecutorRegistry, UnitOfWorkFactory
 from workflow.runner import CommandRunner
 

@@ -24,9 +24,9 @@ from workflow.commands import (
     WithdrawApproval,
     WithdrawRequest,
 )
-from workflow.decision import Decision
 from workflow.errors import ChangeNotFound, WorkflowError, WrongState
 from workflow.model import ChangeRequest
+from workflow.outcome import Decision
 from workflow.timing import catch_up
 
 

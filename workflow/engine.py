@@ -26,7 +26,6 @@ from workflow.commands import (
     WithdrawApproval,
     WithdrawRequest,
 )
-from workflow.decision import Decision
 from workflow.errors import (
     DuplicateRequest,
     IdempotencyKeyReused,
@@ -42,6 +41,7 @@ from workflow.model import (
     DryRunRule,
     Metadata,
 )
+from workflow.outcome import Decision
 from workflow.policy import Policy
 from workflow.ports import (
     Clock,

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from workflow.decision import Decision
+from workflow.outcome import Decision
 from workflow.writer import Build, Item
 
 Write = Callable[[Sequence[Item]], Awaitable[list[Decision | Exception]]]

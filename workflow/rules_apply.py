@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from workflow.commands import RecordApplyOutcome, RequestAbort, ResolveUnknown
-from workflow.decision import Decision, describe_state, event, require_state
 from workflow.errors import (
     AbortNotPossible,
     DigestNotApproved,
@@ -18,6 +17,7 @@ from workflow.errors import (
 )
 from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyAttempt, ApplyStatus, ChangeRequest, State
+from workflow.outcome import Decision, describe_state, event, require_state
 from workflow.progress import fully_approved
 from workflow.rules_dry_run import check_revision, usable_dry_run
 from workflow.timing import schedule_missed

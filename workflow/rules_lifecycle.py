@@ -6,7 +6,6 @@ from dataclasses import fields, replace
 from datetime import datetime
 
 from workflow.commands import Create, Edit, FireDeadline, RecordDryRun, Submit, WithdrawRequest
-from workflow.decision import Decision, event, require_state
 from workflow.digest import normalise_output, output_digest
 from workflow.errors import (
     DryRunNotAccepted,
@@ -32,6 +31,7 @@ from workflow.model import (
     State,
     WorkflowSnapshot,
 )
+from workflow.outcome import Decision, event, require_state
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
 from workflow.rules_dry_run import check_revision, source_refusal

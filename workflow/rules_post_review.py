@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from workflow.commands import RecordPostReview
-from workflow.decision import Decision, event, require_state
 from workflow.errors import InvalidInput, NotRequester
 from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR, ChangeRequest, State
+from workflow.outcome import Decision, event, require_state
 from workflow.post_review import PostReview
 
 REVIEWABLE = (State.APPLIED, State.FAILED)

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from workflow.commands import AddComment, Approve, Reject, WithdrawApproval
-from workflow.decision import Decision, describe_state, event, require_state
 from workflow.errors import (
     AlreadyApprovedStage,
     AlreadyResponded,
@@ -21,6 +20,7 @@ from workflow.errors import (
 from workflow.escalation import eligible_groups, stands_in
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest, Comment, Response, State, Verdict
+from workflow.outcome import Decision, describe_state, event, require_state
 from workflow.progress import active_stage, stage_progress
 from workflow.rules_dry_run import check_seen, usable_dry_run
 from workflow.timing import after_approval_change, disarmed, reopen_review

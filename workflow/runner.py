@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from workflow.admission import Admission
 from workflow.commands import Command
-from workflow.decision import Decision, event
 from workflow.errors import Busy, ChangeNotFound, ConcurrencyConflict, WorkflowError
 from workflow.events import Event, EventKind
 from workflow.group_commit import GroupCommit
 from workflow.model import ChangeRequest
+from workflow.outcome import Decision, event
 from workflow.ports import Clock, UnitOfWorkFactory
 from workflow.writer import Build, CommitObserver, Writer
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from workflow.decision import Decision, event
 from workflow.escalation import eligible_groups, is_escalated
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyMode, ChangeRequest, OnTimeout, State, Timing
+from workflow.outcome import Decision, event
 
 
 def review_armed(cr: ChangeRequest, timing: Timing, now: datetime, **changes: Any

@@ -10,9 +10,9 @@ from datetime import datetime
 from workflow.codec import event_to_dict
 from workflow.commands import Command
 from workflow.decide import decide
-from workflow.decision import Decision
 from workflow.events import Event
 from workflow.model import ChangeRequest
+from workflow.outcome import Decision
 from workflow.ports import OutboxMessage, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)

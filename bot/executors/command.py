@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.executors.capture import Captured, capture
+from bot.executors.change_payload import Mode, change_payload, encode
 from bot.executors.errors import (
     DryRunFailed,
     ExecutorError,
     ExecutorTimeout,
     ExecutorUnavailable,
 )
-from bot.executors.payload import Mode, change_payload, encode
 from workflow.durations import format_duration
 from workflow.model import ApplyStatus, ChangeRequest
 from workflow.policy_executors import CommandSpec

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot.executors.change_payload import Mode, change_payload, encode
 from bot.executors.errors import (
     DryRunFailed,
     ExecutorProtocolError,
     ExecutorTimeout,
     ExecutorTransportError,
 )
-from bot.executors.payload import Mode, change_payload, encode
 from bot.executors.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from bot.executors.summary import summarise
 from workflow.durations import format_duration

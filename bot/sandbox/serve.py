@@ -20,8 +20,8 @@ from bot.composition import Runtime, StartupError, open_runtime
 from bot.listen_error import cannot_listen
 from bot.policy_reload import reloading
 from bot.sandbox.directory import DirectoryError, load_directory
+from bot.sandbox.mount import SandboxWorkspace
 from bot.sandbox.web import POLL_S
-from bot.sandbox.workspace import SandboxWorkspace
 from bot.server import ServerError, create_app, runner_for, stop_signals, url_host
 from bot.settings import Settings
 from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S

@@ -18,10 +18,10 @@ from bot.slack.inbound import (
     abort_form,
     actions,
     bulk_review,
-    commands,
     edit_save,
-    events,
+    events_api,
     post_review_form,
+    slash_command,
     submissions,
 )
 from bot.slack.inbound.payload import MalformedPayload
@@ -78,7 +78,7 @@ def build_app(
     )
     app.use(ignoring_replays(seen))
     app.error(listener_failed)
-    for module in (commands, actions, submissions, edit_save, events, bulk_review,
+    for module in (slash_command, actions, submissions, edit_save, events_api, bulk_review,
                    post_review_form, abort_form):
         module.register(app, services)
     return app

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.slack.outbound.notices import requester_text, thread_text
 from tests.support.cards import sample_changes
-from workflow.decision import event
 from workflow.events import EventKind
 from workflow.model import SYSTEM_ACTOR
+from workflow.outcome import event
 
 
 def test_a_due_review_is_a_dm_to_the_requester_and_a_recorded_one_is_in_the_thread() -> None:

@@ -14,8 +14,8 @@ from bot.slack.rendering import ids
 from bot.slack.rendering.blocks import context, modal, text_input
 from bot.slack.rendering.mrkdwn import clip, escape
 from bot.slack.services import SlackServices
-from workflow.decision import describe_state
 from workflow.model import ChangeRequest, State
+from workflow.outcome import describe_state
 
 REASON_MAX = 3000
 BLANK_REASON = "Say why the apply must be stopped: it goes on the card and in the thread."

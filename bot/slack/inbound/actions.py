@@ -30,9 +30,9 @@ from bot.slack.rendering.pager import parse_page_value
 from bot.slack.services import SlackServices
 from workflow.commands import WithdrawApproval
 from workflow.decide import decide
-from workflow.decision import describe_state
 from workflow.errors import WorkflowError
 from workflow.model import ChangeRequest, State
+from workflow.outcome import describe_state
 from workflow.rules_review import check_four_eyes
 
 log = logging.getLogger(__name__)
