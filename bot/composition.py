@@ -23,9 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
-from bot.outbox.courier import Courier, Deliver, RelayCourier
-from bot.outbox.pump import OutboxPump
 from bot.outbox.relay import IDLE, Relay
+from bot.outbox.relay_task import RelayTask
 from bot.policy_reload import PolicyHolder
 from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Settings
@@ -45,13 +44,14 @@ from storage.memory.api_reads import MemoryApiReads
 from storage.memory.cards import MemoryCardStore
 from storage.memory.change_queries import MemoryChangeQueries
 from storage.memory.interactions import MemoryInteractions
-from storage.memory.store import MemoryQueries, MemoryUnitOfWorkFactory
+from storage.memory.store import MemoryOutboxQueue, MemoryQueries, MemoryUnitOfWorkFactory
 from storage.memory.tokens import MemoryTokens
 from storage.ports.api_reads import ApiReads
 from storage.ports.cards import CardStore
 from storage.ports.change_queries import ChangeQueries
 from storage.ports.deadlines import DeadlineSource
 from storage.ports.interactions import SeenInteractions
+from storage.ports.outbox import OutboxQueue
 from storage.ports.tokens import TokenStore
 from storage.sql.api_reads import SqlApiReads
 from storage.sql.card_store import SqlCardStore
@@ -82,14 +82,14 @@ async def _nothing() -> None:
 
 @dataclass
 class Storage:
-    """The engine's unit of work, what the Slack side and the API read, how committed messages
-    reach Slack, which Slack interactions were acted on already, API tokens, and how to close it
-    all: one bundle, so no caller asks which kind of storage it got."""
+    """The engine's unit of work, what the Slack side and the API read, the outbox queue the relay
+    claims committed messages from, which Slack interactions were acted on already, API tokens,
+    and how to close it all: one bundle, so no caller asks which kind of storage it got."""
 
     uow: UnitOfWorkFactory
     queries: ChangeQueries
     cards: CardStore
-    courier: Callable[[Deliver, float], Courier]  # the deliver call, and the idle seconds
+    outbox: OutboxQueue
     deadlines: DeadlineSource
     interactions: SeenInteractions
     api_reads: ApiReads
@@ -101,9 +101,8 @@ def memory_storage() -> Storage:
     """Everything in this process: for tests and trying the bot out; lost on exit."""
     factory = MemoryUnitOfWorkFactory()
     uow: UnitOfWorkFactory = factory
-    outbox = factory.store.outbox
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
-                   lambda deliver, idle_s: OutboxPump(outbox, lambda m: deliver([m]), idle_s),
+                   MemoryOutboxQueue(factory.store),
                    MemoryQueries(factory.store), MemoryInteractions(),
                    MemoryApiReads(factory.store), MemoryTokens())
 
@@ -118,18 +117,10 @@ async def sql_storage(settings: Settings) -> Storage:
     except DatabaseError as exc:
         raise StartupError(str(exc)) from None
     uow: UnitOfWorkFactory = SqlUnitOfWorkFactory(db)
-    queue = SqlOutboxQueue(db)
-
-    def courier(deliver: Deliver, idle_s: float) -> Courier:
-        # outbox times are wall-clock
-        relay = Relay(queue, SystemClock(), {}, batched={TOPIC: deliver},
-                      idle=timedelta(seconds=idle_s))
-        return RelayCourier(relay)
-
     queries = Queries(db)
     cards = SqlCardStore(SqlCards(db), SystemClock())
-    return Storage(uow, SqlChangeQueries(queries), cards, courier, queries, SqlInteractions(db),
-                   SqlApiReads(db), SqlTokens(db), db.dispose)
+    return Storage(uow, SqlChangeQueries(queries), cards, SqlOutboxQueue(db), queries,
+                   SqlInteractions(db), SqlApiReads(db), SqlTokens(db), db.dispose)
 
 
 async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:
@@ -143,7 +134,7 @@ class SlackRuntime:
 
     services: SlackServices
     identity: BotIdentity
-    courier: Courier
+    relay: RelayTask
     session: aiohttp.ClientSession
     http_handler: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None
     socket: AsyncSocketModeHandler | None = None
@@ -186,7 +177,7 @@ class Runtime:
         await self.timers.start()
         if self.slack is None:
             return
-        self.slack.courier.start()
+        self.slack.relay.start()
         if self.slack.socket is not None:
             await self.slack.socket.connect_async()  # type: ignore[no-untyped-call]
 
@@ -198,7 +189,7 @@ class Runtime:
         if self.slack is not None:
             if self.slack.socket is not None:
                 await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
-            await self.slack.courier.close()
+            await self.slack.relay.close()
             with contextlib.suppress(TimeoutError):  # a hung views.publish never blocks a stop
                 await asyncio.wait_for(self.slack.services.homes.idle(), HOME_STOP_WAIT_S)
             await self.slack.session.close()
@@ -271,8 +262,11 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s),
                              updates=paced_updates(client, pacer) if pacer else None)
-    courier = storage.courier(delivery.deliver_many, relay_idle_s)
-    engine.on_commit(lambda _changes: courier.kick())  # deliver what was just committed
+    # one relay over either storage's outbox queue; outbox times are wall-clock
+    relay = RelayTask(Relay(storage.outbox, SystemClock(), {},
+                            batched={TOPIC: delivery.deliver_many},
+                            idle=timedelta(seconds=relay_idle_s)))
+    engine.on_commit(lambda _changes: relay.kick())  # deliver what was just committed
     if pacer is not None:  # cards follow commits within chat.update's budget
         engine.on_commit(CardFollower(delivery.follow, pacer).committed)
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
@@ -280,7 +274,7 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     app = build_app(services, identity, bot_token=token,
                     signing_secret=settings.slack_signing_secret,
                     client=web_client(settings, session, None), seen=storage.interactions)
-    slack = SlackRuntime(services, identity, courier, session)
+    slack = SlackRuntime(services, identity, relay, session)
     if settings.slack_signing_secret is not None:
         slack.http_handler = events_handler(app, settings.slack_signing_secret)
     if settings.slack_app_token is not None:

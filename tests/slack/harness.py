@@ -188,7 +188,7 @@ class Harness:
         """Deliver everything committed so far (the relay also does so on its own), and let
         the App Home tabs being published finish."""
         assert self.runtime.slack is not None
-        await self.runtime.slack.courier.drain()
+        await self.runtime.slack.relay.drain()
         await self.runtime.slack.services.homes.idle()
 
 

@@ -66,7 +66,7 @@ async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
 
     for senior in (SENIOR1, SENIOR2):
         await bot.engine.approve(cr.id, senior)
-    await bot.runtime.slack.courier.drain()  # not settled(): that waits for the held tab
+    await bot.runtime.slack.relay.drain()  # not settled(): that waits for the held tab
     await homes.publish(SENIOR1)  # asked for after the decision
     slow.release()
     await before

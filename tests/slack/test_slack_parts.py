@@ -1,4 +1,4 @@
-"""The small parts: /change parsing, the proposal form, pacing, the drain and notice texts."""
+"""The small parts: /change parsing, the proposal form, pacing and notice texts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.outbox.pump import OutboxPump, drain
 from bot.slack.inbound.command_parse import Parsed, parse
 from bot.slack.inbound.payload import MalformedPayload
 from bot.slack.inbound.proposal import form_errors, read_form, to_domain
@@ -16,7 +15,6 @@ from bot.slack.rendering.modals import ProposalForm
 from tests.support.cards import sample_changes
 from workflow.events import Event, EventKind
 from workflow.model import Risk
-from workflow.ports import OutboxMessage
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -114,41 +112,6 @@ async def test_pacer_spaces_posts_per_channel_only() -> None:
     await pacer.wait("C1")
 
     assert slept == [0.75, 1.0]
-
-
-async def test_drain_delivers_in_order_and_sets_failures_aside() -> None:
-    outbox = [OutboxMessage("change.event", f"CHG-{n}") for n in range(1, 5)]
-    seen: list[str | None] = []
-    failed: list[OutboxMessage] = []
-
-    async def deliver(message: OutboxMessage) -> None:
-        seen.append(message.change_id)
-        if message.change_id == "CHG-2":
-            raise RuntimeError("Slack is down")
-        if message.change_id == "CHG-4":
-            outbox.append(OutboxMessage("change.event", "CHG-5"))
-
-    position = await drain(outbox, deliver, failed=failed)
-
-    assert seen == ["CHG-1", "CHG-2", "CHG-3", "CHG-4", "CHG-5"]
-    assert [m.change_id for m in failed] == ["CHG-2"]
-    assert position == len(outbox) == 5
-
-
-async def test_pump_drains_only_what_is_new() -> None:
-    outbox: list[OutboxMessage] = [OutboxMessage("change.event", "CHG-1")]
-    seen: list[str | None] = []
-
-    async def deliver(message: OutboxMessage) -> None:
-        seen.append(message.change_id)
-
-    pump = OutboxPump(outbox, deliver)
-    assert await pump.drain() == 1
-    outbox.append(OutboxMessage("change.event", "CHG-2"))
-    assert await pump.drain() == 1
-    await pump.close()
-
-    assert seen == ["CHG-1", "CHG-2"]
 
 
 def test_notices_for_people_other_than_the_requester() -> None:

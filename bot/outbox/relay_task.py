@@ -1,36 +1,18 @@
-"""What carries committed outbox messages to Slack: the in-memory pump or the durable relay."""
+"""The relay as a task of the process: started with the server, kicked by every commit,
+drained in tests, stopped at exit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
 
 from bot.outbox.relay import Relay
-from bot.slack.outbound.delivery import OutboxItem
-
-# Consecutive messages of one change at once (a courier that fell behind sends them together).
-Deliver = Callable[[Sequence[OutboxItem]], Awaitable[None]]
 
 STOP_WAIT_S = 10.0
 
 
-class Courier(Protocol):
-    """Started with the server, kicked by every commit of the engine, drained in tests, closed
-    at exit."""
-
-    def start(self) -> None: ...
-
-    def kick(self) -> None: ...
-
-    async def drain(self) -> int: ...
-
-    async def close(self) -> None: ...
-
-
-class RelayCourier:
-    """The durable relay (leases, backoff, dead letters) as a Courier."""
+class RelayTask:
+    """Runs one Relay (leases, backoff, dead letters) over any storage's outbox queue."""
 
     def __init__(self, relay: Relay) -> None:
         self._relay = relay
