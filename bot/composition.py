@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -21,6 +21,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.api.app import create_api
+from bot.api.context import ApiDependencies
+from bot.api.metrics import Metrics
+from bot.api.wiring import waking
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
 from bot.outbox.relay import IDLE, Relay
@@ -65,7 +69,7 @@ from storage.sql.uow import SqlUnitOfWorkFactory
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
 from workflow.policy import Policy, PolicyError, load_policy
-from workflow.ports import Clock, ExecutorRegistry, UnitOfWorkFactory
+from workflow.ports import Clock, Directory, ExecutorRegistry, UnitOfWorkFactory
 
 RATE_LIMIT_RETRIES = 3
 IDLE_S = IDLE.total_seconds()
@@ -196,6 +200,21 @@ class Runtime:
         await self.storage.close()
 
 
+def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application:
+    """The API over the runtime's engine and storage, with the directory Slack uses if any.
+
+    Pass the `Metrics` the Slack side counts its Web API errors on (`count_slack_error`) to
+    expose them in GET /api/v1/metrics.
+    """
+    directory: Directory = (runtime.slack.services.directory if runtime.slack is not None
+                            else PolicyDirectory(runtime.policy))
+    storage = runtime.storage
+    dependencies = waking(ApiDependencies(runtime.engine, storage.api_reads, storage.tokens,
+                                          directory, runtime.clock, metrics or Metrics()))
+    dependencies.policy = runtime.policy
+    return create_api(dependencies)
+
+
 def load(settings: Settings) -> PolicyHolder:
     """The policy file as a callable that a reload swaps (bot/policy_reload.py)."""
     try:
@@ -214,13 +233,14 @@ async def open_runtime(
     memory: bool = False,
     environ: Mapping[str, str] | None = None,
     relay_idle_s: float = IDLE_S,
+    mounts: Sequence[Mount] = (),
 ) -> Runtime:
     """Build the process from settings; with a bot token, Slack too (auth.test checked now).
 
     `memory` keeps everything in this process instead of the database (tests, demos);
     `environ` is what the policy's executors see instead of this process's environment;
     `relay_idle_s` is how often delivery looks for messages no commit here woke it for
-    (another replica's).
+    (another replica's); `mounts` are served beside it and closed with it (the sandbox).
     """
     policy = load(settings)
     clock = clock or SystemClock()
@@ -228,12 +248,14 @@ async def open_runtime(
     storage = await open_storage(settings, memory=memory)
     if not settings.slack_enabled:
         engine = Engine(storage.uow, clock, policy, PolicyDirectory(policy), executors)
-        return Runtime(settings, policy, clock, storage, engine, armed_timers(engine, storage,
-                                                                              clock))
+        return Runtime(settings, policy, clock, storage, engine,
+                       armed_timers(engine, storage, clock), mounts=list(mounts))
     session = aiohttp.ClientSession()
     try:
-        return await _with_slack(settings, policy, clock, storage, executors, pacing_s,
-                                 relay_idle_s, session)
+        runtime = await _with_slack(settings, policy, clock, storage, executors, pacing_s,
+                                    relay_idle_s, session)
+        runtime.mounts.extend(mounts)
+        return runtime
     except BaseException:
         await session.close()
         await storage.close()

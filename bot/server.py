@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-from bot.api.wiring import mount_runtime_api
-from bot.composition import Runtime, StartupError, open_runtime
+from bot.api.app import mount_api
+from bot.composition import Runtime, StartupError, api_for, open_runtime
 from bot.listen_error import cannot_listen
 from bot.policy_reload import reloading
 from bot.problem_server import ProblemRunner
@@ -41,7 +41,7 @@ def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Appli
     app.router.add_get("/healthz", healthz)
     if runtime is not None:
         runtime.add_routes(app)
-        mount_runtime_api(app, runtime)  # REST API under /api/v1 (bot/api)
+        mount_api(app, api_for(runtime))  # REST API under /api/v1 (bot/api)
     add_root_page(app)
     return app
 

@@ -83,7 +83,6 @@ async def running_sandbox(settings: Settings, policy: Policy, policy_version: st
         workspace = SandboxWorkspace(directory, internal, poll_s)
         async with _answering(workspace, sock):
             runtime = await _runtime(settings, workspace, clock, pacing_s, memory)
-        runtime.mounts.append(workspace)
         try:
             runner = runner_for(create_app(policy_version, runtime))
             await runner.setup()
@@ -111,7 +110,7 @@ async def _runtime(settings: Settings, workspace: SandboxWorkspace, clock: Clock
                                  channel=workspace.directory.default_channel)
     try:
         return await open_runtime(sandboxed, clock=clock, pacing_s=pacing_s, memory=memory,
-                                  environ=sandbox_environ())
+                                  environ=sandbox_environ(), mounts=[workspace])
     except StartupError as exc:
         raise ServerError(str(exc)) from exc
 

@@ -17,11 +17,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.api import ApiDependencies, create_api, mount_api
-from bot.api.wiring import memory_dependencies, sql_dependencies
+from bot.api.metrics import Metrics
+from bot.api.wiring import waking
 from bot.policy_reload import PolicyHolder
-from storage.memory.store import MemoryUnitOfWorkFactory
+from storage.memory.api_reads import MemoryApiReads
+from storage.memory.store import MemoryStore, MemoryUnitOfWorkFactory
+from storage.memory.tokens import MemoryTokens
 from storage.reads import ChangeFilter
+from storage.sql.api_reads import SqlApiReads
 from storage.sql.engines import Database
+from storage.sql.tokens import SqlTokens
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.api.conformance import Conformance
 from tests.support.clock import TestClock
@@ -30,6 +35,7 @@ from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
 from workflow.policy import Policy, load_policy, parse_policy
+from workflow.ports import Clock, Directory
 
 REQ, N1, N2, N3, C1, E1, X, CON = "UREQ", "UN1", "UN2", "UN3", "UC1", "UE1", "UX1", "UCON"
 PEOPLE = (REQ, N1, N2, N3, C1, E1, X, CON)
@@ -138,6 +144,20 @@ class ApiWorld:
         answer = await self.call("POST", "/changes", user, body=body)
         assert answer.status == 201, answer.body
         return dict(answer.body)
+
+
+def sql_dependencies(db: Database, engine: Engine, directory: Directory, clock: Clock,
+                     metrics: Metrics | None = None) -> ApiDependencies:
+    """The API's reads and tokens on the database the engine writes to."""
+    return waking(ApiDependencies(engine, SqlApiReads(db), SqlTokens(db), directory, clock,
+                                  metrics or Metrics()))
+
+
+def memory_dependencies(store: MemoryStore, engine: Engine, directory: Directory,
+                        clock: Clock) -> ApiDependencies:
+    """The API's reads over the in-memory store, with tokens in memory too."""
+    return waking(ApiDependencies(engine, MemoryApiReads(store), MemoryTokens(), directory,
+                                  clock, Metrics()))
 
 
 def engine_over(uow: Any, clock: TestClock, policy: Policy | PolicyHolder,

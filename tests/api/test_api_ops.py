@@ -10,12 +10,21 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.api import create_api, mount_api
-from bot.api.wiring import sql_dependencies
 from storage.audit_chain import AuditRow, verify_rows
 from storage.migrate import upgrade
 from storage.sql.engines import open_engines
 from storage.sql.uow import SqlUnitOfWorkFactory
-from tests.api.harness import N1, N2, POLICY, REQ, ApiWorld, change_body, engine_over, running_api
+from tests.api.harness import (
+    N1,
+    N2,
+    POLICY,
+    REQ,
+    ApiWorld,
+    change_body,
+    engine_over,
+    running_api,
+    sql_dependencies,
+)
 from tests.support.clock import TestClock
 from tests.support.databases import SQL_BACKENDS, sqlite_url, tamper_audit
 from workflow.policy import parse_policy

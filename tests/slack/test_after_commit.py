@@ -17,8 +17,7 @@ from aiohttp import web
 
 from bot.api import ApiDependencies, mount_api
 from bot.api.context import DEPENDENCIES
-from bot.api.wiring import api_for
-from bot.composition import open_runtime
+from bot.composition import api_for, open_runtime
 from bot.sandbox.fakeslack import FakeSlack, SlackDriver
 from tests.api.test_api_pipeline import ObservedWatch
 from tests.slack.harness import POLICY, SECRET, SENIOR1, SENIOR2, Harness, settings_for, workspace
