@@ -7,23 +7,16 @@ from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from storage.errors import StorageError
 from storage.migrate import upgrade
 from storage.sql.engines import Database, UnsupportedDatabase, open_engines
-
-# What storage raises when the database does not answer as expected: callers outside storage
-# catch these, never the database library's own classes.
-STORAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError,)
+from storage.sql.errors import failure_reason
 
 
-class DatabaseError(Exception):
+class DatabaseError(StorageError):
     """The database URL is malformed or the database cannot be opened; the message says why."""
-
-
-def failure_reason(exc: BaseException) -> BaseException:
-    """The driver's own error behind a storage error: it says what went wrong."""
-    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
 
 
 def parse_url(url: str) -> URL:

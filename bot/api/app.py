@@ -10,7 +10,7 @@ from bot.api.context import DEPENDENCIES, ApiDependencies
 from bot.api.openapi import PREFIX, document
 from bot.api.problems import ApiProblem, from_http, refusal
 from bot.api.routes import ROUTES, WebHandler
-from storage.database import STORAGE_ERRORS
+from storage.errors import StorageError
 from workflow.errors import WorkflowError
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ async def problems(request: web.Request, handler: WebHandler) -> web.StreamRespo
         if exc.status < 400:
             raise
         problem = from_http(exc, request.path)
-    except STORAGE_ERRORS:
+    except StorageError:
         log.exception("database error on %s %s", request.method, request.path)
         problem = ApiProblem(503, "database_unavailable",
                              "the database did not answer as expected: try again shortly",

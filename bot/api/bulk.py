@@ -18,7 +18,7 @@ from bot.api.context import ApiDependencies, deps
 from bot.api.params import CHANGE_ID
 from bot.api.problems import ApiProblem, refusal
 from bot.api.represent import change_json
-from storage.database import STORAGE_ERRORS
+from storage.errors import StorageError
 from storage.tokens import ApiToken
 from workflow.errors import WorkflowError
 
@@ -50,7 +50,7 @@ async def _review_one(d: ApiDependencies, user: str, item: dict[str, Any]) -> di
         return _refused(change_id, refusal(exc))
     except ApiProblem as problem:
         return _refused(change_id, problem)
-    except STORAGE_ERRORS:
+    except StorageError:
         log.exception("database error reviewing %s", change_id)
         return _refused(change_id, ApiProblem(
             503, "database_unavailable", "the database did not answer as expected: retry "

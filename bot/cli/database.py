@@ -116,13 +116,8 @@ def audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]) -> int:
     """Open the existing database (never creating one), run `use`, close it, name it."""
-    from storage.database import (
-        STORAGE_ERRORS,
-        DatabaseError,
-        failure_reason,
-        open_database,
-        redact_url,
-    )
+    from storage.database import DatabaseError, open_database, redact_url
+    from storage.errors import StorageError
 
     try:
         url = operator_database(settings)
@@ -140,8 +135,8 @@ def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]
         code = asyncio.run(run())
     except DatabaseError as exc:
         return fail(str(exc))
-    except STORAGE_ERRORS as exc:
-        reason = failure_reason(exc)
+    except StorageError as exc:
+        reason = exc
         return fail(f"cannot read database {redact_url(url)}: {reason}")
     say_database(url)
     return code

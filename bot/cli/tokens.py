@@ -124,13 +124,8 @@ def _when(value: datetime | None) -> str:
 
 def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
     """Open the database (migrating it for `create`), run `use`, close it, name it."""
-    from storage.database import (
-        STORAGE_ERRORS,
-        DatabaseError,
-        failure_reason,
-        open_database,
-        redact_url,
-    )
+    from storage.database import DatabaseError, open_database, redact_url
+    from storage.errors import StorageError
     from storage.sql.tokens import SqlTokens
 
     try:
@@ -149,8 +144,8 @@ def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
         code = asyncio.run(run())
     except (DatabaseError, TokenError) as exc:
         return fail(str(exc))
-    except STORAGE_ERRORS as exc:
-        reason = failure_reason(exc)
+    except StorageError as exc:
+        reason = exc
         return fail(f"cannot use database {redact_url(url)}: {reason}; "
                     "is it upgraded (`changegate db upgrade`)?")
     say_database(url)

@@ -53,7 +53,7 @@ class SqlApiReads:
             query = query.where(cr.c.requester == where.requester)
         if where.awaiting is not None:
             query = query.where(*awaiting_conditions(where.awaiting, where.awaiting_groups))
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -79,7 +79,7 @@ class SqlApiReads:
         query = query.order_by(audit_events.c.seq)
         if limit is not None:
             query = query.limit(limit)
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [to_audit_row(row) for row in rows]
 
@@ -93,7 +93,7 @@ class SqlApiReads:
 
     async def count_by_state(self) -> dict[str, int]:
         """How many changes are in each state."""
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(
                 select(cr.c.state, func.count()).group_by(cr.c.state)
             )).all()
@@ -102,7 +102,7 @@ class SqlApiReads:
     async def backlog(self) -> Backlog:
         """Outbox messages waiting for delivery, dead letters, and the oldest waiting one."""
         pending = outbox.c.delivered_at.is_(None) & outbox.c.dead_at.is_(None)
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             waiting, oldest = (await conn.execute(
                 select(func.count(), func.min(outbox.c.created_at)).where(pending)
             )).one()
@@ -113,9 +113,9 @@ class SqlApiReads:
 
     async def schema_revision(self) -> str | None:
         """The migration the database is at; raises when the database cannot be reached."""
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             return await conn.run_sync(_revision)
 
     async def _scalar(self, query: Select[Any]) -> Any:
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             return await conn.scalar(query)

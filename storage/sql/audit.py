@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.audit_chain import GENESIS, chain_hash
-from storage.sql.errors import is_unique_violation, translated
+from storage.sql.errors import UniqueViolation, translated
 from storage.sql.projection import Row, plain_json
 from storage.sql.schema import audit_events
 from workflow.codec import event_to_dict
@@ -52,10 +51,8 @@ class SqlAudit:
         try:
             async with translated():
                 await self._conn.execute(insert(audit_events), rows)
-        except IntegrityError as exc:
-            if is_unique_violation(exc):  # a concurrent append took this head: decide again
-                raise ConcurrencyConflict("audit chain") from None
-            raise
+        except UniqueViolation:  # a concurrent append took this head: decide again
+            raise ConcurrencyConflict("audit chain") from None
 
     async def _lock_head(self) -> None:
         """Serialise appends until commit.

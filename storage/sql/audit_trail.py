@@ -54,7 +54,7 @@ class AuditTrail:
                 query = query.where(audit_events.c.at >= since)
             if change_id is not None:
                 query = query.where(audit_events.c.change_id == change_id)
-            async with self._db.reader.connect() as conn:
+            async with self._db.read() as conn:
                 rows = (await conn.execute(query.order_by(audit_events.c.seq).limit(batch))).all()
             for row in rows:
                 yield row
@@ -82,7 +82,7 @@ class AuditTrail:
 
     async def head(self) -> AuditRow | None:
         """The newest row: its hash, shown outside the database, anchors everything before it."""
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             row = (
                 await conn.execute(
                     select(audit_events).order_by(audit_events.c.seq.desc()).limit(1)

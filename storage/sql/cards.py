@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.sql.engines import Database
-from storage.sql.errors import translated
 from storage.sql.schema import slack_cards as t
 
 
@@ -36,7 +35,7 @@ class SqlCards:
         """Every copy of the change's card, in the order they were posted."""
         query = (select(t.c.change_id, t.c.channel, t.c.ts, t.c.audience, t.c.rendered)
                  .where(t.c.change_id == change_id).order_by(t.c.posted_at, t.c.ts))
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [StoredCard(*row) for row in rows]
 
@@ -50,5 +49,5 @@ class SqlCards:
             index_elements=[t.c.channel, t.c.ts],
             set_={"audience": upsert.excluded.audience, "rendered": upsert.excluded.rendered},
         )
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             await conn.execute(upsert)

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.sql.apply_leases import Holder, SqlApplyLeases
 from storage.sql.children import ChildWrites
-from storage.sql.errors import is_unique_violation, translated
+from storage.sql.errors import UniqueViolation, translated
 from storage.sql.projection import change_row
 from storage.sql.schema import change_requests, counters
 from workflow.codec import change_from_dict
@@ -74,9 +73,7 @@ class SqlChanges:
                 await self._conn.execute(
                     insert(change_requests).values(change_row(change, self._now))
                 )
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise
+        except UniqueViolation:
             if change.idempotency_key is not None:
                 existing = await self.find_by_idempotency_key(
                     change.requester, change.idempotency_key

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.sql.errors import is_unique_violation, translated
+from storage.sql.errors import UniqueViolation, translated
 from storage.sql.projection import (
     Row,
     author_rows,
@@ -100,11 +99,9 @@ async def _insert(conn: AsyncConnection, table: Table, change_id: str, rows: lis
                 await conn.execute(insert(table).values(rows[0]))
             else:
                 await conn.execute(insert(table), rows)
-    except IntegrityError as exc:
+    except UniqueViolation:
         # A second live response of one person: another writer got there first.
-        if is_unique_violation(exc):
-            raise ConcurrencyConflict(change_id) from None
-        raise
+        raise ConcurrencyConflict(change_id) from None
 
 
 def _key(row: Row, key: tuple[str, ...]) -> tuple[Any, ...]:

@@ -14,6 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.sql.errors import translated
+
 BUSY_TIMEOUT_MS = 10_000  # another process holding the write lock is waited for this long
 WRITER_WAIT_S = 30.0  # a unit of work waits this long for the one writer connection
 READERS = 4
@@ -53,7 +55,13 @@ class Database:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One write transaction, committed when the block ends without an error."""
-        async with self.turn(), self.writer.begin() as conn:
+        async with translated(), self.turn(), self.writer.begin() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A reader connection; a database failure leaves it as StorageError."""
+        async with translated(), self.reader.connect() as conn:
             yield conn
 
     @property

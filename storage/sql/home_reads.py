@@ -63,7 +63,7 @@ class HomeReads:
     async def _page(self, query: Select[Any], where: ColumnElement[bool],
                     order: tuple[Any, ...], limit: int, source: Any = cr) -> Page:
         counting = select(func.count()).select_from(source).where(where)
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             total = int(await conn.scalar(counting) or 0)
             data = (await conn.scalars(query.order_by(*order).limit(limit))).all() \
                 if total and limit > 0 else []

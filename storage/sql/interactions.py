@@ -10,7 +10,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.ports.interactions import Pruning
 from storage.sql.engines import Database
-from storage.sql.errors import translated
 from storage.sql.schema import slack_interactions as t
 
 
@@ -28,7 +27,7 @@ class SqlInteractions:
         insert = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
         statement = insert(t).values(key=key, seen_at=now).on_conflict_do_nothing(
             index_elements=[t.c.key])
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             if cutoff is not None:
                 await conn.execute(delete(t).where(t.c.seen_at < cutoff))
             result = await conn.execute(statement)

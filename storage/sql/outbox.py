@@ -76,7 +76,7 @@ class SqlOutboxQueue:
             (outbox.c.lease_until.is_(None)) | (outbox.c.lease_until <= now),
             ~held_elsewhere,
         )
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                    {"key": CLAIM_LOCK_KEY})
@@ -118,7 +118,7 @@ class SqlOutboxQueue:
         """Set `values` on those of the messages this owner still holds undelivered."""
         if not message_ids:
             return
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(message_ids)), outbox.c.lease_owner == owner,
@@ -128,7 +128,7 @@ class SqlOutboxQueue:
 
     async def mark_delivered(self, message_id: int, now: datetime) -> bool:
         """Delivered: never claimed again. False if it was already marked."""
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id, outbox.c.delivered_at.is_(None))
@@ -138,7 +138,7 @@ class SqlOutboxQueue:
 
     async def mark_delivered_all(self, message_ids: Sequence[int], now: datetime) -> int:
         """Mark several delivered in one transaction; how many were not marked before."""
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(message_ids)), outbox.c.delivered_at.is_(None))
@@ -152,7 +152,7 @@ class SqlOutboxQueue:
         Returns True when the message was dead-lettered. A relay whose lease was taken over
         changes nothing.
         """
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             attempts = await conn.scalar(
                 select(outbox.c.attempts).where(
                     outbox.c.id == message_id,
@@ -177,7 +177,7 @@ class SqlOutboxQueue:
 
     async def dead_letters(self, limit: int = 100) -> list[Delivery]:
         """Messages that will not be retried, for an operator to look at."""
-        async with translated(), self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             result = await conn.execute(
                 select(outbox.c.id, outbox.c.topic, outbox.c.change_id, outbox.c.payload,
                        outbox.c.attempts)

@@ -63,7 +63,7 @@ class Queries:
 
     async def deadline_of(self, change_id: str) -> datetime | None:
         """The change's next deadline (an indexed column, nothing decoded)."""
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             found: datetime | None = await conn.scalar(
                 select(cr.c.next_deadline).where(cr.c.id == change_id))
         return found
@@ -87,7 +87,7 @@ class Queries:
         if skip:
             query = query.where(audit_events.c.kind.not_in(sorted(skip)))
         query = query.order_by(audit_events.c.seq.desc()).limit(1)
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
         return to_audit_row(row) if row is not None else None
 
@@ -136,7 +136,7 @@ class Queries:
         if until is not None:
             query = query.where(cr.c.next_deadline <= until)
         query = query.order_by(cr.c.next_deadline, cr.c.number).limit(limit)
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [Deadline(row.id, row.next_deadline) for row in rows]
 
@@ -147,11 +147,11 @@ class Queries:
             .where(audit_events.c.change_id == change_id)
             .order_by(audit_events.c.seq)
         )
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [to_audit_row(row) for row in rows]
 
     async def _changes(self, query: Select[Any]) -> list[ChangeRequest]:
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             data: Sequence[Any] = (await conn.scalars(query)).all()
         return [change_from_dict(d) for d in data]

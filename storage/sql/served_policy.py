@@ -8,7 +8,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.sql.engines import Database
-from storage.sql.errors import translated
 from storage.sql.schema import database_facts as t
 
 SERVED_POLICY = "served_policy"
@@ -21,7 +20,7 @@ async def serve_policy(db: Database, policy: str) -> str | None:
         name=SERVED_POLICY, value=policy)
     upsert = upsert.on_conflict_do_update(index_elements=[t.c.name],
                                           set_={"value": upsert.excluded.value})
-    async with translated(), db.write() as conn:
+    async with db.write() as conn:
         before = (await conn.execute(
             select(t.c.value).where(t.c.name == SERVED_POLICY))).scalar_one_or_none()
         await conn.execute(upsert)

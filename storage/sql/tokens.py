@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from storage.ports.tokens import TokenStore
 from storage.sql.engines import Database
-from storage.sql.errors import is_unique_violation, translated
+from storage.sql.errors import UniqueViolation
 from storage.sql.schema import api_tokens
 from storage.tokens import (
     ApiToken,
@@ -49,26 +48,24 @@ class SqlTokens:
         token_id, bearer = new_bearer()
         token = ApiToken(token_id, name, user, checked, now)
         try:
-            async with translated(), self._db.write() as conn:
+            async with self._db.write() as conn:
                 await conn.execute(insert(t).values(
                     id=token_id, name=name, user_id=user, scopes=encode_scopes(checked),
                     secret_sha256=bearer_hash(bearer), created_at=now,
                 ))
-        except IntegrityError as exc:
-            if is_unique_violation(exc):
-                raise TokenError(
-                    f"a live token is already named {name!r}: revoke it or pick another"
-                ) from None
-            raise
+        except UniqueViolation:
+            raise TokenError(
+                f"a live token is already named {name!r}: revoke it or pick another"
+            ) from None
         return IssuedToken(token, bearer)
 
     async def list(self) -> list[ApiToken]:
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             rows = (await conn.execute(select(t).order_by(t.c.created_at, t.c.id))).all()
         return [_token(row) for row in rows]
 
     async def revoke(self, name_or_id: str, now: datetime) -> ApiToken:
-        async with translated(), self._db.write() as conn:
+        async with self._db.write() as conn:
             rows = (await conn.execute(
                 select(t).where((t.c.id == name_or_id) | (t.c.name == name_or_id))
             )).all()
@@ -82,7 +79,7 @@ class SqlTokens:
         token_id = bearer_id(bearer)
         if token_id is None:
             return None
-        async with self._db.reader.connect() as conn:
+        async with self._db.read() as conn:
             row = (await conn.execute(select(t).where(t.c.id == token_id))).first()
         if row is None or not hash_matches(bearer, row.secret_sha256) or row.revoked_at:
             return None
