@@ -7,11 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 
-class Claimed(Protocol):
-    """A message leased to this relay; `attempts` counts the current one."""
-
-    @property
-    def id(self) -> int: ...
+class Queued(Protocol):
+    """What a delivery reads of a message: a written OutboxMessage or one a relay claimed."""
 
     @property
     def topic(self) -> str: ...
@@ -21,6 +18,13 @@ class Claimed(Protocol):
 
     @property
     def payload(self) -> Mapping[str, Any]: ...
+
+
+class Claimed(Queued, Protocol):
+    """A message leased to this relay; `attempts` counts the current one."""
+
+    @property
+    def id(self) -> int: ...
 
     @property
     def attempts(self) -> int: ...

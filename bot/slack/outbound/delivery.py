@@ -8,8 +8,8 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,6 +24,7 @@ from bot.slack.rendering.card import render_card
 from bot.slack.rendering.card_context import CardContext, Message
 from storage.ports.cards import Audience, CardRef, CardStore
 from storage.ports.change_queries import ChangeQueries
+from storage.ports.outbox import Queued
 from workflow.codec import event_from_dict
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ChangeRequest, State
@@ -41,19 +42,6 @@ ONLY_ACTOR_AND_REQUESTER = frozenset({EventKind.RESPONSE, EventKind.COMMENT,
                                       EventKind.DRY_RUN_RECORDED, EventKind.REMINDED})
 WIDE = STAGE_OPENERS | {EventKind.APPROVED, EventKind.REJECTED, EventKind.CANCELLED,
                         EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT}
-
-
-class OutboxItem(Protocol):
-    """What delivery reads of a queued message: an OutboxMessage, or one a relay claimed."""
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def change_id(self) -> str | None: ...
-
-    @property
-    def payload(self) -> Mapping[str, Any]: ...
 
 
 def fingerprint(message: Message) -> str:
@@ -89,7 +77,7 @@ class SlackDelivery:
         # writer. After a restart, or on another replica, a copy is at worst updated once more.
         self._shown: dict[tuple[str, str], str] = {}
 
-    async def deliver_many(self, messages: Sequence[OutboxItem]) -> None:
+    async def deliver_many(self, messages: Sequence[Queued]) -> None:
         """Bring Slack in line with several committed events, in order: each change's cards
         synced once, and its events told in one thread reply and one requester DM."""
         by_change: dict[str, list[Event]] = {}
