@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.slack.inbound import payload
-from bot.slack.inbound.feedback import tell
+from bot.slack.inbound.change_form import open_change_form
 from bot.slack.inbound.submissions import _decide
 from bot.slack.rendering import ids
 from bot.slack.rendering.blocks import context, modal, text_input
@@ -38,17 +38,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.action(ids.ABORT)
     async def open_form(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        user = payload.actor(body)
         await ack()
-        change_id = ids.parse_button_value(str(body["actions"][0].get("value", "")))[0]
-        cr = await services.changes.get(change_id)
-        if cr is None or cr.state is not State.EXECUTING:
-            refusal = (f"{escape(change_id)} does not exist" if cr is None else
-                       f"nothing to abort: {describe_state(cr)}")
-            await tell(services.client, user, f":no_entry: {refusal}", respond=respond)
-            return
-        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                         view=abort_modal(cr))
+        await open_change_form(services, body, respond, _not_running, abort_modal)
 
     @app.view(ids.ABORT_VIEW)
     async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -62,3 +53,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await _decide(services, body, view, lambda user: services.engine.abort(
             change_id, user, reason), f"Abort asked: *{change_id}* ends when its executor "
             "has stopped; the card shows the outcome.")
+
+
+def _not_running(cr: ChangeRequest, _user: str) -> str | None:
+    return None if cr.state is State.EXECUTING else f"nothing to abort: {describe_state(cr)}"

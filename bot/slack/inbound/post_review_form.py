@@ -9,11 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.slack.inbound import payload
-from bot.slack.inbound.feedback import tell
+from bot.slack.inbound.change_form import open_change_form
 from bot.slack.inbound.submissions import _decide
 from bot.slack.rendering import ids
 from bot.slack.rendering.blocks import context, modal, select_input, text_input
-from bot.slack.rendering.mrkdwn import escape
 from bot.slack.services import SlackServices
 from workflow.model import ChangeRequest
 from workflow.post_review import ReviewOutcome
@@ -45,20 +44,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
     @app.action(ids.POST_REVIEW)
     async def open_form(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        user = payload.actor(body)
         await ack()
-        change_id = ids.parse_button_value(str(body["actions"][0].get("value", "")))[0]
-        cr = await services.changes.get(change_id)
-        refusal = (f"{escape(change_id)} does not exist" if cr is None else
-                   f"only the requester ({cr.requester}) records how {cr.id} went"
-                   if cr.requester != user else
-                   f"{cr.id} is {cr.state.value}: a review follows an apply that ended"
-                   if cr.state not in REVIEWABLE else None)
-        if refusal is not None or cr is None:
-            await tell(services.client, user, f":no_entry: {refusal}", respond=respond)
-            return
-        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                         view=post_review_modal(cr))
+        await open_change_form(services, body, respond, _not_reviewable_by, post_review_modal)
 
     @app.view(ids.POST_REVIEW_VIEW)
     async def recorded(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -80,3 +67,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await _decide(services, body, view, lambda user: services.engine.post_review(
             change_id, user, ReviewOutcome(outcome), note, links),
             f"Recorded: *{change_id}* went {outcome.replace('_', ' ')}.")
+
+
+def _not_reviewable_by(cr: ChangeRequest, user: str) -> str | None:
+    if cr.requester != user:
+        return f"only the requester ({cr.requester}) records how {cr.id} went"
+    if cr.state not in REVIEWABLE:
+        return f"{cr.id} is {cr.state.value}: a review follows an apply that ended"
+    return None
