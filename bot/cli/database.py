@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.cli.fail import fail
-from bot.cli.operator_database import add_sandbox_flag, operator_database, say_database
+from bot.cli.operator_database import (
+    add_sandbox_flag,
+    operator_database,
+    with_database,
+)
 from bot.settings import Settings, SettingsError
 from storage.audit_export import FORMATS
 from workflow.time_range import TIME_RANGE, within_range
@@ -116,27 +120,4 @@ def audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]) -> int:
     """Open the existing database (never creating one), run `use`, close it, name it."""
-    from storage.database import DatabaseError, open_database, redact_url
-    from storage.errors import StorageError
-
-    try:
-        url = operator_database(settings)
-    except SettingsError as exc:
-        return fail(str(exc))
-
-    async def run() -> int:
-        db = await open_database(url, migrate=False)
-        try:
-            return await use(db)
-        finally:
-            await db.dispose()
-
-    try:
-        code = asyncio.run(run())
-    except DatabaseError as exc:
-        return fail(str(exc))
-    except StorageError as exc:
-        reason = exc
-        return fail(f"cannot read database {redact_url(url)}: {reason}")
-    say_database(url)
-    return code
+    return with_database(settings, use)

@@ -4,10 +4,17 @@ one beside a policy file that is not there."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
+from bot.cli.fail import fail
 from bot.serve_mode import SANDBOX_DATABASE_FILE, sandboxed
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from storage.sql.engines import Database
 
 
 def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
@@ -36,3 +43,34 @@ def say_database(url: str) -> None:
     from storage.database import redact_url
 
     print(f"database: {redact_url(url)}", file=sys.stderr)
+
+
+def with_database(settings: Settings, use: Callable[[Database], Awaitable[int]], *,
+                  migrate: bool = False, refusals: tuple[type[Exception], ...] = (),
+                  failure: str = "cannot read database {url}: {reason}") -> int:
+    """Open the operator's database (creating it only when `migrate`), run `use`, close it and
+    name it; a refusal in `refusals` or a storage failure (`failure`) is one line and exit 1."""
+    from storage.database import DatabaseError, open_database, redact_url
+    from storage.errors import StorageError
+
+    try:
+        url = operator_database(settings)
+    except SettingsError as exc:
+        return fail(str(exc))
+
+    async def run() -> int:
+        db = await open_database(url, migrate=migrate)
+        try:
+            return await use(db)
+        finally:
+            await db.dispose()
+
+    refused: tuple[type[Exception], ...] = (DatabaseError, *refusals)
+    try:
+        code = asyncio.run(run())
+    except refused as exc:
+        return fail(str(exc))
+    except StorageError as exc:
+        return fail(failure.format(url=redact_url(url), reason=exc))
+    say_database(url)
+    return code

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.fail import fail
-from bot.cli.operator_database import add_sandbox_flag, operator_database, say_database
-from bot.settings import Settings, SettingsError
+from bot.cli.operator_database import (
+    add_sandbox_flag,
+    with_database,
+)
+from bot.settings import Settings
 from storage.tokens import SCOPES, ApiToken, TokenError
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a token command runs
@@ -124,29 +125,8 @@ def _when(value: datetime | None) -> str:
 
 def _with_tokens(settings: Settings, use: Use, *, migrate: bool = False) -> int:
     """Open the database (migrating it for `create`), run `use`, close it, name it."""
-    from storage.database import DatabaseError, open_database, redact_url
-    from storage.errors import StorageError
     from storage.sql.tokens import SqlTokens
 
-    try:
-        url = operator_database(settings)
-    except SettingsError as exc:
-        return fail(str(exc))
-
-    async def run() -> int:
-        db = await open_database(url, migrate=migrate)
-        try:
-            return await use(SqlTokens(db))
-        finally:
-            await db.dispose()
-
-    try:
-        code = asyncio.run(run())
-    except (DatabaseError, TokenError) as exc:
-        return fail(str(exc))
-    except StorageError as exc:
-        reason = exc
-        return fail(f"cannot use database {redact_url(url)}: {reason}; "
-                    "is it upgraded (`changegate db upgrade`)?")
-    say_database(url)
-    return code
+    return with_database(
+        settings, lambda db: use(SqlTokens(db)), migrate=migrate, refusals=(TokenError,),
+        failure="cannot use database {url}: {reason}; is it upgraded (`changegate db upgrade`)?")
