@@ -121,13 +121,10 @@ class DeadlineTimers:
         return when
 
     def committed(self, changes: Sequence[ChangeRequest]) -> None:
-        """An engine commit observer: re-arm each committed change from its new state. A
-        deadline already due is disarmed, left to the command that committed it (its follow-up
-        applies a due change at once) and to the sweeper, so no timer races that command."""
-        now = self._clock.now()
+        """An engine commit observer: re-arm each committed change from its new state; a
+        deadline already due (an apply an approval made due) fires at once."""
         for change in changes:
-            when = change.next_deadline
-            self.arm_at(change.id, when if when is None or when > now else None)
+            self.arm(change)
 
     def arm_at(self, change_id: str, when: datetime | None) -> None:
         """Replace the change's job with one firing at `when` (None: no job)."""

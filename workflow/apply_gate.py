@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from workflow.abort import watching
 from workflow.apply_hold import ApplyHold
-from workflow.commands import Command, FireDeadline, RecordApplyOutcome, RecordDryRun
+from workflow.commands import Command, RecordApplyOutcome, RecordDryRun
 from workflow.errors import (
     DigestChanged,
     DryRunFailed,
@@ -102,14 +102,11 @@ class ApplyGate:
         return await self.follow_up(decision)
 
     async def follow_up(self, decision: Decision) -> ChangeRequest:
-        """Run what a committed decision asks for: an apply that is due, an apply that started."""
-        kinds = {e.kind for e in decision.events}
-        cr = decision.change
-        if EventKind.APPLY_STARTED in kinds:
-            return await self._execute(cr)
-        if EventKind.APPLY_DUE in kinds:
-            return await self.through(cr.id, SYSTEM_ACTOR, FireDeadline(cr.id))
-        return cr
+        """Run the apply a committed decision started. An apply that only became due is left to
+        the deadline timers, which hear of every commit, so no request waits on an executor."""
+        if any(e.kind is EventKind.APPLY_STARTED for e in decision.events):
+            return await self._execute(decision.change)
+        return decision.change
 
     async def _execute(self, cr: ChangeRequest) -> ChangeRequest:
         """Call the executor after the start is committed, holding the apply meanwhile; record

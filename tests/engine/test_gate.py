@@ -265,6 +265,8 @@ async def test_an_auto_applied_change_is_not_submitted_without_its_dry_run(
         await world.propose("low", dry_run=False)
     assert await records(backend, "proposed") == []
     cr = await world.propose("low")
+    assert cr.state is State.APPROVED and cr.apply_at == world.clock.now()  # due for its timer
+    cr = await world.engine.fire_deadline(cr.id)
     assert cr.state is State.APPLIED and len(world.executor.applies) == 1
 
 

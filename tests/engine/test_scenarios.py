@@ -304,6 +304,9 @@ async def test_21_late_final_approval_inside_and_outside_grace(
     world.clock.set(when + timedelta(minutes=late))
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
     cr = await world.engine.approve(cr.id, "n2")
+    assert cr.state is State.APPROVED and world.executor.applies == []
+    assert cr.apply_at == (world.clock.now() if applied else None)  # due at once, or never
+    cr = await world.engine.fire_deadline(cr.id)  # what its timer does
     assert cr.state is (State.APPLIED if applied else State.APPROVED)
     assert len(world.executor.applies) == (1 if applied else 0)
 
@@ -410,6 +413,9 @@ async def test_29_simultaneous_final_approvals_one_transition_one_apply(
     )
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(refused) == 1 and isinstance(refused[0], WrongState)
+    # two replicas' timers fire the due apply at once: one starts it, the other finds it started
+    await asyncio.gather(world.engine.fire_deadline(cr.id), world.new_engine().fire_deadline(cr.id),
+                         return_exceptions=True)
     cr = await world.get(cr.id)
     assert cr.state is State.APPLIED
     assert len(world.executor.applies) == 1

@@ -89,8 +89,12 @@ async def test_late_final_approval_inside_the_grace_applies_at_once(world: World
     world.clock.set(when + timedelta(minutes=15))  # the boundary is inside
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
     cr = await world.engine.approve(cr.id, "n2")
+    assert cr.state is State.APPROVED and world.executor.applies == []  # due, not yet run
+    assert timers.arm(cr) == world.clock.now()
+    assert await run_until(timers, world.clock, world.clock.now()) == [cr.id]
+    cr = await world.get(cr.id)
     assert cr.state is State.APPLIED and len(world.executor.applies) == 1
-    assert timers.arm(cr) is None
+    assert cr.id not in timers.armed()
 
 
 async def test_late_final_approval_outside_the_grace_waits_for_a_new_schedule(
@@ -147,11 +151,11 @@ async def test_a_failing_firing_waits_for_a_later_sweep(world: World) -> None:
     assert timers.retry_after(cr.id) is None and len(world.executor.applies) == 1
 
 
-async def test_every_commit_rearms_its_change_but_a_due_apply_is_left_to_its_command(
+async def test_every_commit_rearms_its_change_and_a_due_apply_fires_from_its_timer(
     world: World
 ) -> None:
     """Wired to the engine's commits, the timers follow each change without a delivery or a
-    sweep; an apply due at its commit is started by the committing command, never raced."""
+    sweep; an apply due at its commit is armed to fire at once, not run by the approval."""
     timers = timers_for(world)
     world.engine.on_commit(timers.committed)
     cr = await world.propose("high")
@@ -167,8 +171,13 @@ async def test_every_commit_rearms_its_change_but_a_due_apply_is_left_to_its_com
     await world.engine.approve(late.id, "n1")
     world.clock.set(when + timedelta(minutes=1))  # approved late, within the grace: apply now
     await world.engine.run_dry_run(late.id, "req")
+    approved = await world.engine.approve(late.id, "n2")
+    assert approved.state is State.APPROVED and world.executor.applies == []
+    assert timers.armed()[late.id] == world.clock.now()
     armed: list[bool] = []
     world.engine.on_commit(lambda _changes: armed.append(late.id in timers.armed()))
-    applied = await world.engine.approve(late.id, "n2")
-    assert applied.state is State.APPLIED and len(world.executor.applies) == 1
-    assert armed == [False, False, False]  # due, started, applied: no timer raced the apply
+    await timers.fire(late.id)
+    assert (await world.get(late.id)).state is State.APPLIED
+    assert len(world.executor.applies) == 1
+    assert armed == [False, False]  # started, applied: each commit left nothing armed
+    assert late.id not in timers.armed()
