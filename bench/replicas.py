@@ -80,7 +80,9 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
     async with running_cluster(directory, url, replicas=args.replicas, lease_s=args.lease,
                                policy=policy, fake=fake, channel=storm.CHANNEL,
                                command=["-m", "bench.serve"],
-                               extra_env={"BENCH_PACING_S": "1"} if args.slack_limits else None
+                               extra_env={"BENCH_PACING_S": "1",
+                                          "CHANGEGATE_REPLICAS": str(args.replicas)}
+                               if args.slack_limits else None
                                ) as cluster:
         settle = await storm.until_idle(url, wait_s)
         card_of = storm.cards(fake)

@@ -270,7 +270,8 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     problem = missing_slack_setting(settings)
     if problem is not None:
         raise StartupError(problem)
-    pacer = SlackPacer() if pacing_s else None  # Slack's rate limits kept (off in tests)
+    # Slack's rate limits kept, each replica to its share (pacing is off in tests)
+    pacer = SlackPacer(replicas=settings.replicas) if pacing_s else None
     client = web_client(settings, session, token, pacer)
     identity = await identify(client, settings.slack_team_id)
     membership = UsergroupMembership(client)
@@ -279,7 +280,7 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     timers = armed_timers(engine, storage, clock)
     people = People(policy, membership)
     homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url,
-                          method_budget("views.publish") if pacer else None)
+                          method_budget("views.publish", settings.replicas) if pacer else None)
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s),

@@ -10,6 +10,7 @@ from pathlib import Path
 DEFAULT_POLICY = "changegate.yaml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+MOST_REPLICAS = 100
 DATABASE_FILE = "changegate.db"
 SLACK_API = "https://slack.com/api/"  # the Web API when SLACK_API_URL is unset
 SLACK_VARIABLES = {  # each Slack setting and the Settings field it fills
@@ -43,6 +44,7 @@ class Settings:
     sandbox: bool = False
     database_given: bool = True  # False when database_url is the default beside the policy file
     sandbox_host: str = DEFAULT_HOST
+    replicas: int = 1  # processes serving one Slack app: each keeps to its share of the limits
 
     @classmethod
     def load(cls, environ: Mapping[str, str], *, policy: str | None = None,
@@ -67,6 +69,7 @@ class Settings:
             sandbox=sandbox,
             database_given=database_given,
             sandbox_host=_get(environ, "CHANGEGATE_SANDBOX_HOST") or DEFAULT_HOST,
+            replicas=_replicas(environ),
         )
 
     @property
@@ -117,6 +120,19 @@ def _port(environ: Mapping[str, str]) -> int:
             f"got {raw!r}"
         )
     return port
+
+
+def _replicas(environ: Mapping[str, str]) -> int:
+    raw = _get(environ, "CHANGEGATE_REPLICAS")
+    if raw is None:
+        return 1
+    count = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
+    if not 1 <= count <= MOST_REPLICAS:
+        raise SettingsError(
+            f"CHANGEGATE_REPLICAS must be the number of replicas serving this Slack app, a whole "
+            f"number from 1 to {MOST_REPLICAS}, got {raw!r}"
+        )
+    return count
 
 
 def _slack_id(environ: Mapping[str, str], name: str, prefixes: str, what: str) -> str | None:

@@ -89,6 +89,10 @@ def test_secrets_stay_out_of_the_repr() -> None:
             "CHANGEGATE_DATABASE_URL is not a database URL",
         ),
         ("SLACK_API_URL", "slack.example.com/api", "SLACK_API_URL must start with http"),
+        ("CHANGEGATE_REPLICAS", "0", "CHANGEGATE_REPLICAS must be the number of replicas"),
+        ("CHANGEGATE_REPLICAS", "101", "CHANGEGATE_REPLICAS must be the number of replicas"),
+        ("CHANGEGATE_REPLICAS", "2.5", "CHANGEGATE_REPLICAS must be the number of replicas"),
+        ("CHANGEGATE_REPLICAS", "³", "CHANGEGATE_REPLICAS must be the number of replicas"),
     ],
 )
 def test_malformed_value_names_its_variable(name: str, value: str, expected: str) -> None:
@@ -101,3 +105,8 @@ def test_malformed_value_names_its_variable(name: str, value: str, expected: str
 def test_malformed_port_is_quoted_back() -> None:
     with pytest.raises(SettingsError, match="got 'eighty'"):
         Settings.load({"CHANGEGATE_PORT": "eighty"})
+
+
+def test_replicas_default_to_one_and_are_read_as_a_count() -> None:
+    assert Settings.load({}).replicas == 1
+    assert Settings.load({"CHANGEGATE_REPLICAS": " 3 "}).replicas == 3

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sandbox.fakeslack import FakeSlack, Workspace
 from bot.slack.outbound.card_follower import CardFollower
 from bot.slack.outbound.card_updates import CardUpdates, Render
-from bot.slack.outbound.limits import POST_PER_CHANNEL, TIER_3
+from bot.slack.outbound.limits import POST_PER_CHANNEL, TIER_3, Limit
 from bot.slack.outbound.paced_client import PacedWebClient
 from bot.slack.outbound.pacing import SlackPacer
 
@@ -130,7 +130,8 @@ async def test_two_processes_sharing_the_budget_wait_out_every_retry_after(
         fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
     """Two clients each keep to the limit, together they exceed it: each waits out the 429s it
     is answered, never retrying early, and every update lands. (Taking turns, neither calls while
-    the other waits; concurrent replicas do not share a Retry-After, see docs/performance.md.)"""
+    the other waits; concurrent replicas do not share a Retry-After, so CHANGEGATE_REPLICAS has
+    each keep to its share, as the next test shows.)"""
     first, second = paced(fake, session, clock), paced(fake, session, clock)
     ts = await post(first)
     for n in range(8):
@@ -143,6 +144,32 @@ async def test_two_processes_sharing_the_budget_wait_out_every_retry_after(
     assert first.pacer.refusals + second.pacer.refusals == len(fake.limits.refusals)
     assert fake.messages(CHANNEL)[0].text == "b7"
     assert fake.messages(CHANNEL)[0].edits == 16
+
+
+async def test_replicas_each_keeping_their_share_are_never_answered_429(
+        fake: FakeSlack, session: aiohttp.ClientSession, clock: Clock) -> None:
+    """The same turns as above, but each of three replicas keeps to a third of the limits
+    (CHANGEGATE_REPLICAS=3): together they stay inside Slack's, so no call is refused."""
+    replicas = [PacedWebClient(pacer=SlackPacer(clock, clock.sleep, replicas=3),
+                               token=fake.workspace.bot_token, base_url=fake.api_url,
+                               session=session, retry_handlers=[]) for _ in range(3)]
+    ts = await post(replicas[0])
+    started = clock.now
+    for n in range(8):
+        for i, client in enumerate(replicas):
+            await client.chat_update(channel=CHANNEL, ts=ts, text=f"{i}:{n}")
+
+    assert fake.limits is not None and fake.limits.refusals == []
+    assert fake.messages(CHANNEL)[0].edits == 24
+    # together they still use the whole rate: 24 updates, all but a burst at 50 a minute
+    assert clock.now - started <= (24 - 3 + 1) / TIER_3.per_s
+
+
+def test_a_replica_share_divides_rate_and_burst_but_never_below_one_call() -> None:
+    assert TIER_3.kept(1) == Limit(50, 4)
+    assert TIER_3.kept(2) == Limit(25, 2)
+    assert TIER_3.kept(5) == Limit(10, 1)
+    assert POST_PER_CHANNEL.kept(3).burst == 1
 
 
 async def test_a_429_is_sent_again_only_after_its_retry_after(

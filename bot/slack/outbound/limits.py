@@ -26,10 +26,11 @@ class Limit:
     def per_s(self) -> float:
         return self.per_minute / 60
 
-    def kept(self) -> Limit:
-        """What the bot allows itself: the same rate with one call less of burst, so a call
-        delayed on the way never arrives early by Slack's count."""
-        return Limit(self.per_minute, max(1, self.burst - 1))
+    def kept(self, replicas: int = 1) -> Limit:
+        """What one of `replicas` processes sharing the app allows itself: its share of the rate
+        and of one call less of burst, so a call delayed on the way never arrives early by
+        Slack's count and the replicas together stay within Slack's limit."""
+        return Limit(self.per_minute / replicas, max(1, (self.burst - 1) // replicas))
 
 
 TIER_1 = Limit(1, 1)

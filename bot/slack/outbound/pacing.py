@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.slack.outbound.budget import Budget
-from bot.slack.outbound.limits import POST, TIERED, limits_of
+from bot.slack.outbound.limits import POST, TIERED, Limit, limits_of
 
 DEFAULT_INTERVAL_S = 1.0
 MIN_SLEEP_S = 0.001  # a shorter wait could leave a coarse clock where it was
@@ -41,12 +41,15 @@ class ChannelPacer:
 
 class SlackPacer:
     """Token buckets per method (per channel and workspace for chat.postMessage) a little inside
-    Slack's limits, and the holds Slack's Retry-After answers impose; callers of one limit are
-    let through in the order they asked."""
+    this process's share of Slack's limits (one of `replicas` serving the app), and the holds
+    Slack's Retry-After answers impose; callers of one limit are let through in the order they
+    asked."""
 
-    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep, *,
+                 replicas: int = 1) -> None:
         self._clock = clock
         self._sleep = sleep
+        self._replicas = replicas
         self._buckets: dict[tuple[str, str], Budget] = {}
         self._held: dict[str, float] = {}  # method: no call before this time
         self._queues: dict[tuple[str, str], asyncio.Lock] = {}
@@ -55,7 +58,7 @@ class SlackPacer:
     def wait_s(self, method: str, channel: str | None = None) -> float:
         """Seconds until a call of `method` may go out (0: now)."""
         held = self._held.get(method, 0.0) - self._clock()
-        return max([held, 0.0, *(self._bucket(key, limit.kept().burst, limit.per_s).wait_s()
+        return max([held, 0.0, *(self._bucket(key, limit).wait_s()
                                  for key, limit in limits_of(method, channel))])
 
     async def acquire(self, method: str, channel: str | None = None) -> None:
@@ -65,21 +68,22 @@ class SlackPacer:
             while (wait := self.wait_s(method, channel)) > 0:
                 await self._sleep(max(wait, MIN_SLEEP_S))
             for key, limit in limits_of(method, channel):
-                self._bucket(key, limit.kept().burst, limit.per_s).take()
+                self._bucket(key, limit).take()
 
     def hold(self, method: str, retry_after_s: float) -> None:
         """Slack answered 429: no call of `method` goes out for `retry_after_s` seconds."""
         self.refusals += 1
         self._held[method] = max(self._held.get(method, 0.0), self._clock() + retry_after_s)
 
-    def _bucket(self, key: tuple[str, str], burst: int, per_s: float) -> Budget:
+    def _bucket(self, key: tuple[str, str], limit: Limit) -> Budget:
         if key not in self._buckets:
-            self._buckets[key] = Budget(burst, per_s, self._clock)
+            kept = limit.kept(self._replicas)
+            self._buckets[key] = Budget(kept.burst, kept.per_s, self._clock)
         return self._buckets[key]
 
 
-def method_budget(method: str) -> Budget:
+def method_budget(method: str, replicas: int = 1) -> Budget:
     """A budget as the pacer keeps one method's tier: for callers that would rather put work
     off (App Home tabs) than wait for the pacer."""
-    limit = TIERED[method].kept()
+    limit = TIERED[method].kept(replicas)
     return Budget(limit.burst, limit.per_s)
