@@ -86,6 +86,7 @@ class DeadlineTimers:
         self._sweep_every = sweep_every or sweep_interval()
         self._armed: dict[str, datetime] = {}
         self._running: set[str] = set()
+        self._due_meanwhile: set[str] = set()  # made due by a commit while its job ran
         self._retry: dict[str, tuple[int, datetime]] = {}  # change id -> (failures, not before)
 
     async def start(self, *, paused: bool = False) -> StartReport:
@@ -122,9 +123,13 @@ class DeadlineTimers:
 
     def committed(self, changes: Sequence[ChangeRequest]) -> None:
         """An engine commit observer: re-arm each committed change from its new state; a
-        deadline already due (an apply an approval made due) fires at once."""
+        deadline already due (an apply an approval made due) fires at once, or, while the
+        change's job is running (the scheduler would skip a second one), as soon as it ends."""
+        now = self._clock.now()
         for change in changes:
-            self.arm(change)
+            when = self.arm(change)
+            if change.id in self._running and when is not None and when <= now:
+                self._due_meanwhile.add(change.id)
 
     def arm_at(self, change_id: str, when: datetime | None) -> None:
         """Replace the change's job with one firing at `when` (None: no job)."""
@@ -164,12 +169,16 @@ class DeadlineTimers:
             return None
         finally:
             self._running.discard(change_id)
+            due_meanwhile = change_id in self._due_meanwhile
+            self._due_meanwhile.discard(change_id)
         when = change.next_deadline
         if when is not None and when <= self._clock.now():
             log.warning("deadline of %s is still due after firing; retrying later", change_id)
             self._back_off(change_id)
             return change
         self._retry.pop(change_id, None)
+        if due_meanwhile:  # another commit made it due while this job ran: fire it again
+            return await self.fire(change_id)
         self.arm_at(change_id, when)
         return change
 

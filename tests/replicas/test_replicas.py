@@ -123,6 +123,8 @@ async def test_replicas_keep_every_guarantee_when_one_is_killed(
                 c.approve((n + 2) % 3, r2, change_id),
                 approve_by_api(c, n % 3, r3, change_id))
             assert (clicked, answered in (200, 409)) == (200, True)
+        # their applies run from the approving replica's timer: done before replica 0 dies
+        await until(in_states(c, autos[:2], State.APPLIED), "the first automatic applies")
 
         # Replica 0 runs the slow apply and dies mid-apply. Applied by a request to replica 0,
         # not by itself: a due auto-apply may be started by any replica's sweeper first.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,7 +21,7 @@ from bot.slack.rendering import ids
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from workflow.engine import Engine
-from workflow.model import ChangeRequest, Content, Metadata, Risk
+from workflow.model import ChangeRequest, Content, Metadata, Risk, State
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0CHANGES"
@@ -183,6 +184,18 @@ class Harness:
             return "" if form.view.get("callback_id") == callback_id or "…" in shown else shown
 
         return await self.fake.wait_for(outcome)
+
+    async def reaches(self, change_id: str, state: State, within_s: float = 5.0
+                      ) -> ChangeRequest:
+        """The change once it is in `state`, re-read after every commit: an apply a request
+        made due runs from the deadline timers, after that request has answered."""
+        committed = asyncio.Event()
+        self.engine.on_commit(lambda _changes: committed.set())
+        async with asyncio.timeout(within_s):
+            while (cr := await self.engine.get(change_id)) is None or cr.state is not state:
+                await committed.wait()
+                committed.clear()
+        return cr
 
     async def settled(self) -> None:
         """Deliver everything committed so far (the relay also does so on its own), and let

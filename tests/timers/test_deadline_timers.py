@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.timers import DeadlineTimers
 from storage.audit_chain import AuditRow
 from tests.support.backends import Backend
 from tests.support.world import World
-from tests.timers.drive import run_until, timers_for
-from workflow.model import State
+from tests.timers.drive import deadline_source, run_until, timers_for
+from workflow.model import ChangeRequest, State
 
 
 def count(rows: Sequence[AuditRow], kind: str) -> int:
@@ -181,3 +183,47 @@ async def test_every_commit_rearms_its_change_and_a_due_apply_fires_from_its_tim
     assert len(world.executor.applies) == 1
     assert armed == [False, False]  # started, applied: each commit left nothing armed
     assert late.id not in timers.armed()
+
+
+class HeldEngine:
+    """The world's engine, but the first firing, once decided, waits for the test to let its
+    job end."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.firing = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def fire_deadline(self, change_id: str) -> ChangeRequest:
+        fired = await self.world.engine.fire_deadline(change_id)
+        if not self.firing.is_set():
+            self.firing.set()
+            await self.go_on.wait()
+        return fired
+
+    async def recover_interrupted_applies(self) -> list[str]:
+        return await self.world.engine.recover_interrupted_applies()
+
+
+async def test_an_apply_made_due_while_its_changes_job_runs_fires_when_that_job_ends(
+    world: World
+) -> None:
+    """The scheduler skips a job whose previous run is still going: an apply an approval makes
+    due meanwhile is fired by the running job once it ends, not left to the sweeper."""
+    world.use_policy(world.policy_text.replace("name: high, priority: 20,",
+                                               "name: high, priority: 20, apply: auto,"))
+    engine = HeldEngine(world)
+    timers = DeadlineTimers(engine, deadline_source(world.uow), world.clock)
+    world.engine.on_commit(timers.committed)
+    cr = await world.propose("high")
+    await world.engine.approve(cr.id, "n1")
+    world.clock.set(cr.remind_at)  # its reminder fires...
+    job = asyncio.create_task(timers.fire(cr.id))
+    await engine.firing.wait()
+    await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
+    approved = await world.engine.approve(cr.id, "n2")  # ...while the final approval commits
+    assert approved.state is State.APPROVED
+    engine.go_on.set()
+    await job
+    assert (await world.get(cr.id)).state is State.APPLIED
+    assert len(world.executor.applies) == 1 and cr.id not in timers.armed()
