@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import sys
 import tempfile
 import time
@@ -51,6 +52,13 @@ class FreshnessSlack(RecordingSlack):
             self.updates[(str(body["channel"]), str(args["ts"]))].append(
                 (self.last_update, hashlib.sha256(shown.encode()).hexdigest(), shown))
         return status, body, headers
+
+    def unchanged(self) -> tuple[int, int]:
+        """chat.update calls that went through, and how many of them changed nothing shown."""
+        calls = sum(len(seen) for seen in self.updates.values())
+        same = sum(1 for seen in self.updates.values()
+                   for before, after in itertools.pairwise(seen) if before[1] == after[1])
+        return calls, same
 
     def final_at(self, card: tuple[str, str]) -> float | None:
         """When the card came to show what it shows last (None: never updated)."""
@@ -118,9 +126,10 @@ async def light(args: argparse.Namespace, directory: Path, url: str) -> dict[str
         await run.bot.stop()
         await fake.close()
     to_card = [fake.shown_at[i] - fake.sent_at[i] for i in fake.shown_at]
+    calls, same = fake.unchanged()
     return {"p50": percentile(to_card, 50), "p99": percentile(to_card, 99),
             "shown": len(fake.shown_at), "clicks": len(clicks), "all_shown": float(shown),
-            **honoured(fake)}
+            "updates": calls, "unchanged": same, **honoured(fake)}
 
 
 async def storm_run(args: argparse.Namespace, directory: Path, url: str) -> dict[str, float]:
@@ -152,7 +161,9 @@ async def storm_run(args: argparse.Namespace, directory: Path, url: str) -> dict
                                                              if fake.updates.get(card) else ""))]
     done = max((f for f in finals if f is not None), default=began) - began
     bound = max(wall, (len(copies) - TIER_3.burst) / TIER_3.per_s)
-    return {"wall": wall, "copies": len(copies), "final_s": done, "bound_s": bound,
+    calls, same = fake.unchanged()
+    return {"updates": calls, "unchanged": same, "wall": wall, "copies": len(copies),
+            "final_s": done, "bound_s": bound,
             "stale": len(stale), "shown": len(fake.shown_at), "clicks": len(clicks),
             **honoured(fake)}
 
@@ -210,11 +221,13 @@ async def main(args: argparse.Namespace) -> int:
         b = await storm_run(args, directory, url)
     print(f"\n(a) {a['clicks']:.0f} clicks at {args.rate:g}/s: click-to-card p50 "
           f"{a['p50']:.2f} s, p99 {a['p99']:.2f} s; {a['shown']:.0f} shown; "
-          f"{a['refused']:.0f} 429s, {a['early']:.0f} retried early")
+          f"{a['refused']:.0f} 429s, {a['early']:.0f} retried early; {a['updates']:.0f} "
+          f"chat.update, {a['unchanged']:.0f} of them changing nothing")
     print(f"(b) {b['clicks']:.0f} clicks in {b['wall']:.1f} s; {b['copies']:.0f} card copies "
           f"all final after {b['final_s']:.0f} s; lower bound {b['bound_s']:.0f} s = "
           f"max(storm, ({b['copies']:.0f} - {TIER_3.burst}) updates at "
-          f"{TIER_3.per_minute:g}/min); {b['stale']:.0f} copies missing a vote")
+          f"{TIER_3.per_minute:g}/min); {b['stale']:.0f} copies missing a vote; "
+          f"{b['updates']:.0f} chat.update, {b['unchanged']:.0f} of them changing nothing")
     print(f"(c) {a['refused'] + b['refused']:.0f} 429s answered, "
           f"{a['early'] + b['early']:.0f} calls before their Retry-After\n")
     return finish(judge(a, b), directory)
