@@ -107,32 +107,30 @@ def _database_url(environ: Mapping[str, str], policy_path: Path) -> str:
 
 
 def _port(environ: Mapping[str, str]) -> int:
-    raw = _get(environ, "CHANGEGATE_PORT")
-    if raw is None:
-        return DEFAULT_PORT
-    try:
-        port = int(raw)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise SettingsError(
-            f"CHANGEGATE_PORT must be a whole number from 0 to 65535 (0 picks a free port), "
-            f"got {raw!r}"
-        )
-    return port
+    return _bounded(environ, "CHANGEGATE_PORT", DEFAULT_PORT, 0, 65535,
+                    "a whole number from 0 to 65535 (0 picks a free port)")
 
 
 def _replicas(environ: Mapping[str, str]) -> int:
-    raw = _get(environ, "CHANGEGATE_REPLICAS")
+    return _bounded(environ, "CHANGEGATE_REPLICAS", 1, 1, MOST_REPLICAS,
+                    "the number of replicas serving this Slack app, a whole number from 1 to "
+                    f"{MOST_REPLICAS}")
+
+
+def _bounded(environ: Mapping[str, str], name: str, default: int, low: int, high: int,
+             what: str) -> int:
+    """A whole number from `low` to `high`, or the default when unset; anything else names
+    the variable and quotes the value back."""
+    raw = _get(environ, name)
     if raw is None:
-        return 1
-    count = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
-    if not 1 <= count <= MOST_REPLICAS:
-        raise SettingsError(
-            f"CHANGEGATE_REPLICAS must be the number of replicas serving this Slack app, a whole "
-            f"number from 1 to {MOST_REPLICAS}, got {raw!r}"
-        )
-    return count
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be {what}, got {raw!r}")
+    return value
 
 
 def _slack_id(environ: Mapping[str, str], name: str, prefixes: str, what: str) -> str | None:

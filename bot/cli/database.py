@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.cli.fail import fail
-from bot.cli.operator_database import (
-    add_sandbox_flag,
-    operator_database,
-    with_database,
-)
+from bot.cli.operator_database import add_sandbox_flag, operator_database, with_database
 from bot.settings import Settings, SettingsError
 from storage.audit_export import FORMATS
 from workflow.time_range import TIME_RANGE, within_range
@@ -101,7 +97,7 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
         print(f"audit chain ok: {result.rows} events, head {head_hash}")
         return 0
 
-    return _with_database(settings, verify)
+    return with_database(settings, verify)
 
 
 def audit_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -115,9 +111,4 @@ def audit_export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return 0
 
-    return _with_database(settings, dump)
-
-
-def _with_database(settings: Settings, use: Callable[[Database], Awaitable[int]]) -> int:
-    """Open the existing database (never creating one), run `use`, close it, name it."""
-    return with_database(settings, use)
+    return with_database(settings, dump)

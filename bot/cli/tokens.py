@@ -9,10 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.operator_database import (
-    add_sandbox_flag,
-    with_database,
-)
+from bot.cli.operator_database import add_sandbox_flag, with_database
 from bot.settings import Settings
 from storage.tokens import SCOPES, ApiToken, TokenError
 
