@@ -241,9 +241,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=5.0, help="clicks a second in (a)")
     parser.add_argument("--light-clicks", type=int, default=200,
                         help="clicks in (a), spread over 20 changes")
-    parser.add_argument("--notify", choices=["channel", "dm", "both"], default="channel",
-                        help="the workflow's notify; dm and both add a card copy per approver, "
-                             "each one more chat.update per change")
+    storm.add_notify_option(parser)
     parser.add_argument("--postgres", metavar="URL",
                         help="run the bot on a fresh database created on this PostgreSQL server")
     return parser.parse_args(argv)

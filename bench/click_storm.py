@@ -35,7 +35,7 @@ SHOWN_WAIT_S = 600.0
 
 async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[str, float]:
     votes = args.clicks // args.changes
-    policy_path, policy = storm.write_policy(directory, votes)
+    policy_path, policy = storm.write_policy(directory, votes, args.notify)
     print(f"seeding {args.changes} pending changes ({votes} approvals each) ...", flush=True)
     change_ids = await storm.seed(url, policy, args.changes)
     fake = RecordingSlack(storm.workspace())
@@ -197,6 +197,7 @@ async def main(args: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=500, metavar="M")
+    storm.add_notify_option(parser)
     parser.add_argument("--clicks", type=int, default=5000, metavar="N")
     parser.add_argument("--concurrency", type=int, default=50, metavar="C")
     parser.add_argument("--postgres", metavar="URL",

@@ -69,9 +69,8 @@ class Spread:
 
 async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
     votes = args.clicks // args.changes
-    notify = "channel" if args.slack_limits else None  # a DM card per approver: hours at limits
-    policy = storm.policy_text(votes, notify)
-    _, parsed = storm.write_policy(directory, votes, notify)
+    policy = storm.policy_text(votes, args.notify)
+    _, parsed = storm.write_policy(directory, votes, args.notify)
     change_ids = await storm.seed(url, parsed, args.changes)
     fake = RecordingSlack(storm.workspace())
     wait_s = storm.LIMITED_WAIT_S if args.slack_limits else storm.IDLE_WAIT_S
@@ -150,6 +149,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres", required=True, metavar="URL",
                         help="PostgreSQL server on which a fresh database is created")
     parser.add_argument("--replicas", type=int, default=3)
+    storm.add_notify_option(parser)
     parser.add_argument("--changes", type=int, default=200, metavar="M")
     parser.add_argument("--clicks", type=int, default=2000, metavar="N")
     parser.add_argument("--concurrency", type=int, default=30, metavar="C")
@@ -158,7 +158,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kill", action="store_true", help="SIGKILL replica 0 halfway")
     parser.add_argument("--slack-limits", action="store_true",
                         help="the fake Slack enforces Slack's published rate limits and every "
-                             "replica keeps to them (notify: channel)")
+                             "replica keeps to them")
     return parser.parse_args(argv)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
@@ -50,6 +51,14 @@ workflows:
     priority: 10{told}
     stages: [{{name: Review, require: [{{group: approvers, count: {votes}}}]}}]
 """
+
+
+def add_notify_option(parser: argparse.ArgumentParser) -> None:
+    """The storm workflow's `notify`: channel by default, as the benchmarks' tables are measured;
+    dm and both add a card copy per approver, each one more card update per change."""
+    parser.add_argument("--notify", choices=["channel", "dm", "both"], default="channel",
+                        help="the workflow's notify; dm and both add a card copy per approver, "
+                             "each one more chat.update per change")
 
 
 def workspace() -> Workspace:
