@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from storage.memory.interactions import MemoryInteractions
 from storage.ports.interactions import KEEP, PRUNE_EVERY, SeenInteractions
@@ -59,3 +60,41 @@ async def test_keys_are_kept_for_the_window_and_pruned_after_it(replica: Replica
 
     assert await seen.first_sight("old" + "0" * 61, after)
     assert not await seen.first_sight("mid" + "0" * 61, after)
+
+
+SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+async def test_keys_asked_for_together_are_written_in_one_transaction(backend: str,
+                                                                      tmp_path: Path) -> None:
+    async with fresh_database(backend, tmp_path) as db:
+        commits: list[object] = []
+        event.listen(db.writer.sync_engine, "commit", commits.append)
+        seen = SqlInteractions(db)
+
+        firsts = await asyncio.gather(*(seen.first_sight(f"{n:064d}", T0) for n in range(50)))
+
+        assert firsts == [True] * 50
+        assert len(commits) == 1  # a click storm does not queue a transaction per click
+        assert not await seen.first_sight(f"{7:064d}", T0)
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+async def test_a_failed_write_fails_every_asker_of_it_and_the_next_ask_writes_again(
+        backend: str, tmp_path: Path) -> None:
+    async with fresh_database(backend, tmp_path) as db:
+        seen = SqlInteractions(db)
+        failing = True
+
+        def refuse(conn: object, cursor: object, statement: str, *_: object) -> None:
+            if failing and "slack_interactions" in statement:
+                raise RuntimeError("disk full")
+
+        event.listen(db.writer.sync_engine, "before_cursor_execute", refuse)
+        outcomes = await asyncio.gather(*(seen.first_sight(f"{n:064d}", T0) for n in range(3)),
+                                        return_exceptions=True)
+        assert all(isinstance(o, Exception) for o in outcomes)
+
+        failing = False
+        assert await seen.first_sight(f"{1:064d}", T0)  # nothing was half-written
