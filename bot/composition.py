@@ -234,13 +234,15 @@ async def open_runtime(
     environ: Mapping[str, str] | None = None,
     relay_idle_s: float = IDLE_S,
     mounts: Sequence[Mount] = (),
+    pacer: SlackPacer | None = None,
 ) -> Runtime:
     """Build the process from settings; with a bot token, Slack too (auth.test checked now).
 
     `memory` keeps everything in this process instead of the database (tests, demos);
     `environ` is what the policy's executors see instead of this process's environment;
     `relay_idle_s` is how often delivery looks for messages no commit here woke it for
-    (another replica's); `mounts` are served beside it and closed with it (the sandbox).
+    (another replica's); `mounts` are served beside it and closed with it (the sandbox);
+    `pacer` keeps Slack's limits instead of the one pacing builds (tests: a method held).
     """
     policy = load(settings)
     clock = clock or SystemClock()
@@ -253,7 +255,7 @@ async def open_runtime(
     session = aiohttp.ClientSession()
     try:
         runtime = await _with_slack(settings, policy, clock, storage, executors, pacing_s,
-                                    relay_idle_s, session)
+                                    relay_idle_s, session, pacer)
         runtime.mounts.extend(mounts)
         return runtime
     except BaseException:
@@ -264,14 +266,16 @@ async def open_runtime(
 
 async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                       storage: Storage, executors: ExecutorRegistry | None, pacing_s: float,
-                      relay_idle_s: float, session: aiohttp.ClientSession) -> Runtime:
+                      relay_idle_s: float, session: aiohttp.ClientSession,
+                      pacer: SlackPacer | None) -> Runtime:
     token = settings.slack_bot_token
     assert token is not None
     problem = missing_slack_setting(settings)
     if problem is not None:
         raise StartupError(problem)
     # Slack's rate limits kept, each replica to its share (pacing is off in tests)
-    pacer = SlackPacer(replicas=settings.replicas) if pacing_s else None
+    if pacer is None and pacing_s:
+        pacer = SlackPacer(replicas=settings.replicas)
     client = web_client(settings, session, token, pacer)
     identity = await identify(client, settings.slack_team_id)
     membership = UsergroupMembership(client)

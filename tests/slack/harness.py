@@ -17,6 +17,7 @@ from bot.sandbox.fakeslack.payloads import choice_value, datetime_value, text_va
 from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.server import create_app
 from bot.settings import Settings
+from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
@@ -240,9 +241,11 @@ async def running_bot(tmp_path: Path, *, socket: bool = False, storage: str = "m
 @asynccontextmanager
 async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memory: bool = True,
                  database_url: str | None = None, policy_text: str = POLICY,
-                 channel: str | None = CHANNEL) -> AsyncIterator[Harness]:
+                 channel: str | None = CHANNEL, pacer: SlackPacer | None = None
+                 ) -> AsyncIterator[Harness]:
     """The bot on its own server at :0, talking to `fake`; over `database_url` (else SQLite in
-    `tmp_path`) unless `memory`. Bots on one fake and one database are replicas."""
+    `tmp_path`) unless `memory`. Bots on one fake and one database are replicas. Slack's limits
+    are not kept unless a `pacer` is given."""
     policy = tmp_path / "changegate.yaml"
     policy.write_text(policy_text, encoding="utf-8")
     clock = TestClock()
@@ -250,7 +253,7 @@ async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memor
     settings = settings_for(fake, policy, socket=socket, database_url=database_url,
                             channel=channel)
     runtime = await open_runtime(settings, clock=clock, executors=SingleExecutorRegistry(executor),
-                                 pacing_s=0, memory=memory)
+                                 pacing_s=0, memory=memory, pacer=pacer)
     runner = web.AppRunner(create_app("test-policy", runtime), shutdown_timeout=1.0)
     try:
         await runner.setup()

@@ -17,7 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.fakeslack import FakeSlack, Workspace
 from bot.slack.outbound.card_follower import CardFollower
-from bot.slack.outbound.card_updates import CardUpdates, Render
+from bot.slack.outbound.card_updates import (
+    CardUpdates,
+    Render,
+    ResponseUrlRefused,
+    through_response_url,
+)
 from bot.slack.outbound.limits import POST_PER_CHANNEL, TIER_3, Limit
 from bot.slack.outbound.paced_client import PacedWebClient
 from bot.slack.outbound.pacing import SlackPacer
@@ -261,3 +266,103 @@ async def test_the_follower_takes_each_marked_change_once_oldest_first(clock: Cl
     for _ in range(4):
         await follower.run_once()
     assert followed == ["CHG-1", "CHG-2", "CHG-3"]
+
+
+def through(texts: list[str], fail: bool = False) -> Any:
+    """A `via` that notes what it would show (or is refused, as a used-up response_url)."""
+
+    async def via(message: Any) -> None:
+        if fail:
+            raise ResponseUrlRefused("404 used_url")
+        texts.append(message["text"])
+
+    return via
+
+
+async def test_a_render_with_a_via_goes_out_at_once_while_chat_update_has_no_room(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    sent: list[str] = []
+    replaced: list[str] = []
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m),
+                          lambda: 60.0, lambda _: asyncio.Event().wait())
+
+    await updates.update(CHANNEL, ts, replace(render(2, "v2", sent), via=through(replaced)))
+
+    assert replaced == ["v2"] and sent == ["v2"]
+    assert not fake.calls_to("chat.update") and updates.idle(CHANNEL, ts)
+
+
+async def test_a_via_render_overtakes_a_card_waiting_for_the_budget_which_then_sends_nothing_older(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    room = asyncio.Event()
+    replaced: list[str] = []
+
+    async def wait(_: float) -> None:
+        await room.wait()
+
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m),
+                          lambda: 0.0 if room.is_set() else 60.0, wait)
+    await updates.update(CHANNEL, ts, render(1, "v1"))  # waits in the card's task
+    assert not updates.idle(CHANNEL, ts)
+
+    await updates.update(CHANNEL, ts, replace(render(2, "v2"), via=through(replaced)))
+    assert replaced == ["v2"]
+    room.set()
+    await updates.settle()
+    assert not fake.calls_to("chat.update")  # v1 was replaced before it went, never after v2
+
+
+async def test_a_via_render_waits_for_the_update_in_flight_then_goes_without_the_budget(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    replaced: list[str] = []
+    hold = fake.hold_next("chat.update")
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m))
+    first = asyncio.create_task(updates.update(CHANNEL, ts, render(1, "v1")))
+    await hold.arrived.wait()
+
+    await updates.update(CHANNEL, ts, replace(render(2, "v2"), via=through(replaced)))
+    assert replaced == []  # never two sends of one card in flight
+
+    hold.release()
+    await first
+    await updates.settle()
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v1"]
+    assert replaced == ["v2"]
+
+
+async def test_a_refused_via_leaves_the_render_to_chat_update_when_it_has_room(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    room = asyncio.Event()
+
+    async def wait(_: float) -> None:
+        room.set()
+
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m),
+                          lambda: 0.0 if room.is_set() else 60.0, wait)
+
+    await updates.update(CHANNEL, ts, replace(render(2, "v2"), via=through([], fail=True)))
+    await updates.settle()
+
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v2"]
+    assert fake.messages(CHANNEL)[0].text == "v2"
+
+
+async def test_through_response_url_replaces_the_clicked_message_and_says_when_it_is_used_up(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    replace_card = through_response_url(fake.issue_response_url(CHANNEL, "U1", ts), session)
+
+    for n in range(5):
+        await replace_card({"text": f"v{n}", "blocks": []})
+    assert fake.messages(CHANNEL)[0].text == "v4"
+    with pytest.raises(ResponseUrlRefused):
+        await replace_card({"text": "v5", "blocks": []})

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.inbound.clicked import from_click
 from bot.slack.inbound.edit_form import edit_modal, edit_refusal
 from bot.slack.inbound.feedback import FAILED, tell
 from bot.slack.inbound.payload import actor, ident, obj
@@ -148,20 +149,21 @@ async def _review_form(services: SlackServices, body: dict[str, Any], cr: Change
     action_id = str(body["actions"][0]["action_id"])
     channel = str((body.get("channel") or {}).get("id") or "")
     now = services.clock.now()
+    clicked = from_click(body)
     if action_id == ids.WITHDRAW_APPROVAL:
         refusal = decide(cr, WithdrawApproval(cr.id, user), now).refusal
         if refusal is not None:
             raise refusal
-        await _open(services, body, withdraw_modal(cr, channel), refuse)
+        await _open(services, body, withdraw_modal(cr, channel, clicked), refuse)
         return
     check_four_eyes(cr, user)
     verb = "approve" if action_id == ids.APPROVE else "reject"
     if cr.state is not State.PENDING_REVIEW:
         await refuse(f"cannot {verb}: {describe_state(cr)}")
     elif action_id == ids.APPROVE:
-        await _open(services, body, approve_modal(cr, channel, seen, now), refuse)
+        await _open(services, body, approve_modal(cr, channel, seen, now, clicked), refuse)
     else:
-        await _open(services, body, reject_modal(cr, channel, seen), refuse)
+        await _open(services, body, reject_modal(cr, channel, seen, clicked), refuse)
 
 
 async def _edit_form(services: SlackServices, body: dict[str, Any], cr: ChangeRequest,

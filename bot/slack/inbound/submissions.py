@@ -10,10 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.inbound import payload
+from bot.slack.inbound.clicked import from_form
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.proposal import form_errors, read_form, to_domain
 from bot.slack.rendering import ids
-from bot.slack.rendering.modals import Seen, notice_modal, proposal_modal
+from bot.slack.rendering.modals import Clicked, Seen, notice_modal, proposal_modal
 from bot.slack.rendering.mrkdwn import clip, escape
 from bot.slack.services import SlackServices
 from workflow.errors import NoExecutor, WorkflowError
@@ -134,15 +135,29 @@ async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str,
     """Run the engine call as the submitting user and replace the modal with the outcome."""
     user = payload.actor(body)
     title = payload.title(view) or "ChangeGate"
+    clicked = from_form(payload.metadata(view))
     try:
-        await act(user)
+        cr = await act(user)
         text = done
     except WorkflowError as refusal:
         text = f":no_entry: {refusal.message}"
     except Exception:
         log.exception("%s by %s failed", view.get("callback_id"), user)
         text = f":warning: {FAILED}"
+    else:
+        if clicked is not None:
+            await _show_on_card(services, cr, clicked)
     await show_view(services, view, notice_modal(title, text))
+
+
+async def _show_on_card(services: SlackServices, cr: ChangeRequest, clicked: Clicked) -> None:
+    """The decision on the card it was made from before anything else (best effort: the card
+    follows the commit in any case)."""
+    try:
+        await services.delivery.show_clicked(cr, clicked.channel, clicked.ts,
+                                             clicked.response_url)
+    except Exception:
+        log.exception("card of %s not shown to its clicker", cr.id)
 
 
 async def dry_run_note(services: SlackServices, cr: ChangeRequest, user: str) -> str:

@@ -9,12 +9,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.outbound.card_updates import CardUpdates, Render
+from bot.slack.outbound.card_updates import CardUpdates, Render, through_response_url
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.notices import requester_digest, thread_digest
 from bot.slack.outbound.nudges import StageNudges
@@ -185,6 +186,20 @@ class SlackDelivery:
             base = await self._base(cr)
             for ref in refs:
                 await self._update(cr, ref, base)
+
+    async def show_clicked(self, cr: ChangeRequest, channel: str, ts: str,
+                           response_url: str) -> None:
+        """The card a person decided from shows their decision at once, through the click's
+        response_url, when chat.update has no room now; the other copies follow as it has."""
+        if self.updates.has_room():
+            return  # the card follower updates it at once
+        refs = await self._cards.cards(cr.id)
+        ref = next((r for r in refs if (r.channel, r.ts) == (channel, ts)), None)
+        if ref is None:
+            return  # not a copy of this change's card
+        render = self._card_render(cr, ref, self._render(cr, ref.audience, await self._base(cr)))
+        via = through_response_url(response_url, self._client.session)
+        await self.updates.update(channel, ts, replace(render, via=via))
 
     def _remember(self, channel: str, ts: str, printed: str) -> None:
         self._shown.pop((channel, ts), None)

@@ -90,7 +90,21 @@ class Seen:
     digest: str | None
 
 
-def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None) -> View:
+@dataclass(frozen=True, slots=True)
+class Clicked:
+    """The card message a form was opened from, and the response_url Slack gave that click:
+    the card can show the person's decision through it at once, without chat.update's budget."""
+
+    channel: str
+    ts: str
+    response_url: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"channel": self.channel, "ts": self.ts, "response_url": self.response_url}
+
+
+def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None,
+                 clicked: Clicked | None = None) -> View:
     """Reject with a required reason; the change, and the revision and digest the rejecter saw,
     ride in private_metadata."""
     blocks = [
@@ -102,10 +116,11 @@ def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None) 
     ]
     saw = seen or Seen(cr.revision, cr.dry_run.digest if cr.dry_run else None)
     return modal(f"Reject {cr.id}", blocks, callback_id=ids.REJECT_VIEW, submit="Reject",
-                 close="Cancel", private_metadata=_metadata(cr, origin, saw))
+                 close="Cancel", private_metadata=_metadata(cr, origin, saw, clicked))
 
 
-def approve_modal(cr: ChangeRequest, origin: str, seen: Seen, now: datetime) -> View:
+def approve_modal(cr: ChangeRequest, origin: str, seen: Seen, now: datetime,
+                  clicked: Clicked | None = None) -> View:
     """Approve with an optional comment; what the approver saw rides in private_metadata, so
     the approval stays bound to it; a stale or missing dry-run is said before they submit."""
     risk = f" · *{cr.content.risk.value} risk*" if cr.content.risk in CONFIRMED_RISKS else ""
@@ -117,7 +132,7 @@ def approve_modal(cr: ChangeRequest, origin: str, seen: Seen, now: datetime) -> 
     ]
     blocks.append(context(_dry_run_note(cr, now)))
     return modal(f"Approve {cr.id}", blocks, callback_id=ids.APPROVE_VIEW, submit="Approve",
-                 close="Cancel", private_metadata=_metadata(cr, origin, seen))
+                 close="Cancel", private_metadata=_metadata(cr, origin, seen, clicked))
 
 
 def _dry_run_note(cr: ChangeRequest, now: datetime) -> str:
@@ -131,7 +146,8 @@ def _dry_run_note(cr: ChangeRequest, now: datetime) -> str:
     return f"You approve on dry-run `{short(cr.dry_run.digest)}`."
 
 
-def withdraw_modal(cr: ChangeRequest, origin: str = "") -> View:
+def withdraw_modal(cr: ChangeRequest, origin: str = "", clicked: Clicked | None = None
+                   ) -> View:
     """Take back an approval, optionally saying why; the thread and the history show it."""
     blocks = [
         section(f"Withdrawing your approval of *{cr.id}* · "
@@ -141,7 +157,7 @@ def withdraw_modal(cr: ChangeRequest, origin: str = "") -> View:
         context("The change needs another approval in your place."),
     ]
     return modal("Withdraw approval", blocks, callback_id=ids.WITHDRAW_VIEW, submit="Withdraw",
-                 close="Cancel", private_metadata=_metadata(cr, origin))
+                 close="Cancel", private_metadata=_metadata(cr, origin, clicked=clicked))
 
 
 def comment_modal(cr: ChangeRequest, origin: str = "") -> View:
@@ -177,8 +193,11 @@ def notice_modal(title: str, text: str) -> View:
     return modal(title, [section(text)], close="Close")
 
 
-def _metadata(cr: ChangeRequest, origin: str, seen: Seen | None = None) -> str:
+def _metadata(cr: ChangeRequest, origin: str, seen: Seen | None = None,
+              clicked: Clicked | None = None) -> str:
     meta: dict[str, object] = {"change": cr.id, "revision": cr.revision, "origin": origin}
     if seen is not None:
         meta.update(revision=seen.revision, digest=seen.digest)
+    if clicked is not None:
+        meta["card"] = clicked.as_json()
     return json.dumps(meta)

@@ -1,0 +1,72 @@
+"""The card a person decided from shows the decision at once, even while chat.update has no room
+(Slack allows about 50 a minute per workspace): through the response_url of their click."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.fakeslack import FakeSlack
+from bot.slack.outbound.pacing import SlackPacer
+from bot.slack.rendering import ids
+from tests.slack.harness import SENIOR1, SENIOR2, Harness, blocks_text, bot_on, workspace
+
+UPDATE = "chat.update"
+
+
+@pytest.fixture
+async def held() -> SlackPacer:
+    """Slack's limits kept, and chat.update held as after a 429 with a long Retry-After."""
+    pacer = SlackPacer()
+    pacer.hold(UPDATE, 3600)
+    return pacer
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, held: SlackPacer) -> AsyncIterator[Harness]:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, pacer=held) as harness:
+        yield harness
+
+
+async def test_an_approval_shows_on_the_clicked_card_through_its_response_url(
+        bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+
+    assert "You approved revision 1" in await bot.approve(SENIOR1, card)
+
+    card = await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
+    replaced = bot.fake.calls_to("response_url")
+    assert [c.args.get("replace_original") for c in replaced] == [True]
+    assert not bot.fake.calls_to(UPDATE)  # the budget was not spent, nor overstepped
+    assert ids.APPROVE in [e["action_id"] for b in card.blocks if b["type"] == "actions"
+                           for e in b["elements"]]
+
+
+async def test_a_later_decision_on_the_same_card_shows_too_each_through_its_own_click(
+        bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    await bot.approve(SENIOR1, card)
+    card = await bot.card("CHG-1", shows="1 of 2")
+
+    await bot.approve(SENIOR2, card)
+
+    card = await bot.card("CHG-1", shows="Approved")
+    assert "2 of 2: <@USEN1>, <@USEN2>" in blocks_text(card)
+    assert len(bot.fake.calls_to("response_url")) == 2
+    assert not bot.fake.calls_to(UPDATE)
+
+
+async def test_with_room_the_card_follows_through_chat_update_and_no_response_url_is_used(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
+                                                      pacer=SlackPacer()) as bot:
+        await bot.seed()
+        card = await bot.card("CHG-1")
+        await bot.approve(SENIOR1, card)
+        await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
+        assert fake.calls_to(UPDATE)
+        assert not fake.calls_to("response_url")
