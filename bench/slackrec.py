@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 from bot.sandbox.fakeslack import FakeSlack
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
@@ -33,7 +35,8 @@ class Awaited:
 
 @dataclass
 class RecordingSlack(FakeSlack):
-    """Resolves, for each click, the first chat.update of its card that names the clicker."""
+    """Resolves, for each click, the first update of its card that names the clicker: a
+    chat.update, or a post to the click's response_url replacing the card."""
 
     calls: list[Any] = field(default_factory=NoJournal)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -66,6 +69,20 @@ class RecordingSlack(FakeSlack):
             self._resolve(str(args.get("channel")), str(args.get("ts")),
                           f"{args.get('blocks', '')}{args.get('text', '')}")
         return status, body, headers
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        handle = self.state.response_urls.get(request.match_info["handle"])
+        answer = await super()._response_url(request)
+        self.counts["response_url"] += 1
+        if answer.status == 200 and handle is not None and handle.message_ts:
+            body = await request.json()
+            if isinstance(body, dict) and body.get("replace_original"):
+                self._replaced(handle.channel, handle.message_ts, body)
+        return answer
+
+    def _replaced(self, channel: str, ts: str, body: dict[str, Any]) -> None:
+        """A card replaced through a response_url, shown as the body says."""
+        self._resolve(channel, ts, f"{body.get('blocks', '')}{body.get('text', '')}")
 
     def _resolve(self, channel: str, ts: str, shown: str) -> None:
         waiting = self._waiting.get((channel, ts))

@@ -19,6 +19,7 @@ from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace
 from bot.sandbox.fakeslack.payloads import text_value
 from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.slack.rendering import ids
+from bot.slack.rendering.modals import Clicked
 from storage.database import open_database
 from storage.sql.engines import Database
 from storage.sql.schema import audit_events, change_requests, outbox
@@ -180,11 +181,14 @@ def clicker(driver: SlackDriver, card_of: dict[str, Message],
 
 def approve_form(fake: FakeSlack, user: str, card: Message) -> ViewRecord:
     """The Approve form as the card's button opens it for `user`, bound to the revision and
-    dry-run digest the card shows; kept by the fake so the bot's views.update lands."""
+    dry-run digest the card shows, naming the card and the response_url Slack gave the click on
+    its button; kept by the fake so the bot's views.update lands."""
     approve = next(e for b in card.blocks if b["type"] == "actions" for e in b["elements"]
                    if e["action_id"] == ids.APPROVE)
     change_id, revision, digest = ids.parse_button_value(approve["value"])
-    meta = {"change": change_id, "revision": revision, "digest": digest, "origin": card.channel}
+    clicked = Clicked(card.channel, card.ts, fake.issue_response_url(card.channel, user, card.ts))
+    meta = {"change": change_id, "revision": revision, "digest": digest, "origin": card.channel,
+            "card": clicked.as_json()}
     view = {"type": "modal", "callback_id": ids.APPROVE_VIEW, "private_metadata": json.dumps(meta),
             "title": {"type": "plain_text", "text": f"Approve {change_id}"}, "blocks": []}
     view_id = fake.state.next_id("V")
