@@ -288,7 +288,8 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s),
-                             updates=paced_updates(client, pacer) if pacer else None)
+                             updates=paced_updates(client, pacer) if pacer else None,
+                             clicks_first=pacer is not None)
     # one relay over either storage's outbox queue; outbox times are wall-clock
     relay = RelayTask(Relay(storage.outbox, SystemClock(), {},
                             batched={TOPIC: delivery.deliver_many},

@@ -1,5 +1,5 @@
-"""The card a person decided from shows the decision at once, even while chat.update has no room
-(Slack allows about 50 a minute per workspace): through the response_url of their click."""
+"""The card a person decided from shows the decision at once through the response_url of their
+click, even while chat.update has no room (Slack allows about 50 a minute per workspace)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import pytest
 from bot.sandbox.fakeslack import FakeSlack
 from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
-from tests.slack.harness import SENIOR1, SENIOR2, Harness, blocks_text, bot_on, workspace
+from tests.slack.harness import (
+    CHANNEL,
+    SENIOR1,
+    SENIOR2,
+    Harness,
+    blocks_text,
+    bot_on,
+    workspace,
+)
 
 UPDATE = "chat.update"
 
@@ -60,13 +68,28 @@ async def test_a_later_decision_on_the_same_card_shows_too_each_through_its_own_
     assert not bot.fake.calls_to(UPDATE)
 
 
-async def test_with_room_the_card_follows_through_chat_update_and_no_response_url_is_used(
+async def test_with_room_the_clicked_card_is_updated_once_by_whichever_way_comes_first(
         tmp_path: Path) -> None:
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
                                                       pacer=SlackPacer()) as bot:
         await bot.seed()
         card = await bot.card("CHG-1")
+
         await bot.approve(SENIOR1, card)
+
         await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
-        assert fake.calls_to(UPDATE)
+        await bot.settled()
+        to_channel = [c for c in fake.calls_to(UPDATE) if c.args["channel"] == CHANNEL]
+        assert len(to_channel) + len(fake.calls_to("response_url")) == 1
+
+
+async def test_a_decision_made_elsewhere_reaches_the_card_through_chat_update(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
+                                                      pacer=SlackPacer()) as bot:
+        await bot.seed()
+        await bot.engine.approve("CHG-1", SENIOR1, revision=1)  # the API's or the CLI's way
+
+        await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
         assert not fake.calls_to("response_url")
+        assert CHANNEL in {c.args["channel"] for c in fake.calls_to(UPDATE)}

@@ -78,10 +78,6 @@ class CardUpdates:
         """Whether no update of the card is waiting or in flight."""
         return (channel, ts) not in self._busy
 
-    def has_room(self) -> bool:
-        """Whether a chat.update may go out now."""
-        return self._wait_s() <= 0
-
     async def update(self, channel: str, ts: str, render: Render) -> None:
         """Bring the card to `render`, unless a render of a later version came before it."""
         card = (channel, ts)

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.outbound.card_updates import CardUpdates, Render, through_response_url
+from bot.slack.outbound.card_updates import CardUpdates, Render, Via, through_response_url
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.notices import requester_digest, thread_digest
 from bot.slack.outbound.nudges import StageNudges
@@ -57,7 +57,7 @@ class SlackDelivery:
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, cards: CardStore,
                  people: People, homes: HomePublisher, clock: Clock, *,
                  default_channel: str | None = None, pacer: ChannelPacer | None = None,
-                 updates: CardUpdates | None = None) -> None:
+                 updates: CardUpdates | None = None, clicks_first: bool = False) -> None:
         self._client = client
         self._changes = changes
         self._cards = cards
@@ -68,6 +68,9 @@ class SlackDelivery:
         self._pacer = pacer or ChannelPacer()
         self.updates = updates or CardUpdates(
             lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message))
+        # Under Slack's limits the card a person decided from takes their click's response_url,
+        # sparing chat.update's budget for the copies nobody clicked.
+        self._clicks_first = clicks_first
         self._locks: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._nudges = StageNudges(people, self._post, self._dm, default_channel)
@@ -156,13 +159,16 @@ class SlackDelivery:
         await self._cards.save(ref)
         return ref
 
-    async def _update(self, cr: ChangeRequest, ref: CardRef, base: CardContext) -> None:
+    async def _update(self, cr: ChangeRequest, ref: CardRef, base: CardContext,
+                      via: Via | None = None) -> None:
+        """Update a copy unless it already shows this rendering (through `via` when given)."""
         message = self._render(cr, ref.audience, base)
         printed = fingerprint(message)
         if (printed == self._shown.get((ref.channel, ref.ts), ref.rendered)
                 and self.updates.idle(ref.channel, ref.ts)):
             return
-        await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message))
+        render = self._card_render(cr, ref, message)
+        await self.updates.update(ref.channel, ref.ts, replace(render, via=via))
 
     def _card_render(self, cr: ChangeRequest, ref: CardRef, message: Message) -> Render:
         printed = fingerprint(message)
@@ -189,17 +195,16 @@ class SlackDelivery:
 
     async def show_clicked(self, cr: ChangeRequest, channel: str, ts: str,
                            response_url: str) -> None:
-        """The card a person decided from shows their decision at once, through the click's
-        response_url, when chat.update has no room now; the other copies follow as it has."""
-        if self.updates.has_room():
-            return  # the card follower updates it at once
+        """The card a person decided from shows their decision at once through the click's
+        response_url, whatever chat.update's budget; the other copies follow as it allows."""
+        if not self._clicks_first:
+            return  # every copy follows the commit through chat.update
         refs = await self._cards.cards(cr.id)
         ref = next((r for r in refs if (r.channel, r.ts) == (channel, ts)), None)
         if ref is None:
             return  # not a copy of this change's card
-        render = self._card_render(cr, ref, self._render(cr, ref.audience, await self._base(cr)))
-        via = through_response_url(response_url, self._client.session)
-        await self.updates.update(channel, ts, replace(render, via=via))
+        await self._update(cr, ref, await self._base(cr),
+                           through_response_url(response_url, self._client.session))
 
     def _remember(self, channel: str, ts: str, printed: str) -> None:
         self._shown.pop((channel, ts), None)
