@@ -289,7 +289,7 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s),
                              updates=paced_updates(client, pacer) if pacer else None,
-                             clicks_first=pacer is not None)
+                             under_limits=pacer is not None)
     # one relay over either storage's outbox queue; outbox times are wall-clock
     relay = RelayTask(Relay(storage.outbox, SystemClock(), {},
                             batched={TOPIC: delivery.deliver_many},

@@ -1,5 +1,6 @@
-"""The card a person decided from shows the decision at once through the response_url of their
-click, even while chat.update has no room (Slack allows about 50 a minute per workspace)."""
+"""Cards under Slack's limits (chat.update about 50 a minute per workspace): the card a person
+decided from shows the decision at once through the response_url of their click, even while
+chat.update has no room, and no replica spends the budget on what a copy already shows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.fakeslack import FakeSlack
+from bot.slack.outbound.delivery import SlackDelivery
 from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
 from tests.slack.harness import (
@@ -93,3 +95,30 @@ async def test_a_decision_made_elsewhere_reaches_the_card_through_chat_update(
         await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
         assert not fake.calls_to("response_url")
         assert CHANNEL in {c.args["channel"] for c in fake.calls_to(UPDATE)}
+
+
+async def test_a_copy_another_replica_brought_up_to_date_is_not_sent_again(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
+        services = bot.runtime.slack.services if bot.runtime.slack else None
+        assert services is not None
+
+        def replica() -> SlackDelivery:  # another process's delivery: it remembers nothing
+            return SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
+                                 services.people, services.homes, services.clock,
+                                 under_limits=True)
+
+        one, two = replica(), replica()
+        await bot.seed()
+        await bot.engine.approve("CHG-1", SENIOR1, revision=1)
+        await bot.settled()
+        await two.follow("CHG-1")  # two remembers the copies as showing one approval
+
+        await bot.engine.approve("CHG-1", SENIOR2, revision=1)
+        await bot.settled()
+        await one.follow("CHG-1")
+        sent = len(fake.calls_to(UPDATE))
+        await two.follow("CHG-1")
+
+        assert len(fake.calls_to(UPDATE)) == sent  # the stored state beat two's memory
+        assert "2 of 2" in blocks_text(await bot.card("CHG-1"))

@@ -192,8 +192,11 @@ async def test_a_429_is_sent_again_only_after_its_retry_after(
 
 
 def render(version: int, text: str, sent: list[str] | None = None) -> Render:
-    return Render(version, text, {"text": text},
-                  lambda: sent.append(text) if sent is not None else None)
+    async def shown() -> None:
+        if sent is not None:
+            sent.append(text)
+
+    return Render(version, text, {"text": text}, shown)
 
 
 async def test_coalescing_sends_the_latest_render_with_one_update_in_flight(

@@ -35,7 +35,7 @@ class Render:
     version: int
     printed: str
     message: Mapping[str, Any]
-    sent: Callable[[], None]  # told once Slack shows it
+    sent: Callable[[], Awaitable[None]]  # told once Slack shows it
     # The card rendered again from current state, for a render that waited (None: gone).
     fresh: Callable[[], Awaitable[Render | None]] | None = None
     via: Via | None = None  # a way to the card outside chat.update's budget, used once
@@ -155,7 +155,7 @@ class CardUpdates:
                 if render.via is not None:
                     self._waiting.setdefault(card, replace(render, via=None))
             else:
-                render.sent()
+                await render.sent()
             finally:
                 del self._flying[card]
 

@@ -57,7 +57,7 @@ class SlackDelivery:
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, cards: CardStore,
                  people: People, homes: HomePublisher, clock: Clock, *,
                  default_channel: str | None = None, pacer: ChannelPacer | None = None,
-                 updates: CardUpdates | None = None, clicks_first: bool = False) -> None:
+                 updates: CardUpdates | None = None, under_limits: bool = False) -> None:
         self._client = client
         self._changes = changes
         self._cards = cards
@@ -68,17 +68,19 @@ class SlackDelivery:
         self._pacer = pacer or ChannelPacer()
         self.updates = updates or CardUpdates(
             lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message))
-        # Under Slack's limits the card a person decided from takes their click's response_url,
-        # sparing chat.update's budget for the copies nobody clicked.
-        self._clicks_first = clicks_first
+        # Under Slack's limits (updates few, the budget precious) the card a person decided from
+        # takes their click's response_url, sparing chat.update's budget for the copies nobody
+        # clicked, and what each copy shows is stored after every update, so no replica sends a
+        # copy what another already made it show.
+        self._under_limits = under_limits
         self._locks: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
         self._nudges = StageNudges(people, self._post, self._dm, default_channel)
         self._synced: dict[str, tuple[int, list[CardRef]]] = {}  # by change id, oldest first
         self._refused = 0  # posts Slack refused so far
-        # What each copy shows since its last update here. Only a post is stored (with what it
-        # showed then): storing every update would queue each delivery behind the database's
-        # writer. After a restart, or on another replica, a copy is at worst updated once more.
+        # What each copy shows since its last update here. Without Slack's limits only a post is
+        # stored (with what it showed then): storing every update would queue each delivery
+        # behind the database's writer; after a restart a copy is at worst updated once more.
         self._shown: dict[tuple[str, str], str] = {}
 
     async def deliver_many(self, messages: Sequence[Queued]) -> None:
@@ -164,24 +166,45 @@ class SlackDelivery:
         """Update a copy unless it already shows this rendering (through `via` when given)."""
         message = self._render(cr, ref.audience, base)
         printed = fingerprint(message)
-        if (printed == self._shown.get((ref.channel, ref.ts), ref.rendered)
-                and self.updates.idle(ref.channel, ref.ts)):
+        if printed == self._showing(ref) and self.updates.idle(ref.channel, ref.ts):
             return
         render = self._card_render(cr, ref, message)
         await self.updates.update(ref.channel, ref.ts, replace(render, via=via))
 
+    def _showing(self, ref: CardRef) -> str:
+        """The fingerprint of what the copy shows, as far as this process knows."""
+        if self._under_limits:
+            return ref.rendered  # stored after every update, by whichever replica made it
+        return self._shown.get((ref.channel, ref.ts), ref.rendered)
+
     def _card_render(self, cr: ChangeRequest, ref: CardRef, message: Message) -> Render:
         printed = fingerprint(message)
-        return Render(cr.version, printed, message.as_kwargs(),
-                      lambda: self._remember(ref.channel, ref.ts, printed),
+
+        async def sent() -> None:
+            self._remember(ref.channel, ref.ts, printed)
+            if self._under_limits:
+                try:
+                    await self._cards.save(replace(ref, rendered=printed))
+                except Exception:  # the copy shows it all the same: at worst sent once more
+                    log.exception("what the card at %s/%s shows was not stored", ref.channel,
+                                  ref.ts)
+
+        return Render(cr.version, printed, message.as_kwargs(), sent,
                       lambda: self._fresh_render(cr.id, ref))
 
     async def _fresh_render(self, change_id: str, ref: CardRef) -> Render | None:
-        """The copy rendered from the change as it is now, for an update that waited."""
+        """The copy rendered from the change as it is now, for an update that waited; None
+        when it is gone or, under Slack's limits, already shows that (another replica)."""
         cr = await self._changes.get(change_id)
         if cr is None:
             return None
-        return self._card_render(cr, ref, self._render(cr, ref.audience, await self._base(cr)))
+        message = self._render(cr, ref.audience, await self._base(cr))
+        if self._under_limits:
+            stored = next((r for r in await self._cards.cards(change_id)
+                           if (r.channel, r.ts) == (ref.channel, ref.ts)), ref)
+            if stored.rendered == fingerprint(message):
+                return None
+        return self._card_render(cr, ref, message)
 
     async def follow(self, change_id: str) -> None:
         """Bring the copies already posted to the change's current state, ahead of its events'
@@ -197,7 +220,7 @@ class SlackDelivery:
                            response_url: str) -> None:
         """The card a person decided from shows their decision at once through the click's
         response_url, whatever chat.update's budget; the other copies follow as it allows."""
-        if not self._clicks_first:
+        if not self._under_limits:
             return  # every copy follows the commit through chat.update
         refs = await self._cards.cards(cr.id)
         ref = next((r for r in refs if (r.channel, r.ts) == (channel, ts)), None)
