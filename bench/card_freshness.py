@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,14 @@ async def storm_run(args: argparse.Namespace, directory: Path, url: str) -> dict
     finally:
         await run.bot.stop()
         await fake.close()
+    return {**copies_final(fake, run.card_of, clicks, began, wall),
+            "shown": len(fake.shown_at), "clicks": len(clicks), **honoured(fake)}
+
+
+def copies_final(fake: FreshnessSlack, card_of: dict[str, Any], clicks: Sequence[storm.Click],
+                 began: float, wall: float) -> dict[str, float]:
+    """When every card copy of the clicked changes showed its final state, against the lower
+    bound Slack's limits allow, and how many copies miss a vote."""
     voters: dict[str, set[str]] = defaultdict(set)
     for click in clicks:
         voters[click.change_id].add(click.user)
@@ -171,15 +180,13 @@ async def storm_run(args: argparse.Namespace, directory: Path, url: str) -> dict
     done = max((f for f in finals if f is not None), default=began) - began
     # A card clicked on can be brought to its end by its last click's response_url; the other
     # copies can only take chat.update.
-    clicked = {(card.channel, card.ts) for card in run.card_of.values()}
+    clicked = {(card.channel, card.ts) for card in card_of.values()}
     updated_only = len([card for card in copies if card not in clicked])
     bound = max(wall, (updated_only - TIER_3.burst) / TIER_3.per_s)
     calls, same = fake.unchanged()
     return {"updates": calls, "unchanged": same, "replaced": fake.counts["response_url"],
             "wall": wall, "copies": len(copies), "updated_only": updated_only,
-            "final_s": done, "bound_s": bound,
-            "stale": len(stale), "shown": len(fake.shown_at), "clicks": len(clicks),
-            **honoured(fake)}
+            "final_s": done, "bound_s": bound, "stale": len(stale)}
 
 
 async def quiet(fake: FreshnessSlack, since: float) -> None:

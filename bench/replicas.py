@@ -20,12 +20,14 @@ from pathlib import Path
 import aiohttp
 
 from bench import storm
+from bench.card_freshness import FreshnessSlack, copies_final, quiet
 from bench.cluster import Cluster, running_cluster
 from bench.databases import fresh_postgres
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
 from bot.sandbox.fakeslack import SlackDriver, payloads
 from bot.sandbox.fakeslack.state import Message
+from bot.slack.outbound.limits import TIER_3
 from bot.slack.rendering import ids
 from storage.database import open_database
 
@@ -72,7 +74,7 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
     policy = storm.policy_text(votes, args.notify)
     _, parsed = storm.write_policy(directory, votes, args.notify)
     change_ids = await storm.seed(url, parsed, args.changes)
-    fake = RecordingSlack(storm.workspace())
+    fake = FreshnessSlack(storm.workspace())
     wait_s = storm.LIMITED_WAIT_S if args.slack_limits else storm.IDLE_WAIT_S
     if args.slack_limits:
         fake.with_limits()
@@ -95,6 +97,8 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
         shown = await fake.all_shown(max(600, wait_s))
         drained = await storm.until_idle(url, wait_s)
         done = time.perf_counter() - began
+        if args.slack_limits:
+            await quiet(fake, began)
         db = await open_database(url, migrate=False)
         try:
             counted = await storm.tally(db, change_ids)
@@ -114,6 +118,16 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
           f"{counted.response_events} response events, {counted.approved}/{counted.changes} "
           f"approved; cards per change: {sorted(set(posted.values()))}")
     verdicts = Verdicts()
+    if args.slack_limits:
+        final = copies_final(fake, card_of, clicks, began, wall)
+        ratio = final["final_s"] / final["bound_s"]
+        print(f"{final['copies']:.0f} card copies all final after {final['final_s']:.0f} s; "
+              f"lower bound {final['bound_s']:.0f} s = max(storm, ({final['updated_only']:.0f} "
+              f"copies nobody clicked on - {TIER_3.burst}) updates at {TIER_3.per_minute:g}/min)"
+              f"; {final['stale']:.0f} copies missing a vote; {final['updates']:.0f} card updates "
+              f"({final['replaced']:.0f} through the clicks' response_url)")
+        verdicts.check("all cards final / bound", f"{ratio:.2f} x", "<= 1.5 x",
+                       ratio <= 1.5 and not final["stale"])
     verdicts.check("every click answered", f"{len(acks)}/{len(clicks)}", "all",
                    len(acks) == len(clicks))
     verdicts.check("votes lost / doubled",
