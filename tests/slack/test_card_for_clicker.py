@@ -122,3 +122,23 @@ async def test_a_copy_another_replica_brought_up_to_date_is_not_sent_again(
 
         assert len(fake.calls_to(UPDATE)) == sent  # the stored state beat two's memory
         assert "2 of 2" in blocks_text(await bot.card("CHG-1"))
+
+
+async def test_a_change_another_replica_committed_since_is_left_to_that_replicas_follower(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
+        cr = await bot.seed()
+        await bot.settled()
+        approved = await bot.engine.approve(cr.id, SENIOR1, revision=1)
+        await bot.settled()
+        services = bot.runtime.slack.services if bot.runtime.slack else None
+        assert services is not None
+        replica = SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
+                                services.people, services.homes, services.clock,
+                                under_limits=True)
+        sent = len(fake.calls_to(UPDATE))
+
+        await replica.follow(cr.id, approved.version - 1)  # its commit came before the last
+        assert len(fake.calls_to(UPDATE)) == sent
+        await replica.follow(cr.id, approved.version)  # it made the last commit: it follows
+        assert len(fake.calls_to(UPDATE)) > sent

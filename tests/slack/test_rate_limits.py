@@ -257,18 +257,19 @@ async def test_without_room_an_update_waits_in_its_cards_own_task(
 
 
 async def test_the_follower_takes_each_marked_change_once_oldest_first(clock: Clock) -> None:
-    followed: list[str] = []
+    followed: list[tuple[str, int]] = []
 
-    async def follow(change_id: str) -> None:
-        followed.append(change_id)
+    async def follow(change_id: str, version: int) -> None:
+        followed.append((change_id, version))
 
     follower = CardFollower(follow, SlackPacer(clock, clock.sleep), clock.sleep)
-    changes = [SimpleNamespace(id=i) for i in ("CHG-1", "CHG-2", "CHG-1", "CHG-3")]
+    changes = [SimpleNamespace(id=i, version=v)
+               for i, v in (("CHG-1", 2), ("CHG-2", 5), ("CHG-1", 3), ("CHG-3", 1))]
     follower.committed(changes)  # type: ignore[arg-type]
     await follower.close()  # the loop is not needed: run it by hand
     for _ in range(4):
         await follower.run_once()
-    assert followed == ["CHG-1", "CHG-2", "CHG-3"]
+    assert followed == [("CHG-1", 3), ("CHG-2", 5), ("CHG-3", 1)]  # with the latest committed
 
 
 def through(texts: list[str], fail: bool = False) -> Any:

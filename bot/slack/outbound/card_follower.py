@@ -3,7 +3,10 @@ relay posts each event's thread reply and DMs at one message a second per channe
 waiting behind those would show its final state long after the budget had room for it. Each
 committed change is marked; as chat.update has room, the change marked longest ago has its posted
 copies re-rendered from current state (bot/slack/outbound/card_updates.py coalesces them per
-card)."""
+card). A change another replica committed since is left to that replica's follower: each copy
+then costs the shared budget one update for the last commit, not one per replica that made one;
+should that replica stop first, or the commit come from a process without a follower (the CLI),
+the relay still syncs the cards."""
 
 from __future__ import annotations
 
@@ -30,20 +33,22 @@ def paced_updates(client: AsyncWebClient, pacer: SlackPacer) -> CardUpdates:
 
 
 class CardFollower:
-    """`committed` is an engine commit observer; `follow(change_id)` re-renders posted copies."""
+    """`committed` is an engine commit observer; `follow(change_id, version)` re-renders posted
+    copies unless a commit after `version` (the latest made here) was made elsewhere."""
 
-    def __init__(self, follow: Callable[[str], Awaitable[None]], pacer: SlackPacer,
+    def __init__(self, follow: Callable[[str, int], Awaitable[None]], pacer: SlackPacer,
                  sleep: Sleep = asyncio.sleep) -> None:
         self._follow = follow
         self._pacer = pacer
         self._sleep = sleep
-        self._marked: dict[str, None] = {}  # oldest first; a change is marked once
+        # Oldest first, a change marked once, with the latest version committed here.
+        self._marked: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def committed(self, changes: Sequence[ChangeRequest]) -> None:
         for cr in changes:
-            self._marked.setdefault(cr.id, None)
+            self._marked[cr.id] = max(cr.version, self._marked.get(cr.id, cr.version))
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="cards")
@@ -60,9 +65,9 @@ class CardFollower:
             await self._sleep(wait)
         if self._marked:
             change_id = next(iter(self._marked))
-            del self._marked[change_id]
+            version = self._marked.pop(change_id)
             try:
-                await self._follow(change_id)
+                await self._follow(change_id, version)
             except Exception:  # the database or Slack away: the relay still syncs the card
                 log.exception("card of %s not followed", change_id)
 

@@ -206,10 +206,14 @@ class SlackDelivery:
                 return None
         return self._card_render(cr, ref, message)
 
-    async def follow(self, change_id: str) -> None:
+    async def follow(self, change_id: str, committed: int | None = None) -> None:
         """Bring the copies already posted to the change's current state, ahead of its events'
-        thread replies and DMs (bot/slack/outbound/card_follower.py); posting stays the relay's."""
+        thread replies and DMs (bot/slack/outbound/card_follower.py); posting stays the relay's.
+        Nothing is done when the change moved past version `committed` since: its later
+        committer follows it."""
         cr = await self._changes.get(change_id)
+        if cr is not None and committed is not None and cr.version > committed:
+            return
         refs = [ref for ref in await self._cards.cards(change_id) if ref.ts] if cr else []
         if cr is not None and refs:
             base = await self._base(cr)
