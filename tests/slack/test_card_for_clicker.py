@@ -142,3 +142,23 @@ async def test_a_change_another_replica_committed_since_is_left_to_that_replicas
         assert len(fake.calls_to(UPDATE)) == sent
         await replica.follow(cr.id, approved.version)  # it made the last commit: it follows
         assert len(fake.calls_to(UPDATE)) > sent
+
+
+async def test_a_render_that_lands_after_a_later_state_is_followed_by_the_current_one(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
+        cr = await bot.seed()
+        card = await bot.card(cr.id)
+        earlier = await bot.engine.approve(cr.id, SENIOR1, revision=1)
+        await bot.engine.approve(cr.id, SENIOR2, revision=1)
+        await bot.card(cr.id, shows="2 of 2")  # another replica already showed the later state
+        services = bot.runtime.slack.services if bot.runtime.slack else None
+        assert services is not None
+        late = SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
+                             services.people, services.homes, services.clock, under_limits=True)
+
+        await late.show_clicked(earlier, card.channel, card.ts,  # its answer came in late
+                                fake.issue_response_url(card.channel, SENIOR1, card.ts))
+
+        assert len(fake.calls_to("response_url")) == 1
+        assert "2 of 2" in blocks_text(await bot.card(cr.id))

@@ -185,12 +185,21 @@ class SlackDelivery:
             if self._under_limits:
                 try:
                     await self._cards.save(replace(ref, rendered=printed))
+                    await self._catch_up(cr, ref)
                 except Exception:  # the copy shows it all the same: at worst sent once more
                     log.exception("what the card at %s/%s shows was not stored", ref.channel,
                                   ref.ts)
 
         return Render(cr.version, printed, message.as_kwargs(), sent,
                       lambda: self._fresh_render(cr.id, ref))
+
+    async def _catch_up(self, shown: ChangeRequest, ref: CardRef) -> None:
+        """A render can land after another replica's of a later state: when the change moved
+        on from what the copy was just sent, it is sent the change as it is now."""
+        cr = await self._changes.get(shown.id)
+        if cr is not None and cr.version > shown.version:
+            message = self._render(cr, ref.audience, await self._base(cr))
+            await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message))
 
     async def _fresh_render(self, change_id: str, ref: CardRef) -> Render | None:
         """The copy rendered from the change as it is now, for an update that waited; None
