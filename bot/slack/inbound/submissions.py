@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -136,23 +137,25 @@ async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str,
     user = payload.actor(body)
     title = payload.title(view) or "ChangeGate"
     clicked = from_form(payload.metadata(view))
+    decided: ChangeRequest | None = None
     try:
-        cr = await act(user)
+        decided = await act(user)
         text = done
     except WorkflowError as refusal:
         text = f":no_entry: {refusal.message}"
     except Exception:
         log.exception("%s by %s failed", view.get("callback_id"), user)
         text = f":warning: {FAILED}"
+    outcome = show_view(services, view, notice_modal(title, text))
+    if decided is not None and clicked is not None:  # the form and the card at the same time
+        await asyncio.gather(outcome, _show_on_card(services, decided, clicked))
     else:
-        if clicked is not None:
-            await _show_on_card(services, cr, clicked)
-    await show_view(services, view, notice_modal(title, text))
+        await outcome
 
 
 async def _show_on_card(services: SlackServices, cr: ChangeRequest, clicked: Clicked) -> None:
-    """The decision on the card it was made from before anything else (best effort: the card
-    follows the commit in any case)."""
+    """The decision on the card it was made from (best effort: the card follows the commit in
+    any case)."""
     try:
         await services.delivery.show_clicked(cr, clicked.channel, clicked.ts,
                                              clicked.response_url)
