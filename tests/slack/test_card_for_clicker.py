@@ -162,3 +162,24 @@ async def test_a_render_that_lands_after_a_later_state_is_followed_by_the_curren
 
         assert len(fake.calls_to("response_url")) == 1
         assert "2 of 2" in blocks_text(await bot.card(cr.id))
+
+
+async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by_the_current(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
+                                                      pacer=SlackPacer()) as bot:
+        cr = await bot.seed()
+        card = await bot.card(cr.id)
+        held = fake.hold_next(UPDATE, lambda args: args.get("channel") == CHANNEL)
+        await bot.engine.approve(cr.id, SENIOR1, revision=1)
+        await held.arrived.wait()  # the card's update to "1 of 2" is slow to reach Slack
+
+        await bot.approve(SENIOR2, card)
+        await bot.card(cr.id, shows="2 of 2")  # the click did not wait for it
+        held.release()
+
+        def current_again() -> bool:
+            updates = [c for c in fake.calls_to(UPDATE) if c.args["channel"] == CHANNEL]
+            return len(updates) >= 2 and "2 of 2" in blocks_text(bot.find_card(cr.id) or card)
+
+        await fake.wait_for(current_again)

@@ -320,7 +320,7 @@ async def test_a_via_render_overtakes_a_card_waiting_for_the_budget_which_then_s
     assert not fake.calls_to("chat.update")  # v1 was replaced before it went, never after v2
 
 
-async def test_a_via_render_waits_for_the_update_in_flight_then_goes_without_the_budget(
+async def test_a_via_render_does_not_wait_for_an_update_in_flight_or_queued_at_the_pacer(
         fake: FakeSlack, session: aiohttp.ClientSession) -> None:
     client = plain(fake, session)
     ts = await post(client)
@@ -331,13 +331,14 @@ async def test_a_via_render_waits_for_the_update_in_flight_then_goes_without_the
     await hold.arrived.wait()
 
     await updates.update(CHANNEL, ts, replace(render(2, "v2"), via=through(replaced)))
-    assert replaced == []  # never two sends of one card in flight
+    assert replaced == ["v2"]  # while v1 is still in flight
+    assert not updates.idle(CHANNEL, ts)
 
     hold.release()
     await first
     await updates.settle()
     assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v1"]
-    assert replaced == ["v2"]
+    assert updates.idle(CHANNEL, ts)
 
 
 async def test_a_refused_via_leaves_the_render_to_chat_update_when_it_has_room(

@@ -5,8 +5,9 @@ and the card's own task sends it when the budget allows, rendered again from the
 then: a render that waited must not land after a newer one another replica sent meanwhile.
 
 A render may carry another way to the card that spends none of that budget (`via`: the
-response_url of the click a person made on it). It goes out at once, even while the card's task
-waits for the budget; every send of a card holds the card's lock, so two are never in flight."""
+response_url of the click a person made on it). It goes out at once, even while the card's
+chat.update waits for the budget or is queued at the pacer; one chat.update and one `via` post of
+a card are in flight at most."""
 
 from __future__ import annotations
 
@@ -67,16 +68,18 @@ class CardUpdates:
         self._wait_s = wait_s
         self._sleep = sleep
         self._waiting: dict[Card, Render] = {}
-        self._flying: dict[Card, Render] = {}
-        self._busy: set[Card] = set()  # cards whose sender runs (inline or as a task)
+        self._flying: dict[Card, Render] = {}  # chat.update sent, or queued at the pacer
+        self._replacing: dict[Card, Render] = {}  # sent through a `via`
+        self._busy: set[Card] = set()  # cards whose chat.update sender runs (inline or a task)
         self._newest: dict[Card, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: weakref.WeakValueDictionary[Card, asyncio.Lock] = (
+        self._via_locks: weakref.WeakValueDictionary[Card, asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
     def idle(self, channel: str, ts: str) -> bool:
         """Whether no update of the card is waiting or in flight."""
-        return (channel, ts) not in self._busy
+        card = (channel, ts)
+        return card not in self._busy and card not in self._replacing
 
     async def update(self, channel: str, ts: str, render: Render) -> None:
         """Bring the card to `render`, unless a render of a later version came before it."""
@@ -84,80 +87,99 @@ class CardUpdates:
         if render.version < self._newest.get(card, render.version):
             return
         self._remember(card, render.version)
-        flying = self._flying.get(card)
-        if flying is not None and flying.printed == render.printed:
+        if any(sending is not None and sending.printed == render.printed
+               for sending in (self._flying.get(card), self._replacing.get(card))):
             self._waiting.pop(card, None)  # what is in flight already shows it
             return
         replaced = self._waiting.get(card)
         if render.via is None and replaced is not None and replaced.via is not None:
             render = replace(render, via=replaced.via)  # the unused way serves the newer one
         self._waiting[card] = render
-        if card in self._busy:  # its sender picks this render up next
-            if render.via is not None and card not in self._flying:
-                await self._send_waiting(card, fresh=False)  # its sender waits for the budget
-            return
-        self._busy.add(card)
-        if render.via is not None or self._wait_s() <= 0:
-            await self._run(card, queued=False)
-        else:
-            task = asyncio.get_running_loop().create_task(self._run(card, queued=True),
-                                                          name=f"card-{channel}-{ts}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if render.via is not None:
+            await self._replace(card)
+        elif card not in self._busy:  # else its sender picks this render up next
+            running = self._start(card, inline=self._wait_s() <= 0)
+            if running is not None:
+                await running
 
     async def settle(self) -> None:
         """Wait until every waiting update was sent (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def _start(self, card: Card, *, inline: bool) -> Awaitable[None] | None:
+        """Run the card's chat.update sender: at once in the caller's task while the budget
+        has room (the caller awaits what this returns), else as the card's own task."""
+        self._busy.add(card)
+        if inline:
+            return self._run(card, queued=False)
+        task = asyncio.get_running_loop().create_task(self._run(card, queued=True),
+                                                      name=f"card-{card[0]}-{card[1]}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return None
+
     async def _run(self, card: Card, *, queued: bool) -> None:
-        """Send the card's waiting render, and any that replaced it meanwhile, one at a time;
-        one that waited (`queued`, and every one after the first) goes out rendered afresh,
-        when chat.update has room or at once through its `via`."""
+        """Send the card's waiting render through chat.update, and any that replaced it
+        meanwhile, one at a time; one that waited (`queued`, and every one after the first) goes
+        out rendered afresh. A render with a `via` is left to that way."""
         try:
-            while card in self._waiting:
+            while (render := self._waiting.get(card)) is not None and render.via is None:
                 if queued:
-                    while (wait := self._wait_s()) > 0 and not self._via_waits(card):
+                    while (wait := self._wait_s()) > 0:
                         await self._sleep(wait)
-                await self._send_waiting(card, fresh=queued)
+                render = self._waiting.pop(card, None)
+                if render is not None and render.via is not None:
+                    self._waiting[card] = render  # came in while this slept: its way takes it
+                    continue
+                if queued and render is not None and render.fresh is not None:
+                    render = await render.fresh()
                 queued = True
+                await self._sent(card, render, self._flying)
         finally:
             self._busy.discard(card)
 
-    def _via_waits(self, card: Card) -> bool:
-        waiting = self._waiting.get(card)
-        return waiting is not None and waiting.via is not None
-
-    async def _send_waiting(self, card: Card, *, fresh: bool) -> None:
-        """Send what waits for the card, holding its lock; a render that failed through its
-        `via` waits again for chat.update."""
-        lock = self._locks.get(card)
+    async def _replace(self, card: Card) -> None:
+        """Send the card's waiting render through its `via` now, whatever chat.update is doing
+        (an update queued at the pacer can take minutes): a render that lands late is followed
+        by the current one (bot/slack/outbound/delivery.py). One `via` post of a card at a time;
+        one Slack refuses waits for chat.update."""
+        lock = self._via_locks.get(card)
         if lock is None:
-            lock = self._locks[card] = asyncio.Lock()
+            lock = self._via_locks[card] = asyncio.Lock()
         async with lock:
-            render: Render | None = self._waiting.pop(card, None)
-            if fresh and render is not None and render.via is None and render.fresh is not None:
-                render = await render.fresh()
-            if render is None or render.version < self._newest.get(card, render.version):
-                return  # gone, or a newer render went out while this one was made
-            self._remember(card, render.version)
-            self._flying[card] = render
-            try:
-                if render.via is not None:
-                    await render.via(render.message)
-                else:
-                    await self._send(card[0], card[1], render.message)
-            except SlackApiError as exc:
-                log.warning("card at %s/%s not updated: %s", card[0], card[1],
-                            exc.response.get("error"))
-            except Exception:  # Slack unreachable, a closed session at shutdown, a used-up url
-                log.exception("card at %s/%s not updated", card[0], card[1])
-                if render.via is not None:
-                    self._waiting.setdefault(card, replace(render, via=None))
+            render = self._waiting.get(card)
+            if render is None or render.via is None:
+                return  # sent meanwhile, or left to chat.update
+            del self._waiting[card]
+            if not await self._sent(card, render, self._replacing):
+                self._waiting.setdefault(card, replace(render, via=None))
+                if card not in self._busy:
+                    self._start(card, inline=False)
+
+    async def _sent(self, card: Card, render: Render | None,
+                    sending: dict[Card, Render]) -> bool:
+        """Send one render by its way, unless a newer one went out first; False if it failed."""
+        if render is None or render.version < self._newest.get(card, render.version):
+            return True  # gone, or a newer render went out while this one was made
+        self._remember(card, render.version)
+        sending[card] = render
+        try:
+            if render.via is not None:
+                await render.via(render.message)
             else:
-                await render.sent()
-            finally:
-                del self._flying[card]
+                await self._send(card[0], card[1], render.message)
+        except SlackApiError as exc:
+            log.warning("card at %s/%s not updated: %s", card[0], card[1],
+                        exc.response.get("error"))
+            return render.via is None
+        except Exception:  # Slack unreachable, a closed session at shutdown, a used-up url
+            log.exception("card at %s/%s not updated", card[0], card[1])
+            return render.via is None
+        finally:
+            del sending[card]
+        await render.sent()
+        return True
 
     def _remember(self, card: Card, version: int) -> None:
         self._newest.pop(card, None)
