@@ -371,3 +371,34 @@ async def test_through_response_url_replaces_the_clicked_message_and_says_when_i
     assert fake.messages(CHANNEL)[0].text == "v4"
     with pytest.raises(ResponseUrlRefused):
         await replace_card({"text": "v5", "blocks": []})
+
+
+async def test_what_a_card_is_told_after_its_via_post_may_update_it_again_without_a_deadlock(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    ts = await post(client)
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m),
+                          lambda: 60.0, lambda _: asyncio.Event().wait())
+    entered, release = asyncio.Event(), asyncio.Event()
+    replaced: list[str] = []
+
+    async def slow(message: Any) -> None:
+        entered.set()
+        await release.wait()
+        replaced.append(message["text"])
+
+    async def caught_up() -> None:  # as delivery's catch-up does after a render lands late
+        await updates.update(CHANNEL, ts, render(3, "v3"))
+
+    first = asyncio.create_task(updates.update(
+        CHANNEL, ts, Render(1, "v1", {"text": "v1"}, caught_up, via=slow)))
+    await entered.wait()
+    second = asyncio.create_task(updates.update(
+        CHANNEL, ts, replace(render(2, "v2"), via=through(replaced))))
+    await asyncio.sleep(0)
+    release.set()
+
+    async with asyncio.timeout(5):
+        await asyncio.gather(first, second)
+    assert replaced[0] == "v1" and replaced[-1] == "v3"  # v3 took v2's unused response_url
+    assert not fake.calls_to("chat.update")

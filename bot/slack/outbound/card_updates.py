@@ -135,7 +135,8 @@ class CardUpdates:
                 if queued and render is not None and render.fresh is not None:
                     render = await render.fresh()
                 queued = True
-                await self._sent(card, render, self._flying)
+                if render is not None and await self._sent(card, render, self._flying):
+                    await render.sent()
         finally:
             self._busy.discard(card)
 
@@ -152,16 +153,20 @@ class CardUpdates:
             if render is None or render.via is None:
                 return  # sent meanwhile, or left to chat.update
             del self._waiting[card]
-            if not await self._sent(card, render, self._replacing):
+            sent = await self._sent(card, render, self._replacing)
+            if sent is False:
                 self._waiting.setdefault(card, replace(render, via=None))
                 if card not in self._busy:
                     self._start(card, inline=False)
+        if sent:  # told outside the lock: what it does may send this card again
+            await render.sent()
 
-    async def _sent(self, card: Card, render: Render | None,
-                    sending: dict[Card, Render]) -> bool:
-        """Send one render by its way, unless a newer one went out first; False if it failed."""
-        if render is None or render.version < self._newest.get(card, render.version):
-            return True  # gone, or a newer render went out while this one was made
+    async def _sent(self, card: Card, render: Render, sending: dict[Card, Render]
+                    ) -> bool | None:
+        """Send one render by its way, unless a newer one went out first (None); whether it
+        went through."""
+        if render.version < self._newest.get(card, render.version):
+            return None  # a newer render went out while this one was made
         self._remember(card, render.version)
         sending[card] = render
         try:
@@ -172,13 +177,12 @@ class CardUpdates:
         except SlackApiError as exc:
             log.warning("card at %s/%s not updated: %s", card[0], card[1],
                         exc.response.get("error"))
-            return render.via is None
+            return False
         except Exception:  # Slack unreachable, a closed session at shutdown, a used-up url
             log.exception("card at %s/%s not updated", card[0], card[1])
-            return render.via is None
+            return False
         finally:
             del sending[card]
-        await render.sent()
         return True
 
     def _remember(self, card: Card, version: int) -> None:
