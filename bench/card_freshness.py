@@ -28,7 +28,7 @@ from bench import storm
 from bench.databases import bench_database
 from bench.processes import Server, clean_env, start
 from bench.report import Verdicts, finish, machine, percentile, run_bench
-from bench.slackrec import MENTION, RecordingSlack
+from bench.slackrec import MENTION, RecordingSlack, shown
 from bot.sandbox.fakeslack import SlackDriver
 from bot.slack.outbound.limits import TIER_3
 
@@ -48,19 +48,18 @@ class FreshnessSlack(RecordingSlack):
               ) -> tuple[int, dict[str, Any], dict[str, str]]:
         status, body, headers = super()._call(method, args, token)
         if method == "chat.update" and body.get("ok"):
-            self._landed(str(body["channel"]), str(args["ts"]),
-                         f"{args.get('blocks', '')}{args.get('text', '')}")
+            self._landed(str(body["channel"]), str(args["ts"]), shown(args))
         return status, body, headers
 
     def _replaced(self, channel: str, ts: str, body: dict[str, Any]) -> None:
         super()._replaced(channel, ts, body)
-        self._landed(channel, ts, f"{body.get('blocks', '')}{body.get('text', '')}")
+        self._landed(channel, ts, shown(body))
 
-    def _landed(self, channel: str, ts: str, shown: str) -> None:
+    def _landed(self, channel: str, ts: str, showing: str) -> None:
         """Keep when an update of the card landed and what it showed."""
         self.last_update = time.perf_counter()
         self.updates[(channel, ts)].append(
-            (self.last_update, hashlib.sha256(shown.encode()).hexdigest(), shown))
+            (self.last_update, hashlib.sha256(showing.encode()).hexdigest(), showing))
 
     def unchanged(self) -> tuple[int, int]:
         """chat.update calls that went through, and how many of them changed nothing shown."""
@@ -130,14 +129,14 @@ async def light(args: argparse.Namespace, directory: Path, url: str) -> dict[str
                 await asyncio.sleep(max(0.0, began + n / args.rate - time.perf_counter()))
                 tasks.append(asyncio.ensure_future(send(click)))
             await asyncio.gather(*tasks)
-            shown = await fake.all_shown(storm.LIMITED_WAIT_S)
+            all_in = await fake.all_shown(storm.LIMITED_WAIT_S)
     finally:
         await run.bot.stop()
         await fake.close()
     to_card = [fake.shown_at[i] - fake.sent_at[i] for i in fake.shown_at]
     calls, same = fake.unchanged()
     return {"p50": percentile(to_card, 50), "p99": percentile(to_card, 99),
-            "shown": len(fake.shown_at), "clicks": len(clicks), "all_shown": float(shown),
+            "shown": len(fake.shown_at), "clicks": len(clicks), "all_shown": float(all_in),
             "updates": calls, "unchanged": same, "replaced": fake.counts["response_url"],
             **honoured(fake)}
 

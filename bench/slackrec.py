@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,11 @@ from aiohttp import web
 from bot.sandbox.fakeslack import FakeSlack
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
+def shown(message: Mapping[str, Any]) -> str:
+    """What a card update makes the card show, as one text to search and fingerprint."""
+    return f"{message.get('blocks', '')}{message.get('text', '')}"
 
 
 class NoJournal(list[Any]):
@@ -67,7 +73,7 @@ class RecordingSlack(FakeSlack):
         self.counts[method] += 1
         if method == "chat.update" and body.get("ok"):
             self._resolve(str(args.get("channel")), str(args.get("ts")),
-                          f"{args.get('blocks', '')}{args.get('text', '')}")
+                          shown(args))
         return status, body, headers
 
     async def _response_url(self, request: web.Request) -> web.Response:
@@ -82,7 +88,7 @@ class RecordingSlack(FakeSlack):
 
     def _replaced(self, channel: str, ts: str, body: dict[str, Any]) -> None:
         """A card replaced through a response_url, shown as the body says."""
-        self._resolve(channel, ts, f"{body.get('blocks', '')}{body.get('text', '')}")
+        self._resolve(channel, ts, shown(body))
 
     def _resolve(self, channel: str, ts: str, shown: str) -> None:
         waiting = self._waiting.get((channel, ts))
