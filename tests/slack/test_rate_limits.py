@@ -402,3 +402,54 @@ async def test_what_a_card_is_told_after_its_via_post_may_update_it_again_withou
         await asyncio.gather(first, second)
     assert replaced[0] == "v1" and replaced[-1] == "v3"  # v3 took v2's unused response_url
     assert not fake.calls_to("chat.update")
+
+
+async def test_serial_updates_keep_one_chat_update_of_all_cards_in_flight_and_send_the_latest(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    first_ts, second_ts = await post(client), await post(client)
+    flying = 0
+    most = 0
+
+    async def send(channel: str, card_ts: str, message: Any) -> None:
+        nonlocal flying, most
+        flying += 1
+        most = max(most, flying)
+        try:
+            await client.chat_update(channel=channel, ts=card_ts, **message)
+        finally:
+            flying -= 1
+
+    updates = CardUpdates(send, serial=True)
+    hold = fake.hold_next("chat.update")
+    first = asyncio.create_task(updates.update(CHANNEL, first_ts, render(1, "a1")))
+    await hold.arrived.wait()
+    # Another card's renders wait for the turn, newest replacing older, none sent beside a1.
+    await updates.update(CHANNEL, second_ts, render(1, "b1"))
+    await updates.update(CHANNEL, second_ts, render(2, "b2"))
+    assert not updates.idle(CHANNEL, second_ts) and most == 1
+    hold.release()
+    await first
+    await updates.settle()
+
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["a1", "b2"]
+    assert most == 1 and updates.idle(CHANNEL, second_ts)
+
+
+async def test_a_via_takes_a_render_waiting_for_its_serial_turn(
+        fake: FakeSlack, session: aiohttp.ClientSession) -> None:
+    client = plain(fake, session)
+    first_ts, second_ts = await post(client), await post(client)
+    replaced: list[str] = []
+    updates = CardUpdates(lambda c, t, m: client.chat_update(channel=c, ts=t, **m), serial=True)
+    hold = fake.hold_next("chat.update")
+    first = asyncio.create_task(updates.update(CHANNEL, first_ts, render(1, "a1")))
+    await hold.arrived.wait()
+    await updates.update(CHANNEL, second_ts, render(1, "b1"))  # waits for its turn
+
+    await updates.update(CHANNEL, second_ts, replace(render(2, "b2"), via=through(replaced)))
+    assert replaced == ["b2"]
+    hold.release()
+    await first
+    await updates.settle()
+    assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["a1"]  # b1 never after b2

@@ -26,10 +26,11 @@ UPDATE = "chat.update"
 
 
 def paced_updates(client: AsyncWebClient, pacer: SlackPacer) -> CardUpdates:
-    """Card updates sent at once while chat.update has room, else by each card's own task."""
+    """Card updates sent one at a time as chat.update has room: at once in the caller's task
+    when it has and no other is in flight, else by each card's own task."""
     return CardUpdates(
         lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message),
-        lambda: pacer.wait_s(UPDATE))
+        lambda: pacer.wait_s(UPDATE), serial=True)
 
 
 class CardFollower:

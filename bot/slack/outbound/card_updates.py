@@ -7,14 +7,20 @@ then: a render that waited must not land after a newer one another replica sent 
 A render may carry another way to the card that spends none of that budget (`via`: the
 response_url of the click a person made on it). It goes out at once, even while the card's
 chat.update waits for the budget or is queued at the pacer; one chat.update and one `via` post of
-a card are in flight at most."""
+a card are in flight at most.
+
+Under Slack's limits (`serial`) one chat.update of all cards is in flight at a time, sent only
+once the budget has room: one queued at the pacer would count as in flight while the card moved
+on, and land stale, to be corrected by another update the budget pays for again. Renders waiting
+for their turn stay in their card's place, where a newer render or a `via` takes them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -60,13 +66,16 @@ def through_response_url(url: str, session: aiohttp.ClientSession | None = None)
 
 
 class CardUpdates:
-    """`update` a card with a render; `wait_s()` says how long until chat.update may go out."""
+    """`update` a card with a render; `wait_s()` says how long until chat.update may go out;
+    `serial` sends one chat.update of all cards at a time."""
 
     def __init__(self, send: Send, wait_s: Callable[[], float] = lambda: 0.0,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, *,
+                 serial: bool = False) -> None:
         self._send = send
         self._wait_s = wait_s
         self._sleep = sleep
+        self._gate = asyncio.Lock() if serial else None
         self._waiting: dict[Card, Render] = {}
         self._flying: dict[Card, Render] = {}  # chat.update sent, or queued at the pacer
         self._replacing: dict[Card, Render] = {}  # sent through a `via`
@@ -98,7 +107,7 @@ class CardUpdates:
         if render.via is not None:
             await self._replace(card)
         elif card not in self._busy:  # else its sender picks this render up next
-            running = self._start(card, inline=self._wait_s() <= 0)
+            running = self._start(card, inline=self._wait_s() <= 0 and not self._turn_taken())
             if running is not None:
                 await running
 
@@ -121,24 +130,44 @@ class CardUpdates:
 
     async def _run(self, card: Card, *, queued: bool) -> None:
         """Send the card's waiting render through chat.update, and any that replaced it
-        meanwhile, one at a time; one that waited (`queued`, and every one after the first) goes
-        out rendered afresh. A render with a `via` is left to that way."""
+        meanwhile, one at a time, each in its turn; one that waited (`queued`, and every one
+        after the first) goes out rendered afresh. A render with a `via` is left to that way."""
         try:
-            while (render := self._waiting.get(card)) is not None and render.via is None:
-                if queued:
-                    while (wait := self._wait_s()) > 0:
-                        await self._sleep(wait)
-                render = self._waiting.pop(card, None)
-                if render is not None and render.via is not None:
-                    self._waiting[card] = render  # came in while this slept: its way takes it
-                    continue
-                if queued and render is not None and render.fresh is not None:
-                    render = await render.fresh()
+            while (waiting := self._waiting.get(card)) is not None and waiting.via is None:
+                async with self._turn():
+                    render = await self._due(card, queued)
+                    sent = render is not None and await self._sent(card, render, self._flying)
                 queued = True
-                if render is not None and await self._sent(card, render, self._flying):
+                if render is not None and sent:  # told after the turn: it may update cards
                     await render.sent()
         finally:
             self._busy.discard(card)
+
+    async def _due(self, card: Card, queued: bool) -> Render | None:
+        """The card's render to send now, once chat.update has room; None if none is left
+        for chat.update (sent, or taken by a `via` that came in meanwhile)."""
+        while (wait := self._wait_s()) > 0:
+            await self._sleep(wait)
+            queued = True
+        render = self._waiting.pop(card, None)
+        if render is not None and render.via is not None:
+            self._waiting[card] = render  # came in while this waited: its way takes it
+            return None
+        if queued and render is not None and render.fresh is not None:
+            return await render.fresh()
+        return render
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """This card's turn at chat.update: at once, or one card at a time when `serial`."""
+        if self._gate is None:
+            yield
+            return
+        async with self._gate:
+            yield
+
+    def _turn_taken(self) -> bool:
+        return self._gate is not None and self._gate.locked()
 
     async def _replace(self, card: Card) -> None:
         """Send the card's waiting render through its `via` now, whatever chat.update is doing
