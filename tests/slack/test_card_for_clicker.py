@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.fakeslack import FakeSlack
+from bot.slack.outbound.card_updates import CardUpdates
 from bot.slack.outbound.delivery import SlackDelivery
 from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
@@ -183,3 +184,37 @@ async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by
             return len(updates) >= 2 and "2 of 2" in blocks_text(bot.find_card(cr.id) or card)
 
         await fake.wait_for(current_again)
+
+
+async def test_a_late_render_is_followed_even_when_the_later_ones_fingerprint_was_stored_after_it(
+        tmp_path: Path) -> None:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
+                                                      pacer=SlackPacer()) as bot:
+        cr = await bot.seed()
+        card = await bot.card(cr.id)
+        earlier = await bot.engine.approve(cr.id, SENIOR1, revision=1)
+        await bot.engine.approve(cr.id, SENIOR2, revision=1)
+        await bot.card(cr.id, shows="2 of 2")
+        await bot.settled()
+        cards = bot.runtime.storage.cards
+        later = next(r for r in await cards.cards(cr.id) if r.channel == CHANNEL)
+        services = bot.runtime.slack.services if bot.runtime.slack else None
+        assert services is not None
+        waits = [1.0]
+
+        async def stored_late(_: float) -> None:  # the later render's store lands after ours
+            waits.clear()
+            await cards.save(later)
+
+        updates = CardUpdates(
+            lambda channel, ts, message: services.client.chat_update(
+                channel=channel, ts=ts, **message),
+            lambda: waits[0] if waits else 0.0, stored_late, serial=True)
+        late = SlackDelivery(services.client, services.changes, cards, services.people,
+                             services.homes, services.clock, under_limits=True, updates=updates)
+
+        await late.show_clicked(earlier, card.channel, card.ts,  # lands on top of "2 of 2"
+                                fake.issue_response_url(card.channel, SENIOR1, card.ts))
+        await updates.settle()
+
+        assert "2 of 2" in blocks_text(await bot.card(cr.id))

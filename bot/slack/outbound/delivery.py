@@ -82,6 +82,9 @@ class SlackDelivery:
         # stored (with what it showed then): storing every update would queue each delivery
         # behind the database's writer; after a restart a copy is at worst updated once more.
         self._shown: dict[tuple[str, str], str] = {}
+        # Copies an older render may have landed on after a newer one's fingerprint was stored:
+        # what is stored is not trusted for them until a render lands again.
+        self._doubted: set[tuple[str, str]] = set()
 
     async def deliver_many(self, messages: Sequence[Queued]) -> None:
         """Bring Slack in line with several committed events, in order: each change's cards
@@ -174,6 +177,8 @@ class SlackDelivery:
     def _showing(self, ref: CardRef) -> str:
         """The fingerprint of what the copy shows, as far as this process knows."""
         if self._under_limits:
+            if (ref.channel, ref.ts) in self._doubted:
+                return ""
             return ref.rendered  # stored after every update, by whichever replica made it
         return self._shown.get((ref.channel, ref.ts), ref.rendered)
 
@@ -182,6 +187,7 @@ class SlackDelivery:
 
         async def sent() -> None:
             self._remember(ref.channel, ref.ts, printed)
+            self._doubted.discard((ref.channel, ref.ts))
             if self._under_limits:
                 try:
                     await self._cards.save(replace(ref, rendered=printed))
@@ -194,10 +200,13 @@ class SlackDelivery:
                       lambda: self._fresh_render(cr.id, ref))
 
     async def _catch_up(self, shown: ChangeRequest, ref: CardRef) -> None:
-        """A render can land after another replica's of a later state: when the change moved
-        on from what the copy was just sent, it is sent the change as it is now."""
+        """A render can land after another of a later state (another replica's, or this one's
+        through the other way to the card): when the change moved on from what the copy was
+        just sent, it is sent the change as it is now, whatever fingerprint was stored, since
+        the later render's may have been stored before this one's."""
         cr = await self._changes.get(shown.id)
         if cr is not None and cr.version > shown.version:
+            self._doubted.add((ref.channel, ref.ts))
             message = self._render(cr, ref.audience, await self._base(cr))
             await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message))
 
@@ -208,7 +217,7 @@ class SlackDelivery:
         if cr is None:
             return None
         message = self._render(cr, ref.audience, await self._base(cr))
-        if self._under_limits:
+        if self._under_limits and (ref.channel, ref.ts) not in self._doubted:
             stored = next((r for r in await self._cards.cards(change_id)
                            if (r.channel, r.ts) == (ref.channel, ref.ts)), ref)
             if stored.rendered == fingerprint(message):
