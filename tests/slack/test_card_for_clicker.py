@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.fakeslack import FakeSlack
+from bot.sandbox.fakeslack.state import RESPONSE_URL_USES
 from bot.slack.outbound.card_updates import CardUpdates
 from bot.slack.outbound.delivery import SlackDelivery
 from bot.slack.outbound.pacing import SlackPacer
@@ -158,11 +159,16 @@ async def test_a_render_that_lands_after_a_later_state_is_followed_by_the_curren
         late = SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
                              services.people, services.homes, services.clock, under_limits=True)
 
+        await bot.settled()
+        updates = len(fake.calls_to(UPDATE))
+
         await late.show_clicked(earlier, card.channel, card.ts,  # its answer came in late
                                 fake.issue_response_url(card.channel, SENIOR1, card.ts))
 
-        assert len(fake.calls_to("response_url")) == 1
         assert "2 of 2" in blocks_text(await bot.card(cr.id))
+        # Caught up through the same response_url, sparing chat.update's budget.
+        assert len(fake.calls_to("response_url")) == 2
+        assert len(fake.calls_to(UPDATE)) == updates
 
 
 async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by_the_current(
@@ -188,6 +194,7 @@ async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by
 
 async def test_a_late_render_is_followed_even_when_the_later_ones_fingerprint_was_stored_after_it(
         tmp_path: Path) -> None:
+    """With the click's response_url used up, the catch-up takes chat.update."""
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
                                                       pacer=SlackPacer()) as bot:
         cr = await bot.seed()
@@ -213,8 +220,10 @@ async def test_a_late_render_is_followed_even_when_the_later_ones_fingerprint_wa
         late = SlackDelivery(services.client, services.changes, cards, services.people,
                              services.homes, services.clock, under_limits=True, updates=updates)
 
-        await late.show_clicked(earlier, card.channel, card.ts,  # lands on top of "2 of 2"
-                                fake.issue_response_url(card.channel, SENIOR1, card.ts))
+        url = fake.issue_response_url(card.channel, SENIOR1, card.ts)
+        fake.state.response_urls[url.rsplit("/", 1)[-1]].uses = RESPONSE_URL_USES - 1
+
+        await late.show_clicked(earlier, card.channel, card.ts, url)  # lands on "2 of 2"
         await updates.settle()
 
         assert "2 of 2" in blocks_text(await bot.card(cr.id))

@@ -171,8 +171,7 @@ class SlackDelivery:
         printed = fingerprint(message)
         if printed == self._showing(ref) and self.updates.idle(ref.channel, ref.ts):
             return
-        render = self._card_render(cr, ref, message)
-        await self.updates.update(ref.channel, ref.ts, replace(render, via=via))
+        await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message, via))
 
     def _showing(self, ref: CardRef) -> str:
         """The fingerprint of what the copy shows, as far as this process knows."""
@@ -182,7 +181,9 @@ class SlackDelivery:
             return ref.rendered  # stored after every update, by whichever replica made it
         return self._shown.get((ref.channel, ref.ts), ref.rendered)
 
-    def _card_render(self, cr: ChangeRequest, ref: CardRef, message: Message) -> Render:
+    def _card_render(self, cr: ChangeRequest, ref: CardRef, message: Message,
+                     via: Via | None = None) -> Render:
+        """The copy's render; `via` takes it, and its catch-up, outside chat.update's budget."""
         printed = fingerprint(message)
 
         async def sent() -> None:
@@ -191,24 +192,26 @@ class SlackDelivery:
             if self._under_limits:
                 try:
                     await self._cards.save(replace(ref, rendered=printed))
-                    await self._catch_up(cr, ref)
+                    await self._catch_up(cr, ref, via)
                 except Exception:  # the copy shows it all the same: at worst sent once more
                     log.exception("what the card at %s/%s shows was not stored", ref.channel,
                                   ref.ts)
 
         return Render(cr.version, printed, message.as_kwargs(), sent,
-                      lambda: self._fresh_render(cr.id, ref))
+                      lambda: self._fresh_render(cr.id, ref), via)
 
-    async def _catch_up(self, shown: ChangeRequest, ref: CardRef) -> None:
+    async def _catch_up(self, shown: ChangeRequest, ref: CardRef, via: Via | None) -> None:
         """A render can land after another of a later state (another replica's, or this one's
         through the other way to the card): when the change moved on from what the copy was
         just sent, it is sent the change as it is now, whatever fingerprint was stored, since
-        the later render's may have been stored before this one's."""
+        the later render's may have been stored before this one's; by the same `via`, while
+        Slack takes it."""
         cr = await self._changes.get(shown.id)
         if cr is not None and cr.version > shown.version:
             self._doubted.add((ref.channel, ref.ts))
             message = self._render(cr, ref.audience, await self._base(cr))
-            await self.updates.update(ref.channel, ref.ts, self._card_render(cr, ref, message))
+            await self.updates.update(ref.channel, ref.ts,
+                                      self._card_render(cr, ref, message, via))
 
     async def _fresh_render(self, change_id: str, ref: CardRef) -> Render | None:
         """The copy rendered from the change as it is now, for an update that waited; None
