@@ -167,6 +167,7 @@ class CardUpdates:
             yield
 
     def _turn_taken(self) -> bool:
+        """Whether another card's update has the turn: this one then waits in its own task."""
         return self._gate is not None and self._gate.locked()
 
     async def _replace(self, card: Card) -> None:
