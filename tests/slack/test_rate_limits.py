@@ -199,22 +199,28 @@ def render(version: int, text: str, sent: list[str] | None = None) -> Render:
     return Render(version, text, {"text": text}, shown)
 
 
+class InFlight:
+    """A card update's send through chat.update that counts the most calls in flight at once."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+        self._flying = 0
+        self.most = 0
+
+    async def __call__(self, channel: str, card_ts: str, message: Any) -> None:
+        self._flying += 1
+        self.most = max(self.most, self._flying)
+        try:
+            await self._client.chat_update(channel=channel, ts=card_ts, **message)
+        finally:
+            self._flying -= 1
+
+
 async def test_coalescing_sends_the_latest_render_with_one_update_in_flight(
         fake: FakeSlack, session: aiohttp.ClientSession) -> None:
     client = plain(fake, session)
     ts = await post(client)
-    flying = 0
-    most = 0
-
-    async def send(channel: str, card_ts: str, message: Any) -> None:
-        nonlocal flying, most
-        flying += 1
-        most = max(most, flying)
-        try:
-            await client.chat_update(channel=channel, ts=card_ts, **message)
-        finally:
-            flying -= 1
-
+    send = InFlight(client)
     updates = CardUpdates(send)
     sent: list[str] = []
     hold = fake.hold_next("chat.update")
@@ -227,7 +233,7 @@ async def test_coalescing_sends_the_latest_render_with_one_update_in_flight(
     await updates.settle()
 
     assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["v1", "v4"]
-    assert sent == ["v1", "v4"] and most == 1
+    assert sent == ["v1", "v4"] and send.most == 1
     await updates.update(CHANNEL, ts, render(3, "v3"))  # older than what the card shows
     assert len(fake.calls_to("chat.update")) == 2
     assert fake.messages(CHANNEL)[0].text == "v4"
@@ -408,18 +414,7 @@ async def test_serial_updates_keep_one_chat_update_of_all_cards_in_flight_and_se
         fake: FakeSlack, session: aiohttp.ClientSession) -> None:
     client = plain(fake, session)
     first_ts, second_ts = await post(client), await post(client)
-    flying = 0
-    most = 0
-
-    async def send(channel: str, card_ts: str, message: Any) -> None:
-        nonlocal flying, most
-        flying += 1
-        most = max(most, flying)
-        try:
-            await client.chat_update(channel=channel, ts=card_ts, **message)
-        finally:
-            flying -= 1
-
+    send = InFlight(client)
     updates = CardUpdates(send, serial=True)
     hold = fake.hold_next("chat.update")
     first = asyncio.create_task(updates.update(CHANNEL, first_ts, render(1, "a1")))
@@ -427,13 +422,13 @@ async def test_serial_updates_keep_one_chat_update_of_all_cards_in_flight_and_se
     # Another card's renders wait for the turn, newest replacing older, none sent beside a1.
     await updates.update(CHANNEL, second_ts, render(1, "b1"))
     await updates.update(CHANNEL, second_ts, render(2, "b2"))
-    assert not updates.idle(CHANNEL, second_ts) and most == 1
+    assert not updates.idle(CHANNEL, second_ts) and send.most == 1
     hold.release()
     await first
     await updates.settle()
 
     assert [c.args["text"] for c in fake.calls_to("chat.update")] == ["a1", "b2"]
-    assert most == 1 and updates.idle(CHANNEL, second_ts)
+    assert send.most == 1 and updates.idle(CHANNEL, second_ts)
 
 
 async def test_a_via_takes_a_render_waiting_for_its_serial_turn(
