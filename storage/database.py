@@ -69,6 +69,11 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
         raise DatabaseError(f"cannot open database {redact_url(url)}: {exc}") from None
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL names; None for other databases, :memory: and URI filenames."""
+    return _sqlite_file(parse_url(url))
+
+
 def _sqlite_file(url: URL) -> Path | None:
     """The file of a SQLite URL; None for other databases, :memory: and URI filenames."""
     database = url.database

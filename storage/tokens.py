@@ -69,6 +69,11 @@ def check_new_token(name: str, user: str, scopes: Collection[str]) -> frozenset[
             f"token name {name!r} must be 1 to 64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
+    if ID_PATTERN.fullmatch(name):  # so `token revoke NAME-or-id` can never mean two tokens
+        raise TokenError(
+            f"token name {name!r} looks like a token id (12 hex digits): choose a name "
+            "`token revoke` cannot take for another token's id"
+        )
     if not is_person(user):  # so a token never acts as `system` or as nobody
         raise TokenError(f"user {user!r} must be a Slack user id such as U0123ABCD")
     unknown = sorted(set(scopes) - set(SCOPES))

@@ -12,6 +12,7 @@ from bot.serve_mode import serve_settings
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from storage.database import DatabaseError, create_database, open_database, redact_url
+from storage.serve_lock import serving
 from storage.sql.served_policy import serve_policy
 from workflow.policy import Policy
 
@@ -33,7 +34,8 @@ def serve(settings: Settings, policy: Policy) -> int:
             await run_server(settings, policy.version)
 
     try:
-        asyncio.run(start())
+        with serving(settings.database_url):  # a second serve of one SQLite file stops here
+            asyncio.run(start())
     except (DatabaseError, ServerError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal

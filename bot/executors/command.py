@@ -17,6 +17,7 @@ from bot.executors.errors import (
     ExecutorTimeout,
     ExecutorUnavailable,
 )
+from bot.executors.program_text import program_name, without_paths
 from workflow.durations import format_duration
 from workflow.model import ApplyStatus, ChangeRequest
 from workflow.policy_executors import CommandSpec
@@ -48,6 +49,7 @@ class CommandExecutor:
         self._grace_s = abort_grace_s
         self._running: dict[str, asyncio.subprocess.Process] = {}
         self._aborted: set[str] = set()
+        self._killed: set[str] = set()  # aborts the program outlived: it never said how it ended
 
     def cannot_abort(self, change: ChangeRequest) -> str | None:
         """A local program can always be stopped."""
@@ -64,6 +66,8 @@ class CommandExecutor:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._grace_s):
                 await process.wait()
+        if process.returncode is None:
+            self._killed.add(key)
         _signal_group(process, signal.SIGKILL)
 
     async def dry_run(self, change: ChangeRequest) -> str:
@@ -71,11 +75,12 @@ class CommandExecutor:
         done = await self._run(change, "dry_run", None)
         if done.code != 0:
             raise DryRunFailed(f"the dry-run of {change.id} by {self._describe()} "
-                               f"{_exit(done.code)}{_stderr(done)}")
+                               f"{_exit(done.code)}{self._stderr(done)}")
         return done.stdout.text()
 
     async def apply(self, change: ChangeRequest, key: str) -> ApplyResult:
-        """Exit 0 is applied, another exit code failed; a kill or a timeout raises (unknown)."""
+        """Exit 0 is applied, another exit code failed; a kill or a timeout raises (unknown),
+        and an abort the program outlived until SIGKILL is unknown too: it never said."""
         try:
             done = await self._run(change, "apply", key)
         except ExecutorUnavailable as missing:
@@ -83,20 +88,31 @@ class CommandExecutor:
         finally:
             self._running.pop(key, None)
             aborted = key in self._aborted
+            killed = key in self._killed
             self._aborted.discard(key)
+            self._killed.discard(key)
+        if killed and done.code == -signal.SIGKILL:
+            return ApplyResult(ApplyStatus.UNKNOWN, done.stdout.text()
+                               + f"\n[aborted: still running {self._grace_s:g}s after SIGTERM, "
+                               f"so it was killed: the outcome is unknown]{self._stderr(done)}")
         if aborted and done.code != 0:
             return ApplyResult(ApplyStatus.FAILED, done.stdout.text()
-                               + f"\n[aborted: {_exit(done.code)}]{_stderr(done)}")
+                               + f"\n[aborted: {_exit(done.code)}]{self._stderr(done)}")
         if done.code < 0:
             raise ExecutorError(f"{self._describe()} {_exit(done.code)}: the outcome is unknown")
         status = ApplyStatus.APPLIED if done.code == 0 else ApplyStatus.FAILED
         output = done.stdout.text()
         if done.code != 0:
-            output += f"\n[{_exit(done.code)}]{_stderr(done)}"
+            output += f"\n[{_exit(done.code)}]{self._stderr(done)}"
         return ApplyResult(status, output)
 
     def _describe(self) -> str:
-        return f"executor {self._spec.name} ({self._spec.argv[0]})"
+        return f"executor {self._spec.name} ({program_name(self._spec.argv)})"
+
+    def _stderr(self, done: Finished) -> str:
+        """The end of what the program wrote to stderr, as shown to people."""
+        text = without_paths(done.stderr.text().strip(), self._spec.argv)
+        return f"\n--- stderr ---\n{text}" if text else ""
 
     def _env(self, change: ChangeRequest, mode: Mode, key: str | None) -> dict[str, str]:
         """Only a few basics and the names listed in pass_env: the bot's secrets stay here."""
@@ -174,8 +190,3 @@ def _exit(code: int) -> str:
     if code < 0:
         return f"was terminated by signal {-code}"
     return f"exited with code {code}"
-
-
-def _stderr(done: Finished) -> str:
-    text = done.stderr.text().strip()
-    return f"\n--- stderr ---\n{text}" if text else ""

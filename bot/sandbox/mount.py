@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -10,6 +11,7 @@ from bot.sandbox.actions import Actions
 from bot.sandbox.directory import Directory
 from bot.sandbox.fakeslack.driver import SlackDriver
 from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.guard import SiteGuard
 from bot.sandbox.web import POLL_S, PREFIX, SandboxPage
 from bot.slack.inbound.http import EVENTS_PATH
 
@@ -22,10 +24,13 @@ class SandboxWorkspace:
         self.directory = directory
         self.base_url = base_url
         self.signing_secret = secrets.token_hex(16)
+        directory.workspace.bot_token = f"xoxb-{secrets.token_hex(16)}"  # its Web API is the bot's
         self.fake = FakeSlack(directory.workspace)
         self.fake.base_url = base_url + PREFIX
         self.driver = SlackDriver(self.fake, base_url + EVENTS_PATH, self.signing_secret)
-        self.page = SandboxPage(self.fake, Actions(self.fake, self.driver), poll_s)
+        self.guard = SiteGuard(PREFIX, urlsplit(base_url).hostname or "")
+        self.page = SandboxPage(self.fake, Actions(self.fake, self.driver), poll_s,
+                                self.guard.token)
         self._opened = False
 
     @property
@@ -42,7 +47,9 @@ class SandboxWorkspace:
         self.fake.add_routes(app, PREFIX)
 
     def add_routes(self, app: web.Application) -> None:
-        """The Web API, response URLs and the page, on the bot's application."""
+        """The Web API, response URLs and the page, on the bot's application, with only the
+        page's own requests let through to them."""
+        app.middlewares.append(self.guard.middleware)
         self.add_api_routes(app)
         self.page.add_routes(app)
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.sandbox.actions import ActionError, Actions, parse
 from bot.sandbox.fakeslack.server import FakeSlack
+from bot.sandbox.guard import TOKEN_PLACEHOLDER
 from bot.sandbox.snapshot import page_state
 
 PREFIX = "/sandbox"
@@ -21,10 +22,12 @@ NO_CACHE = {"Cache-Control": "no-store"}
 class SandboxPage:
     """Serves the page, and answers it from the fake Slack's state."""
 
-    def __init__(self, fake: FakeSlack, actions: Actions, poll_s: float = POLL_S) -> None:
+    def __init__(self, fake: FakeSlack, actions: Actions, poll_s: float = POLL_S,
+                 token: str = "") -> None:
         self.fake = fake
         self.actions = actions
         self.poll_s = poll_s
+        self.token = token  # issued in the page; its actions send it back (bot/sandbox/guard.py)
         self.closing = False
         self.waiting = 0  # long polls in progress
 
@@ -39,8 +42,9 @@ class SandboxPage:
         app.on_shutdown.append(self._on_shutdown)
 
     async def index(self, request: web.Request) -> web.Response:
-        """The page; never cached, so a restarted sandbox serves its own."""
-        return web.Response(text=_read("index.html"), content_type="text/html", headers=NO_CACHE)
+        """The page with its token; never cached, so a restarted sandbox serves its own."""
+        text = _read("index.html").replace(TOKEN_PLACEHOLDER, self.token)
+        return web.Response(text=text, content_type="text/html", headers=NO_CACHE)
 
     async def redirect(self, request: web.Request) -> web.Response:
         """`/sandbox/` is typed as often as `/sandbox`, and `/` is what a browser opens: all

@@ -48,6 +48,7 @@ async def test_a_name_is_unique_among_live_tokens_only(ports: Ports) -> None:
 
 @pytest.mark.parametrize(("name", "user", "scopes", "message"), [
     ("bad name", "U0A1", ["read"], "token name"),
+    ("4f1c0a9e2b7d", "U0A1", ["read"], "looks like a token id"),  # revoke could mean two
     ("ok", "someone", ["read"], "Slack user id"),
     ("ok", "U0A1", ["root"], "unknown: root"),
     ("ok", "U0A1", [], "non-empty"),

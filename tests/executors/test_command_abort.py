@@ -1,5 +1,6 @@
 """Aborting a running apply of the command executor stops its whole process group for real:
-SIGTERM first, SIGKILL after the grace, and the outcome is failed with `aborted`."""
+SIGTERM first, SIGKILL after the grace; the outcome is failed with `aborted` when the program
+ended on SIGTERM, apply_unknown when it had to be killed (it never said how far it got)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from tests.executors.processes import gone
 from tests.executors.programs import policy_with
 from tests.executors.test_engine_executors import approved, with_registry
 from tests.support.builders import pending
-from tests.support.world import World
+from tests.support.executor import SingleExecutorRegistry
+from tests.support.world import World, lookup_usergroup
+from workflow.directory import PolicyDirectory
+from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotPermitted, WrongState
 from workflow.model import ApplyStatus, State
 from workflow.policy_executors import CommandSpec
@@ -56,7 +60,7 @@ async def started(pids: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("ignore_term", [False, True], ids=["SIGTERM", "SIGKILL after grace"])
-async def test_abort_stops_the_process_group_and_reports_failed(
+async def test_abort_stops_the_process_group_failed_or_unknown_when_killed(
         tmp_path: Path, ignore_term: bool) -> None:
     pids = tmp_path / "pids"
     spec = CommandSpec("sleeper", tuple(sleeper(pids, ignore_term)))
@@ -68,10 +72,40 @@ async def test_abort_stops_the_process_group_and_reports_failed(
     await executor.abort(change, KEY)
     result = await asyncio.wait_for(running, READY_S)
 
-    assert result.status is ApplyStatus.FAILED
-    signal_number = 9 if ignore_term else 15
-    assert f"[aborted: was terminated by signal {signal_number}]" in result.output
+    if ignore_term:
+        assert result.status is ApplyStatus.UNKNOWN
+        assert ("[aborted: still running 0.5s after SIGTERM, so it was killed: the outcome is "
+                "unknown]") in result.output
+    else:
+        assert result.status is ApplyStatus.FAILED
+        assert "[aborted: was terminated by signal 15]" in result.output
     assert gone(program) and gone(child), "a process of the group survived the abort"
+
+
+async def test_an_abort_that_must_kill_the_program_ends_apply_unknown_through_the_engine(
+        tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    argv = sleeper(pids, ignore_term=True)
+    world = World(policy_text=policy_with(
+        {"device": {"kind": "command", "argv": argv, "timeout": "10m"}},
+        {"bgp": {"executor": "device"}}))
+    executor = CommandExecutor(CommandSpec("device", tuple(argv)),
+                               environ={"PATH": "/usr/bin:/bin"}, abort_grace_s=0.5)
+    engine = Engine(world.uow, world.clock, lambda: world.policy,
+                    PolicyDirectory(lambda: world.policy, lookup_usergroup),
+                    SingleExecutorRegistry(executor))
+    cr = await approved(world, engine)
+    running = asyncio.create_task(engine.apply(cr.id, "req"))
+    program, child = await started(pids)
+
+    await engine.abort(cr.id, "n1", "it hangs")
+    done = await asyncio.wait_for(running, READY_S)
+
+    assert done.state is State.APPLY_UNKNOWN
+    assert done.apply is not None and not done.apply.aborted
+    assert done.apply.abort_requested_by == "n1"
+    assert "so it was killed: the outcome is unknown" in done.apply.output
+    assert gone(program) and gone(child)
 
 
 async def test_an_abort_through_the_engine_records_failed_aborted_and_is_audited(

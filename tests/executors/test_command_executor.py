@@ -166,3 +166,27 @@ async def test_a_missing_program_runs_nothing(change: ChangeRequest, tmp_path: P
     result = await executor.apply(change, KEY)
     assert result.status is ApplyStatus.FAILED
     assert result.output.startswith("not applied: executor script")
+
+
+def failing_script(directory: Path) -> CommandExecutor:
+    """An installed script that fails the way shells do: its absolute path starts its stderr."""
+    script = directory / "opt" / "changegate" / "bin" / "push"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/bash\ncat > /dev/null\nno-such-tool --commit\n")
+    script.chmod(0o755)
+    return CommandExecutor(CommandSpec("push", (str(script), "--site", "ams")),
+                           environ={"PATH": "/usr/bin:/bin"})
+
+
+async def test_what_a_failed_program_shows_names_it_without_its_path(
+        change: ChangeRequest, tmp_path: Path) -> None:
+    executor = failing_script(tmp_path)
+
+    with pytest.raises(DryRunFailed) as refused:
+        await executor.dry_run(change)
+    applied = await executor.apply(change, KEY)
+
+    for shown in (refused.value.message, applied.output):
+        assert "push: line 3: no-such-tool: command not found" in shown, shown
+        assert str(tmp_path) not in shown
+    assert refused.value.message.startswith(f"the dry-run of {change.id} by executor push (push) ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.sandbox.guard import TOKEN_HEADER
 from bot.sandbox.serve import RunningSandbox, running_sandbox
 from bot.settings import Settings
 from storage.database import create_database
@@ -46,12 +48,26 @@ async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0
         yield running
 
 
+def page_token(html: str) -> str:
+    """The token the page sends with its actions, as its script reads it."""
+    found = re.search(r'<meta name="sandbox-token" content="([^"]+)">', html)
+    assert found, "the page carries no token"
+    return found.group(1)
+
+
 class PageClient:
     """The page's two endpoints, for tests that need no browser."""
 
     def __init__(self, sandbox: RunningSandbox, session: aiohttp.ClientSession) -> None:
         self.base = sandbox.page_url
         self.session = session
+        self.token = ""
+
+    async def open(self) -> str:
+        """Load the page, as a browser does first, and keep its token."""
+        async with self.session.get(self.base) as response:
+            self.token = page_token(await response.text())
+        return self.token
 
     async def state(self, user: str, after: int = -1) -> dict[str, Any]:
         async with self.session.get(f"{self.base}/state",
@@ -61,6 +77,8 @@ class PageClient:
             return body
 
     async def act(self, user: str, **body: Any) -> dict[str, Any]:
-        async with self.session.post(f"{self.base}/act", json={"as": user, **body}) as response:
+        token = self.token or await self.open()
+        async with self.session.post(f"{self.base}/act", json={"as": user, **body},
+                                     headers={TOKEN_HEADER: token}) as response:
             answer: dict[str, Any] = await response.json()
             return answer

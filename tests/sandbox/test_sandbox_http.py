@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.sandbox.guard import TOKEN_HEADER
 from bot.sandbox.serve import RunningSandbox
 from bot.server import SHUTDOWN_TIMEOUT
 from tests.sandbox.support import (
@@ -152,7 +153,8 @@ async def test_the_home_tab_is_published_when_opened(client: PageClient) -> None
 
 async def test_bad_requests_are_refused(sandbox: RunningSandbox, client: PageClient) -> None:
     async with client.session.post(f"{sandbox.page_url}/act", data='{"as": "U0RITA"}',
-                                   headers={"Content-Type": "text/plain"}) as response:
+                                   headers={"Content-Type": "text/plain",
+                                            TOKEN_HEADER: await client.open()}) as response:
         assert response.status == 415  # a cross-site form cannot act for anyone
     assert (await client.act("U0NOBODY", kind="home"))["error"] == "no sandbox user 'U0NOBODY'"
     assert "unknown kind" in (await client.act(REQUESTER, kind="dance"))["error"]

@@ -13,7 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.sandbox.support import CHANNEL, REQUESTER, copy_examples
+from bot.sandbox.guard import TOKEN_HEADER
+from tests.sandbox.support import CHANNEL, REQUESTER, copy_examples, page_token
 from tests.support.served import PROCESS_TIMEOUT_S, clean_environment, start_cli
 
 LINE = re.compile(r"ChangeGate listening on (http://([\d.]+):(\d+)) \(policy [0-9a-f]{12}, "
@@ -66,7 +67,8 @@ async def test_serve_runs_the_sandbox_on_its_own_database_and_loopback(
         async with aiohttp.ClientSession() as session:
             async with session.get(page) as response:
                 assert response.status == 200
-            async with session.post(f"{page}/act", json={
+                token = page_token(await response.text())
+            async with session.post(f"{page}/act", headers={TOKEN_HEADER: token}, json={
                     "as": REQUESTER, "kind": "slash", "channel": CHANNEL, "text": "new"}) as r:
                 assert await r.json() == {"ok": True}  # the bot answered its signed request
             async with session.get(f"{page}/state", params={"as": REQUESTER}) as response:

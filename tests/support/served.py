@@ -80,6 +80,7 @@ class Served:
     database: Path
     env: dict[str, str]
     log: Path
+    pid: int = 0  # the serve process's
 
     def operator_args(self) -> tuple[str, ...]:
         return ("--policy", str(self.policy))
@@ -116,7 +117,7 @@ def serving(directory: Path, policy_source: Path = EXAMPLE_POLICY) -> Iterator[S
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log_file)
     try:
         url = _listening_url(process, log)
-        yield Served(url, policy, database, env, log)
+        yield Served(url, policy, database, env, log, process.pid)
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=PROCESS_TIMEOUT_S)
         assert process.returncode == 0, log.read_text()

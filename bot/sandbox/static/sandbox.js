@@ -5,6 +5,8 @@
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
+// Issued in the page and sent with every action, so a page of another site cannot act here.
+const TOKEN = $('meta[name="sandbox-token"]').content;
 const page = {
   me: new URLSearchParams(location.search).get("as") || localStorage.getItem("sandbox.as") || "",
   nav: { kind: "channel", id: "" },
@@ -40,7 +42,7 @@ function toast(text) {
 async function act(body) {
   const response = await fetch("/sandbox/act", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "X-Sandbox-Token": TOKEN },
     body: JSON.stringify({ as: page.me, ...body }),
   });
   const answer = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
