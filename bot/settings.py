@@ -11,6 +11,7 @@ DEFAULT_POLICY = "changegate.yaml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MOST_REPLICAS = 100
+METADATA_KEY_MIN = 32  # characters of CHANGEGATE_METADATA_KEY
 DATABASE_FILE = "changegate.db"
 SLACK_API = "https://slack.com/api/"  # the Web API when SLACK_API_URL is unset
 SLACK_VARIABLES = {  # each Slack setting and the Settings field it fills
@@ -45,6 +46,7 @@ class Settings:
     database_given: bool = True  # False when database_url is the default beside the policy file
     sandbox_host: str = DEFAULT_HOST
     replicas: int = 1  # processes serving one Slack app: each keeps to its share of the limits
+    metadata_key: str | None = field(default=None, repr=False)  # else from the Slack secrets
 
     @classmethod
     def load(cls, environ: Mapping[str, str], *, policy: str | None = None,
@@ -70,6 +72,7 @@ class Settings:
             database_given=database_given,
             sandbox_host=_get(environ, "CHANGEGATE_SANDBOX_HOST") or DEFAULT_HOST,
             replicas=_replicas(environ),
+            metadata_key=_metadata_key(environ),
         )
 
     @property
@@ -115,6 +118,16 @@ def _replicas(environ: Mapping[str, str]) -> int:
     return _bounded(environ, "CHANGEGATE_REPLICAS", 1, 1, MOST_REPLICAS,
                     "the number of replicas serving this Slack app, a whole number from 1 to "
                     f"{MOST_REPLICAS}")
+
+
+def _metadata_key(environ: Mapping[str, str]) -> str | None:
+    """The secret that signs forms' hidden data, long enough not to be guessed; the value is
+    never quoted back."""
+    key = _get(environ, "CHANGEGATE_METADATA_KEY")
+    if key is not None and len(key) < METADATA_KEY_MIN:
+        raise SettingsError(f"CHANGEGATE_METADATA_KEY must be at least {METADATA_KEY_MIN} "
+                            f"characters, got {len(key)}")
+    return key
 
 
 def _bounded(environ: Mapping[str, str], name: str, default: int, low: int, high: int,

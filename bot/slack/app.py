@@ -24,6 +24,7 @@ from bot.slack.inbound import (
     slash_command,
     submissions,
 )
+from bot.slack.inbound.forged_forms import refusing_forged_forms
 from bot.slack.inbound.payload import MalformedPayload
 from bot.slack.inbound.replays import ignoring_replays
 from bot.slack.services import BotIdentity, SlackServices
@@ -43,7 +44,8 @@ def build_app(
     seen: SeenInteractions,
 ) -> AsyncApp:
     """An AsyncApp that serves only `identity.team_id` and never calls Slack before ack;
-    a replayed interaction (`seen` before) reaches no listener.
+    a replayed interaction (`seen` before) reaches no listener, nor does a form whose
+    private_metadata the bot did not sign.
 
     Authorisation comes from the auth.test done at start-up, so no request waits on a Web API
     call. `client` carries the base URL and retry handlers; Bolt copies them per request.
@@ -77,6 +79,7 @@ def build_app(
         raise_error_for_unhandled_request=True,  # to listener_failed, which words the log line
     )
     app.use(ignoring_replays(seen))
+    app.use(refusing_forged_forms(services.seal))
     app.error(listener_failed)
     for module in (slash_command, actions, submissions, edit_save, events_api, bulk_review,
                    post_review_form, abort_form):

@@ -10,6 +10,7 @@ from bot.slack.outbound.delivery import SlackDelivery
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.membership import UsergroupMembership
 from bot.slack.outbound.people import People
+from bot.slack.sealing import MetadataSeal
 from storage.ports.change_queries import ChangeQueries
 from workflow.engine import Engine
 from workflow.ports import Clock, Directory
@@ -38,4 +39,5 @@ class SlackServices:
     delivery: SlackDelivery
     client: AsyncWebClient
     clock: Clock
+    seal: MetadataSeal  # every form the listeners open goes out through it
     membership: UsergroupMembership | None = None

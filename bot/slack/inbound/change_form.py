@@ -28,4 +28,5 @@ async def open_change_form(
     if cr is None or problem is not None:
         await tell(services.client, user, f":no_entry: {problem}", respond=respond)
         return
-    await services.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=form(cr))
+    await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
+                                     view=services.seal.sealed(form(cr)))

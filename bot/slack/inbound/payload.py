@@ -125,7 +125,8 @@ def moment(view: Json, block: str) -> int | None:
 
 
 def metadata(view: Json) -> Json:
-    """The JSON object the app put into private_metadata; absent or empty reads as {}."""
+    """The JSON object the app put into private_metadata (its signature checked and taken off
+    by forged_forms before any listener reads it); absent or empty reads as {}."""
     raw = text(view, "private_metadata", "view.")
     try:
         loaded = json.loads(raw) if raw else {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.rendering.mrkdwn import clip
+from bot.slack.rendering.mrkdwn import clip, marked
 
 Block = dict[str, Any]
 
@@ -17,13 +17,14 @@ VIEW_TITLE_MAX = 24
 
 
 def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
-    """A plain_text object with emoji shortcodes rendered."""
-    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+    """A plain_text object with emoji shortcodes rendered and bidi controls marked."""
+    return {"type": "plain_text", "text": clip(marked(text), limit) or " ", "emoji": True}
 
 
 def markdown(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
-    """A mrkdwn text object clipped to the limit of the element that holds it."""
-    return {"type": "mrkdwn", "text": clip(text, limit) or " "}
+    """A mrkdwn text object clipped to the limit of the element that holds it, bidi controls
+    marked even where the text was not escaped."""
+    return {"type": "mrkdwn", "text": clip(marked(text), limit) or " "}
 
 
 def header(text: str) -> Block:

@@ -8,11 +8,20 @@ from workflow.model import SYSTEM_ACTOR
 
 ELLIPSIS = "…"
 DATE_AND_TIME = "{date_short_pretty} at {time}"
+# Unicode bidi controls: invisible, yet they make text read in another order than it runs.
+BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+BIDI_MARKS = {code: f"⟪U+{code:04X}⟫" for code in BIDI_CONTROLS}
+
+
+def marked(text: str) -> str:
+    """Bidi controls shown as visible marks, so what a person reads is what the text says."""
+    return text.translate(BIDI_MARKS)
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack reserves for links and mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape the three characters Slack reserves for links and mentions, and mark bidi
+    controls."""
+    return marked(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

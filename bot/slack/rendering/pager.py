@@ -34,11 +34,15 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
 
 
 def _safe_cut(line: str, size: int) -> int:
-    """A cut at or before `size` that splits neither an entity (&amp;) nor a broken fence."""
+    """A cut at or before `size` that splits neither an entity (&amp;), a bidi mark
+    (⟪U+202E⟫) nor a broken fence."""
     cut = size
     amp = line.rfind("&", max(0, cut - 4), cut)
     if amp != -1 and ";" not in line[amp:cut]:
         cut = amp
+    mark = line.rfind("⟪", max(0, cut - 8), cut)
+    if mark > 0 and "⟫" not in line[mark:cut]:
+        cut = mark
     if line[cut - 1:cut] == "`":
         cut -= 1
     return max(cut, 1)
