@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from workflow.codec import content_to_dict
+from workflow.codec import content_to_dict, metadata_to_dict
 from workflow.model import ChangeRequest, Content, Metadata
 
 
@@ -14,8 +14,7 @@ def request_hash(content: Content, metadata: Metadata, dry_run_output: str | Non
     """sha256 of the canonical JSON of everything in a create request that shapes the change."""
     shaped = {
         "content": content_to_dict(content),
-        "metadata": {"title": metadata.title, "description": metadata.description,
-                     "ticket": metadata.ticket, "labels": list(metadata.labels)},
+        "metadata": metadata_to_dict(metadata),
         "dry_run_output": dry_run_output,
         "submit": submit,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
-from workflow.model import OnTimeout, Timing
+from workflow.model import GroupDef, MetadataEdits, OnTimeout, Timing
 from workflow.policy_fields import (
     Node,
     Problems,
@@ -17,7 +17,7 @@ from workflow.policy_fields import (
     slack_id,
     texts,
 )
-from workflow.policy_model import GroupDef, RulePolicy, SubmitRule
+from workflow.policy_model import RulePolicy, SubmitRule
 
 TOP_KEYS = (
     "defaults", "groups", "submit_rules", "workflows", "executors", "families", "default_executor",
@@ -30,6 +30,7 @@ TIMING_KEYS = (
     "late_apply_grace",
     "post_review",
     "post_review_due",
+    "metadata_edits",
 )
 POST_REVIEW_DUE = timedelta(hours=24)  # when `post_review: required` gives no due
 GROUP_KEYS = ("members", "slack_usergroup")
@@ -81,7 +82,18 @@ def parse_timing(node: Node, path: str, base: Timing, problems: Problems) -> Tim
         reminder_after=reminder,
         late_apply_grace=_timespan(node, path, "late_apply_grace", base.late_apply_grace, problems),
         post_review_due=_post_review_due(node, path, base.post_review_due, problems),
+        metadata_edits=_metadata_edits(node, path, base.metadata_edits, problems),
     )
+
+
+def _metadata_edits(node: Node, path: str, base: MetadataEdits,
+                    problems: Problems) -> MetadataEdits:
+    """`reset` (a title or description edit ends the approvals given) or `keep`."""
+    if "metadata_edits" not in node:
+        return base
+    word = choice(node["metadata_edits"], child(path, "metadata_edits"), tuple(MetadataEdits),
+                  problems)
+    return base if word is None else MetadataEdits(word)
 
 
 def _post_review_due(node: Node, path: str, base: timedelta | None,

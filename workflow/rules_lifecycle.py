@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from datetime import datetime
 
+from workflow.audit_facts import content_facts
 from workflow.commands import Create, Edit, FireDeadline, RecordDryRun, Submit, WithdrawRequest
 from workflow.digest import normalise_output, output_digest
 from workflow.errors import (
@@ -35,9 +36,16 @@ from workflow.outcome import Decision, event, require_state
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
 from workflow.rules_dry_run import check_revision, source_refusal
+from workflow.rules_metadata import edit_metadata
 from workflow.rules_post_review import remind_post_review
 from workflow.time_range import TIME_RANGE, within_range
-from workflow.timing import after_approval_change, disarmed, remind, reopen_review, review_armed
+from workflow.timing import (
+    after_approval_change,
+    disarmed,
+    invalidate_approvals,
+    remind,
+    review_armed,
+)
 
 REQUIRED_CONTENT = ("family", "action", "target", "payload")
 
@@ -74,31 +82,33 @@ def create(cmd: Create, now: datetime) -> Decision:
         request_hash=cmd.request_hash,
     )
     return Decision(cr, (event(cr, EventKind.PROPOSED, cmd.actor, now, title=cmd.metadata.title,
-                               risk=cmd.content.risk.value),))
+                               **content_facts(cmd.content, cmd.metadata)),))
 
 
 def edit(cr: ChangeRequest, cmd: Edit, now: datetime) -> Decision:
-    """Content changes make a new revision and a fresh draft cycle; metadata changes do not."""
+    """Content changes make a new revision and a fresh draft cycle; metadata changes do not,
+    but may reset the approvals (rules_metadata)."""
     require_state(cr, BEFORE_EXECUTING | REVISABLE_TERMINAL_STATES, "edit")
     check_revision(cr, cmd.revision, "edited")
     events: list[Event] = []
     after = cr
+    revised = cmd.content is not None and cmd.content != cr.content
     if cmd.metadata is not None and cmd.metadata != cr.metadata:
         validate_metadata(cmd.metadata)
-        after = replace(after, metadata=cmd.metadata)
-        events.append(event(after, EventKind.METADATA_EDITED, cmd.actor, now,
-                            fields=_changed(cr.metadata, cmd.metadata)))
-    if cmd.content is not None and cmd.content != cr.content:
+        edited = edit_metadata(after, cmd.metadata, cmd.actor, now, revised=revised)
+        after, events = edited.change, list(edited.events)
+    if cmd.content is not None and revised:
         validate_content(cmd.content)
         after = _new_revision(after, cmd.content, cmd.actor, now)
         events.append(event(after, EventKind.REVISED, cmd.actor, now, from_state=cr.state.value,
-                            fields=_changed(cr.content, cmd.content)))
+                            fields=_changed(cr.content, cmd.content),
+                            **content_facts(cmd.content, after.metadata)))
     if not events:
         raise NothingChanged(f"the edit changes nothing in {cr.id}")
     return Decision(after, tuple(events))
 
 
-def _changed(before: Content | Metadata, after: Content | Metadata) -> list[str]:
+def _changed(before: Content, after: Content) -> list[str]:
     """Names of the fields that differ."""
     return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]
 
@@ -138,18 +148,10 @@ def record_dry_run(cr: ChangeRequest, cmd: RecordDryRun, now: datetime) -> Decis
     events = [event(after, EventKind.DRY_RUN_RECORDED, cmd.actor, now, same_digest=same,
                     previous_digest=previous.digest if previous else None,
                     source=source.value)]
-    invalidated = [] if same else [r for r in cr.live_responses()]
-    if not invalidated:
+    if same:
         return Decision(after, tuple(events))
-    after = replace(after, responses=tuple(
-        r.end("invalidated", now) if r in invalidated else r for r in cr.responses
-    ))
-    events.append(event(after, EventKind.APPROVALS_INVALIDATED, cmd.actor, now,
-                        people=sorted(r.person for r in invalidated),
-                        previous_digest=previous.digest if previous else None))
-    if cr.state in (State.APPROVED, State.SCHEDULED):
-        return reopen_review(after, cmd.actor, now, events, reason="dry-run digest changed")
-    return Decision(after, tuple(events))
+    return invalidate_approvals(after, cmd.actor, now, events, reason="dry-run digest changed",
+                                previous_digest=previous.digest if previous else None)
 
 
 def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:

@@ -11,7 +11,7 @@ from workflow.group_commit import GroupCommit
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision, event
 from workflow.ports import Clock, UnitOfWorkFactory
-from workflow.writer import Build, CommitObserver, Writer
+from workflow.writer import Build, CommitObserver, PolicyVersion, Writer, versioned
 
 
 class CommandRunner:
@@ -19,12 +19,14 @@ class CommandRunner:
     of the commands arriving at the same moment, a new change is written alone."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_attempts: int = 8,
-                 admission: Admission | None = None) -> None:
+                 admission: Admission | None = None,
+                 policy_version: PolicyVersion = lambda: None) -> None:
         self._uow = uow
         self._clock = clock
         self._max_attempts = max_attempts
         self.admission = admission or Admission()
-        self._writer = Writer(uow, clock.now)
+        self._policy_version = policy_version
+        self._writer = Writer(uow, clock.now, policy_version)
         self._group = GroupCommit(self._writer.write, self._attempts)
 
     def on_commit(self, observer: CommitObserver) -> None:
@@ -88,7 +90,7 @@ class CommandRunner:
                 event(cr, EventKind.REFUSED, actor, now, **data) if cr
                 else Event(EventKind.REFUSED, None, actor, now, data=data)
             )
-            await uow.audit.append([refused])
+            await uow.audit.append(versioned([refused], self._policy_version()))
             await uow.commit()
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from workflow.audit_facts import approvers
 from workflow.escalation import eligible_groups, is_escalated
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ApplyMode, ChangeRequest, OnTimeout, State, Timing
@@ -33,7 +34,7 @@ def after_approval_change(
     assert cr.workflow is not None
     approved = disarmed(cr, state=State.APPROVED, approved_at=now)
     events.append(event(approved, EventKind.APPROVED, SYSTEM_ACTOR, now,
-                        workflow=cr.workflow.name, reason=reason))
+                        workflow=cr.workflow.name, reason=reason, stages=approvers(cr)))
     when = cr.content.scheduled_for
     if when is not None and now < when:
         scheduled = replace(approved, state=State.SCHEDULED, apply_at=when)
@@ -86,6 +87,24 @@ def reopen_review(
                          approved_at=None, apply_at=None)
     events.append(event(after, EventKind.RETURNED_TO_REVIEW, actor, now, reason=reason,
                         schedule_disarmed=cr.state is State.SCHEDULED))
+    return Decision(after, tuple(events))
+
+
+def invalidate_approvals(
+    cr: ChangeRequest, actor: str, now: datetime, events: list[Event], reason: str,
+    **data: object
+) -> Decision:
+    """What the approvers saw changed: every counting response of the revision ends (its people
+    named in `approvals_invalidated`), and an approved or scheduled change returns to review."""
+    live = cr.live_responses()
+    if not live:
+        return Decision(cr, tuple(events))
+    after = replace(cr, responses=tuple(
+        r.end("invalidated", now) if r in live else r for r in cr.responses))
+    events.append(event(after, EventKind.APPROVALS_INVALIDATED, actor, now,
+                        people=sorted(r.person for r in live), reason=reason, **data))
+    if cr.state in (State.APPROVED, State.SCHEDULED):
+        return reopen_review(after, actor, now, events, reason=reason)
     return Decision(after, tuple(events))
 
 

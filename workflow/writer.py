@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from workflow.codec import event_to_dict
@@ -24,6 +25,8 @@ Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
 Item = tuple[str | None, Build]
 # Told, once per transaction, every change it committed, as committed.
 CommitObserver = Callable[[Sequence[ChangeRequest]], None]
+# The version of the policy in force (None: not known to this writer).
+PolicyVersion = Callable[[], str | None]
 
 
 class Writer:
@@ -31,9 +34,11 @@ class Writer:
     of one. An item that is refused is answered on its own and takes nothing down with it; a
     failed write (a version conflict, a database error) raises, and nothing is committed."""
 
-    def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime]) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime],
+                 policy_version: PolicyVersion = lambda: None) -> None:
         self._uow = uow
         self._now = now
+        self._policy_version = policy_version
         self._observers: list[CommitObserver] = []
 
     def on_commit(self, observer: CommitObserver) -> None:
@@ -43,7 +48,7 @@ class Writer:
 
     async def write(self, items: Sequence[Item]) -> list[Decision | Exception]:
         """Each item's decision, or the refusal (any error deciding it), in the order given."""
-        now = self._now()
+        now, version = self._now(), self._policy_version()
         outcomes: list[Decision | Exception] = []
         saved: list[ChangeRequest] = []
         async with self._uow() as uow:
@@ -57,6 +62,7 @@ class Writer:
                 new_id = change_id if change_id is not None else await uow.changes.next_id()
                 try:
                     decision = decide_all(before, build(before, new_id), now)
+                    decision = replace(decision, events=versioned(decision.events, version))
                 except Exception as refusal:  # decided alone it would be refused just the same
                     outcomes.append(refusal)
                     continue
@@ -102,6 +108,13 @@ def decide_all(
             return Decision(cr, tuple(events), decision.refusal)
     assert cr is not None
     return Decision(cr, tuple(events))
+
+
+def versioned(events: Sequence[Event], version: str | None) -> tuple[Event, ...]:
+    """Every event carries a policy version: one of a change without a workflow snapshot yet (a
+    draft) gets the version in force when it was decided; the others keep their snapshot's."""
+    return tuple(replace(e, policy_version=version) if e.policy_version is None else e
+                 for e in events)
 
 
 def outbox_messages(events: Sequence[Event]) -> list[OutboxMessage]:

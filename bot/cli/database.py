@@ -1,4 +1,5 @@
-"""`changegate db upgrade`, `audit verify` and `audit export`: the operator's database tools."""
+"""`changegate db upgrade`, `audit verify`, `audit export` and `audit checkpoint`: the operator's
+database tools."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import asyncio
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli.audit_checkpoint import add_checkpoint_arguments, audit_checkpoint
 from bot.cli.fail import fail
 from bot.cli.operator_database import add_sandbox_flag, operator_database, with_database
 from bot.settings import Settings, SettingsError
@@ -53,6 +56,9 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
     verify = audit_commands.add_parser(
         "verify", help="walk the hash chain and name the first bad row",
         description="walk the hash chain and name the first bad row (exit 1)")
+    verify.add_argument("--checkpoint", type=Path, metavar="FILE",
+                        help="also check that the chain still holds the head `audit checkpoint` "
+                        "wrote to FILE (finds a cut or rewritten tail)")
     verify.set_defaults(command=audit_verify)
     dump = audit_commands.add_parser(
         "export", help="write audit events to standard output",
@@ -63,7 +69,13 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help="only events at or after this time, e.g. 2026-11-02T09:00:00Z")
     dump.add_argument("--change", metavar="CHG-n", help="only events of this change")
     dump.set_defaults(command=audit_export)
-    for parser in (upgrade, verify, dump):
+    checkpoint = audit_commands.add_parser(
+        "checkpoint", help="write the chain's head (seq, hash, time) outside the database",
+        description="write the chain's head (seq, hash, time) to a file and/or a Slack channel, "
+        "for `audit verify --checkpoint` to compare with later")
+    add_checkpoint_arguments(checkpoint)
+    checkpoint.set_defaults(command=audit_checkpoint)
+    for parser in (upgrade, verify, dump, checkpoint):
         add_policy(parser)
         add_sandbox_flag(parser)
 
@@ -83,7 +95,9 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    """Exit 0 when the chain holds, 1 naming the first bad row."""
+    """Exit 0 when the chain holds (and, given a checkpoint, still holds its head), 1 naming the
+    first bad row or the missing or rewritten tail."""
+    from bot.cli.audit_checkpoint import tail_problem_against
     from storage.sql.audit_trail import AuditTrail
 
     async def verify(db: Database) -> int:
@@ -92,12 +106,17 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
         if not result.ok:
             return fail(f"audit chain broken at seq {result.bad_seq}: {result.problem} "
                         f"({result.rows} rows checked)")
+        if args.checkpoint is not None:
+            problem = await tail_problem_against(trail, args.checkpoint)
+            if problem is not None:
+                return fail(problem)
         head = await trail.head()
         head_hash = head.hash if head is not None else "none (empty log)"
-        print(f"audit chain ok: {result.rows} events, head {head_hash}")
+        held = "; it holds the checkpointed head" if args.checkpoint is not None else ""
+        print(f"audit chain ok: {result.rows} events, head {head_hash}{held}")
         return 0
 
-    return with_database(settings, verify)
+    return with_database(settings, verify, refusals=(ValueError,))
 
 
 def audit_export(settings: Settings, args: argparse.Namespace) -> int:

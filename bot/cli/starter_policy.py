@@ -23,6 +23,7 @@ defaults:
   on_timeout: expire        # a timed-out change is expired (final) or handed back as a draft
   reminder_after: 4h        # nudge approvers who have not responded; `off` turns reminders off
   late_apply_grace: 15m     # a final approval this late after scheduled_for still applies at once
+  metadata_edits: reset     # a retitle or new description ends the approvals given; or `keep`
 
 # Groups of people. Give each group exactly one of:
 #   members:         Slack user IDs (U...); edits take effect when the file is reloaded

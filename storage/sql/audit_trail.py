@@ -80,6 +80,14 @@ class AuditTrail:
                 return VerifyResult(False, check.rows, row.seq, problem)
         return check.result()
 
+    async def row(self, seq: int) -> AuditRow | None:
+        """The row at `seq`, if it is stored: what a checkpoint of it is compared with."""
+        async with self._db.read() as conn:
+            found = (
+                await conn.execute(select(audit_events).where(audit_events.c.seq == seq))
+            ).first()
+        return to_audit_row(found) if found is not None else None
+
     async def head(self) -> AuditRow | None:
         """The newest row: its hash, shown outside the database, anchors everything before it."""
         async with self._db.read() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from bot.slack.rendering.edits import thread_edit_text
 from bot.slack.rendering.mrkdwn import clip, date, escape, people, person
 from workflow.events import Event, EventKind
 from workflow.model import ChangeRequest
@@ -18,7 +19,7 @@ FOR_REQUESTER = frozenset({
     EventKind.RESCHEDULE_NEEDED, EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT,
     EventKind.POST_REVIEW_DUE,
     EventKind.APPLY_STARTED, EventKind.APPLIED, EventKind.FAILED, EventKind.APPLY_UNKNOWN,
-    EventKind.RESOLVED, EventKind.ABORT_REQUESTED,
+    EventKind.RESOLVED, EventKind.ABORT_REQUESTED, EventKind.METADATA_EDITED,
 })
 
 
@@ -59,6 +60,10 @@ def _dry_run(e: Event) -> str:
 
 def _invalidated(e: Event) -> str:
     names = _names(e.data.get("people"))
+    if e.data.get("cause") == "metadata":
+        edited = escape(str(e.data.get("reason") or "metadata edited")).capitalize()
+        return (f":warning: {edited} after approval: approvals by {people(names)} no longer "
+                "count. Review the change and approve again.")
     return (f":warning: The dry-run output changed: approvals by {people(names)} no longer "
             "count. Review the new output and approve again.")
 
@@ -96,6 +101,7 @@ TEXTS: Mapping[EventKind, Callable[[Event], str]] = {
     EventKind.RESOLVED: lambda e: (f":memo: {person(e.actor)} marked the apply "
                                    f"{e.data.get('status')}:\n{_quote(e.data.get('note', ''))}"),
     EventKind.REVISED: lambda e: f":pencil2: {person(e.actor)} made revision {e.revision}",
+    EventKind.METADATA_EDITED: lambda e: thread_edit_text(e.actor, e.data.get("changes")),
     EventKind.POST_REVIEW_DUE: lambda e: (":clipboard: *Post-implementation review due*: the "
                                           "requester records how the change went "
                                           "(`changegate post-review`)"),
