@@ -29,6 +29,7 @@ from bench.slackrec import RecordingSlack
 from bot.sandbox.fakeslack import SlackDriver
 from bot.slack.rendering.ids import button_value
 from storage.database import open_database
+from workflow.seen import Seen
 
 SHOWN_WAIT_S = 600.0
 
@@ -150,7 +151,8 @@ def count_votes(db_file: Path) -> int:
 def _fake_card(change_id: str) -> storm.Message:
     """What the baseline's clicks are pressed on: a card with an Approve button."""
     block = {"type": "actions", "block_id": "cg_actions", "elements": [
-        {"type": "button", "action_id": "cg_approve", "value": button_value(change_id, 1),
+        {"type": "button", "action_id": "cg_approve",
+         "value": button_value(change_id, Seen(1, None)),
          "text": {"type": "plain_text", "text": "Approve"}}]}
     return storm.Message(storm.CHANNEL, "1790000000.000001", f"{change_id} card", [block], "U0")
 

@@ -21,7 +21,7 @@ import aiohttp
 
 from bench import storm
 from bench.card_freshness import FreshnessSlack, copies_final, quiet
-from bench.cluster import Cluster, running_cluster
+from bench.cluster import SECRET, Cluster, running_cluster
 from bench.databases import fresh_postgres
 from bench.report import Verdicts, finish, machine, percentile, run_bench
 from bench.slackrec import RecordingSlack
@@ -55,7 +55,7 @@ class Spread:
         if self.kill_after is not None and self.sent == self.kill_after:
             self.killed_at = time.perf_counter()
             await self.cluster.kill(0)
-        form = storm.approve_form(self.cluster.fake, click.user, card)
+        form = storm.approve_form(self.cluster.fake, click.user, card, SECRET)
         for attempt in range(RETRIES):
             alive = self.cluster.alive()
             driver: SlackDriver = self.cluster.drivers[alive[(click.index + attempt) % len(alive)]]

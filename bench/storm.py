@@ -20,6 +20,7 @@ from bot.sandbox.fakeslack.payloads import text_value
 from bot.sandbox.fakeslack.state import Message, ViewRecord
 from bot.slack.rendering import ids
 from bot.slack.rendering.modals import Clicked
+from bot.slack.sealing import MetadataSeal, metadata_key
 from storage.database import open_database
 from storage.sql.engines import Database
 from storage.sql.schema import audit_events, change_requests, outbox
@@ -171,7 +172,7 @@ def clicker(driver: SlackDriver, card_of: dict[str, Message],
         card = card_of[click.change_id]
         if before is not None:
             before(click, card)
-        form = approve_form(driver.fake, click.user, card)
+        form = approve_form(driver.fake, click.user, card, SECRET)
         start = time.perf_counter()
         reply = await driver.submit(click.user, form, {ids.COMMENT_BLOCK: text_value("")})
         return Sent(reply.status, time.perf_counter() - start)
@@ -179,18 +180,21 @@ def clicker(driver: SlackDriver, card_of: dict[str, Message],
     return send
 
 
-def approve_form(fake: FakeSlack, user: str, card: Message) -> ViewRecord:
+def approve_form(fake: FakeSlack, user: str, card: Message, secret: str) -> ViewRecord:
     """The Approve form as the card's button opens it for `user`, bound to the revision and
     dry-run digest the card shows, naming the card and the response_url Slack gave the click on
-    its button; kept by the fake so the bot's views.update lands."""
+    its button, its metadata signed as the bot with signing secret `secret` signs it; kept by
+    the fake so the bot's views.update lands."""
     approve = next(e for b in card.blocks if b["type"] == "actions" for e in b["elements"]
                    if e["action_id"] == ids.APPROVE)
-    change_id, revision, digest = ids.parse_button_value(approve["value"])
+    change_id, seen = ids.parse_button_value(approve["value"])
+    assert seen is not None, approve["value"]
     clicked = Clicked(card.channel, card.ts, fake.issue_response_url(card.channel, user, card.ts))
-    meta = {"change": change_id, "revision": revision, "digest": digest, "origin": card.channel,
-            "card": clicked.as_json()}
-    view = {"type": "modal", "callback_id": ids.APPROVE_VIEW, "private_metadata": json.dumps(meta),
-            "title": {"type": "plain_text", "text": f"Approve {change_id}"}, "blocks": []}
+    meta = {"change": change_id, "revision": seen.revision, "digest": seen.digest,
+            "origin": card.channel, "card": clicked.as_json()}
+    view = MetadataSeal(metadata_key(secret)).sealed({
+        "type": "modal", "callback_id": ids.APPROVE_VIEW, "private_metadata": json.dumps(meta),
+        "title": {"type": "plain_text", "text": f"Approve {change_id}"}, "blocks": []})
     view_id = fake.state.next_id("V")
     form = ViewRecord(view_id, user, view, "h0", view_id)
     fake.state.views[view_id] = form

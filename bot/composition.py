@@ -27,6 +27,7 @@ from bot.api.metrics import Metrics
 from bot.api.wiring import waking
 from bot.clock import SystemClock
 from bot.executors.registry import PolicyExecutorRegistry
+from bot.kept_apart import report_kept_apart
 from bot.outbox.relay import IDLE, Relay
 from bot.outbox.relay_task import RelayTask
 from bot.policy_reload import PolicyHolder
@@ -41,6 +42,7 @@ from bot.slack.outbound.membership import UsergroupMembership
 from bot.slack.outbound.paced_client import PacedWebClient
 from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
 from bot.slack.outbound.people import People
+from bot.slack.sealing import MetadataSeal, metadata_key
 from bot.slack.services import BotIdentity, SlackServices
 from bot.timers import DeadlineTimers
 from storage.database import DatabaseError, open_database
@@ -173,6 +175,11 @@ class Runtime:
         for mount in self.mounts:
             mount.add_routes(app)
 
+    async def kept_apart(self) -> list[str]:
+        """After a reload: the in-flight changes that keep a group or executor it removed or
+        redefined (logged too)."""
+        return await report_kept_apart(self.policy(), self.storage.api_reads)
+
     async def start(self) -> None:
         """Settle interrupted applies, arm every deadline, start delivering, connect Socket Mode."""
         if self._started:
@@ -297,8 +304,11 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     engine.on_commit(lambda _changes: relay.kick())  # deliver what was just committed
     if pacer is not None:  # cards follow commits within chat.update's budget
         engine.on_commit(CardFollower(delivery.follow, pacer).committed)
+    # forms are signed with a key every replica derives alike, so each verifies the others'
+    seal = MetadataSeal(metadata_key(settings.metadata_key, settings.slack_signing_secret,
+                                     settings.slack_app_token))
     services = SlackServices(engine, storage.queries, directory, people, homes, delivery,
-                             client, clock, membership)
+                             client, clock, seal, membership)
     app = build_app(services, identity, bot_token=token,
                     signing_secret=settings.slack_signing_secret,
                     client=web_client(settings, session, None), seen=storage.interactions)

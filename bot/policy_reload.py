@@ -13,9 +13,10 @@ import hashlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workflow.policy import Policy, PolicyError, load_policy
 from workflow.tasks import cancel
@@ -111,28 +112,49 @@ def watch_interval(environ: Mapping[str, str] = os.environ) -> float:
 
 
 @contextlib.asynccontextmanager
-async def reloading(holder: PolicyHolder, interval_s: float | None = None
+async def reloading(holder: PolicyHolder, interval_s: float | None = None,
+                    reloaded: Callable[[], Coroutine[Any, Any, object]] | None = None
                     ) -> AsyncIterator[None]:
-    """While serving: reload on SIGHUP and whenever the watched file changes."""
+    """While serving: reload on SIGHUP and whenever the watched file changes, then run
+    `reloaded` (which tells what in-flight changes keep apart from the new file)."""
     interval_s = watch_interval() if interval_s is None else interval_s
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, _on_hangup, holder)
-    watcher = asyncio.create_task(_watch(holder, interval_s)) if interval_s > 0 else None
+    told: set[asyncio.Task[object]] = set()
+
+    def tell() -> None:
+        if reloaded is not None:
+            task: asyncio.Task[object] = asyncio.create_task(reloaded())
+            told.add(task)
+            task.add_done_callback(_after_telling)
+            task.add_done_callback(told.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, _on_hangup, holder, tell)
+    watcher = asyncio.create_task(_watch(holder, interval_s, tell)) if interval_s > 0 else None
     try:
         yield
     finally:
         if watcher is not None:
             await cancel(watcher)
+        for task in list(told):
+            await cancel(task)
         loop.remove_signal_handler(signal.SIGHUP)
 
 
-def _on_hangup(holder: PolicyHolder) -> None:
+def _after_telling(task: asyncio.Task[object]) -> None:
+    """What went wrong telling about a reload is logged; the reload itself stands."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("after the policy reload: %r", task.exception())
+
+
+def _on_hangup(holder: PolicyHolder, tell: Callable[[], None]) -> None:
     log.warning("SIGHUP: reloading the policy file %s", holder.path)
     with contextlib.suppress(PolicyRefused):  # logged by reload
         holder.reload()
+        tell()
 
 
-async def _watch(holder: PolicyHolder, interval_s: float) -> None:
+async def _watch(holder: PolicyHolder, interval_s: float, tell: Callable[[], None]) -> None:
     while True:
         await asyncio.sleep(interval_s)
-        holder.check()
+        if holder.check() is not None:
+            tell()

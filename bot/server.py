@@ -82,7 +82,7 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
         port = runner.addresses[0][1]
         await runtime.start()
         with stop_signals() as stopped:
-            async with reloading(runtime.policy):
+            async with reloading(runtime.policy, reloaded=runtime.kept_apart):
                 print(
                     f"ChangeGate listening on http://{url_host(settings.host)}:{port} "
                     f"(policy {policy_version[:12]}, database "

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from workflow.events import Event, EventKind
+from workflow.executor_spec import CommandSpec, ExecutorSpec, ExternalSpec, WebhookSpec
 from workflow.model import (
     ApplyAttempt,
     ApplyMode,
@@ -17,7 +18,10 @@ from workflow.model import (
     DryRunRule,
     DryRunSource,
     Escalation,
+    GroupDef,
     Metadata,
+    MetadataEdit,
+    MetadataEdits,
     Notify,
     OnTimeout,
     Requirement,
@@ -81,6 +85,8 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
         "apply_mode": w.apply_mode.value, "executor": w.executor,
         "executor_kind": w.executor_kind, "dry_run": w.dry_run.value,
         "notify": w.notify.value if w.notify else None,
+        "groups": [group_to_dict(g) for g in w.group_definitions],
+        "executor_spec": spec_to_dict(w.executor_spec),
         "escalation": None if w.escalation is None else {
             "group": w.escalation.group, "after_reminders": w.escalation.after_reminders},
         "stages": [
@@ -94,6 +100,7 @@ def workflow_to_dict(w: WorkflowSnapshot) -> JSON:
             "on_timeout": t.on_timeout.value, "reminder_after": _s(t.reminder_after),
             "late_apply_grace": _s(t.late_apply_grace),
             "post_review_due": _s(t.post_review_due),
+            "metadata_edits": t.metadata_edits.value,
         },
     }
 
@@ -102,7 +109,7 @@ def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
     """Inverse of workflow_to_dict; keys added later (escalation, executor_kind, dry_run, notify,
     a stage's denial_message) are optional in stored rows: an older row's executor is of unknown
     kind, so only ChangeGate reports its outcome, and it keeps accepting dry-runs from either
-    source, as it did."""
+    source, as it did; without metadata_edits a retitle resets approvals, the safe side."""
     t, esc = d["timing"], d.get("escalation")
     reminder = t["reminder_after"]
     legacy_kind = None if d["executor"] is None else "unknown"
@@ -112,6 +119,8 @@ def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
         executor_kind=d.get("executor_kind", legacy_kind),
         dry_run=DryRunRule(d.get("dry_run", DryRunRule.EITHER.value)),
         notify=Notify(d["notify"]) if d.get("notify") else None,
+        group_definitions=tuple(group_from_dict(g) for g in d.get("groups", ())),
+        executor_spec=spec_from_dict(d.get("executor_spec")),
         escalation=None if esc is None else Escalation(esc["group"], esc["after_reminders"]),
         stages=tuple(
             Stage(s["name"], tuple(Requirement(r["group"], r["count"]) for r in s["require"]),
@@ -125,8 +134,50 @@ def workflow_from_dict(d: JSON) -> WorkflowSnapshot:
             reminder_after=timedelta(seconds=reminder) if reminder is not None else None,
             late_apply_grace=timedelta(seconds=t["late_apply_grace"]),
             post_review_due=_pd(t.get("post_review_due")),
+            metadata_edits=MetadataEdits(t.get("metadata_edits", MetadataEdits.RESET.value)),
         ),
     )
+
+
+def group_to_dict(g: GroupDef) -> JSON:
+    """A group's definition as a change keeps it: its members, or its Slack user group id."""
+    members = None if g.members is None else sorted(g.members)
+    return {"name": g.name, "members": members, "slack_usergroup": g.slack_usergroup}
+
+
+def group_from_dict(d: JSON) -> GroupDef:
+    """Inverse of group_to_dict."""
+    members = d["members"]
+    return GroupDef(d["name"], None if members is None else frozenset(members),
+                    d["slack_usergroup"])
+
+
+def spec_to_dict(spec: ExecutorSpec | None) -> JSON | None:
+    """An executor's kind and settings as a change keeps them (never a secret: only the name of
+    the variable holding it)."""
+    if spec is None:
+        return None
+    if isinstance(spec, WebhookSpec):
+        return {"kind": spec.kind, "name": spec.name, "url": spec.url,
+                "secret_env": spec.secret_env, "timeout": _s(spec.timeout), "abort": spec.abort}
+    if isinstance(spec, CommandSpec):
+        return {"kind": spec.kind, "name": spec.name, "argv": list(spec.argv),
+                "timeout": _s(spec.timeout), "max_output": spec.max_output,
+                "pass_env": list(spec.pass_env)}
+    return {"kind": spec.kind, "name": spec.name}
+
+
+def spec_from_dict(d: JSON | None) -> ExecutorSpec | None:
+    """Inverse of spec_to_dict."""
+    if d is None:
+        return None
+    if d["kind"] == "webhook":
+        return WebhookSpec(d["name"], d["url"], d["secret_env"],
+                           timedelta(seconds=d["timeout"]), d["abort"])
+    if d["kind"] == "command":
+        return CommandSpec(d["name"], tuple(d["argv"]), timedelta(seconds=d["timeout"]),
+                           d["max_output"], tuple(d["pass_env"]))
+    return ExternalSpec(d["name"])
 
 
 def content_to_dict(c: Content) -> JSON:
@@ -142,14 +193,29 @@ def content_from_dict(d: JSON) -> Content:
                    d["rollback_plan"], _pt(d["scheduled_for"]))
 
 
+def metadata_to_dict(m: Metadata) -> JSON:
+    """A change's descriptive fields."""
+    return {"title": m.title, "description": m.description, "ticket": m.ticket,
+            "labels": list(m.labels)}
+
+
+def metadata_from_dict(d: JSON) -> Metadata:
+    """Inverse of metadata_to_dict."""
+    return Metadata(d["title"], d["description"], d["ticket"], tuple(d["labels"]))
+
+
 def change_to_dict(cr: ChangeRequest) -> JSON:
     """The whole aggregate as JSON."""
     return {
         "id": cr.id, "requester": cr.requester, "state": cr.state.value, "version": cr.version,
         "created_at": _t(cr.created_at), "idempotency_key": cr.idempotency_key,
         "request_hash": cr.request_hash,
-        "metadata": {"title": cr.metadata.title, "description": cr.metadata.description,
-                     "ticket": cr.metadata.ticket, "labels": list(cr.metadata.labels)},
+        "metadata": metadata_to_dict(cr.metadata),
+        "metadata_edit": None if cr.metadata_edit is None else {
+            "actor": cr.metadata_edit.actor, "at": _t(cr.metadata_edit.at),
+            "before": metadata_to_dict(cr.metadata_edit.before),
+            "after": metadata_to_dict(cr.metadata_edit.after),
+            "approvals_reset": cr.metadata_edit.approvals_reset},
         "revisions": [{"number": r.number, "author": r.author, "created_at": _t(r.created_at),
                        "content": content_to_dict(r.content)} for r in cr.revisions],
         "dry_run": None if cr.dry_run is None else {
@@ -185,13 +251,17 @@ def change_to_dict(cr: ChangeRequest) -> JSON:
 
 def change_from_dict(d: JSON) -> ChangeRequest:
     """Inverse of change_to_dict; keys added later (stand_in, reminded_stages, a dry-run's source
-    and outputs, an apply's abort) are optional: an older dry-run counts as reported."""
-    m, dr, ap = d["metadata"], d["dry_run"], d["apply"]
+    and outputs, an apply's abort, the metadata edit) are optional: an older dry-run counts as
+    reported."""
+    dr, ap, me = d["dry_run"], d["apply"], d.get("metadata_edit")
     return ChangeRequest(
         id=d["id"], requester=d["requester"], state=State(d["state"]), version=d["version"],
         created_at=_dt(d["created_at"]), idempotency_key=d["idempotency_key"],
         request_hash=d.get("request_hash"),
-        metadata=Metadata(m["title"], m["description"], m["ticket"], tuple(m["labels"])),
+        metadata=metadata_from_dict(d["metadata"]),
+        metadata_edit=None if me is None else MetadataEdit(
+            me["actor"], _dt(me["at"]), metadata_from_dict(me["before"]),
+            metadata_from_dict(me["after"]), me["approvals_reset"]),
         revisions=tuple(Revision(r["number"], content_from_dict(r["content"]), r["author"],
                                  _dt(r["created_at"])) for r in d["revisions"]),
         dry_run=None if dr is None else DryRun(dr["revision"], dr["output"], dr["digest"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflow.membership import Membership
 from workflow.model import (
     SYSTEM_ACTOR,
     ApplyStatus,
@@ -13,6 +14,7 @@ from workflow.model import (
     WorkflowSnapshot,
 )
 from workflow.post_review import ReviewOutcome
+from workflow.seen import Seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,30 +69,27 @@ class Submit:
 
 @dataclass(frozen=True, slots=True)
 class Approve:
-    """Approve the current revision; `actor_groups` is the live membership at this moment.
-
-    `revision` and `digest` say what the approver saw; when given, the decision refuses a change
-    that has moved on since.
-    """
+    """Approve what the approver was shown (`seen`, never optional); `actor_groups` is the live
+    membership at this moment."""
 
     change_id: str
     actor: str
     actor_groups: frozenset[str]
+    seen: Seen
     comment: str = ""
-    revision: int | None = None
-    digest: str | None = None
+    membership: Membership | None = None  # how actor_groups were found (None: as given)
 
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """Reject the current revision; the comment is required; `revision` and `digest` as Approve."""
+    """Reject what the rejecter was shown; the comment is required."""
 
     change_id: str
     actor: str
     actor_groups: frozenset[str]
+    seen: Seen
     comment: str
-    revision: int | None = None
-    digest: str | None = None
+    membership: Membership | None = None  # how actor_groups were found (None: as given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +127,7 @@ class StartApply:
     actor: str
     actor_groups: frozenset[str] = frozenset()
     revision: int | None = None
+    membership: Membership | None = None  # how actor_groups were found (None: as given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +143,7 @@ class RecordApplyOutcome:
     output: str = ""
     actor_groups: frozenset[str] = frozenset()
     reported: bool = False
+    membership: Membership | None = None  # how actor_groups were found (None: as given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ class RequestAbort:
     actor_groups: frozenset[str]
     reason: str
     cannot_abort: str | None = None
+    membership: Membership | None = None  # how actor_groups were found (None: as given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ class ResolveUnknown:
     actor_groups: frozenset[str]
     status: ApplyStatus
     note: str
+    membership: Membership | None = None  # how actor_groups were found (None: as given)
 
 
 @dataclass(frozen=True, slots=True)

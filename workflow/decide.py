@@ -25,9 +25,12 @@ from workflow.commands import (
     WithdrawRequest,
 )
 from workflow.errors import ChangeNotFound, WorkflowError, WrongState
+from workflow.membership import as_member
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision
 from workflow.timing import catch_up
+
+ACTS_AS_MEMBER = (Approve, Reject, StartApply, RecordApplyOutcome, RequestAbort, ResolveUnknown)
 
 
 def decide(cr: ChangeRequest | None, command: Command, now: datetime) -> Decision:
@@ -43,6 +46,8 @@ def decide(cr: ChangeRequest | None, command: Command, now: datetime) -> Decisio
         return rules_lifecycle.create(command, now)
     if cr is None:
         raise ChangeNotFound(f"{command.change_id} does not exist")
+    if isinstance(command, ACTS_AS_MEMBER):
+        command = as_member(cr, command)
     caught = catch_up(cr, now)
     try:
         decision = _dispatch(caught.change, command, now)

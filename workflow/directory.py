@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
+from workflow.model import GroupDef
 from workflow.policy import Policy
 
 UsergroupLookup = Callable[[str], Awaitable[frozenset[str]]]
@@ -19,13 +20,19 @@ class PolicyDirectory:
         self._usergroup_members = usergroup_members
 
     async def groups_of(self, person: str) -> frozenset[str]:
-        """Explicit groups from the policy plus Slack user groups the lookup reports."""
-        policy = self._policy()
-        groups = set(policy.static_groups_of(person))
-        if self._usergroup_members is not None:
-            for name, group in policy.groups.items():
-                if group.slack_usergroup and person in await self._usergroup_members(
-                    group.slack_usergroup
-                ):
-                    groups.add(name)
-        return frozenset(groups)
+        """The groups of the policy in force that the person is in right now."""
+        return frozenset(g.name for g in await self.within(self._policy().groups.values(), person))
+
+    async def within(self, groups: Iterable[GroupDef], person: str) -> frozenset[GroupDef]:
+        """Which of these definitions (the policy's, or a change's own) hold the person right
+        now: listed members, or a Slack user group's live members."""
+        found = set()
+        for group in groups:
+            if group.members is not None:
+                member = person in group.members
+            else:
+                member = (self._usergroup_members is not None and group.slack_usergroup is not None
+                          and person in await self._usergroup_members(group.slack_usergroup))
+            if member:
+                found.add(group)
+        return frozenset(found)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from workflow.abort import cannot_abort, signal_abort
 from workflow.actors import caller
@@ -33,6 +34,7 @@ from workflow.errors import (
 )
 from workflow.events import EventKind
 from workflow.idempotency import request_hash, same_request
+from workflow.membership import Membership, MembershipUnknown
 from workflow.model import (
     SYSTEM_ACTOR,
     ApplyStatus,
@@ -51,7 +53,10 @@ from workflow.ports import (
 )
 from workflow.post_review import ReviewOutcome
 from workflow.runner import CommandRunner
+from workflow.seen import Seen
 from workflow.writer import CommitObserver
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,8 @@ class Engine:
     ) -> None:
         self._policy = policy
         self._directory = directory
-        self._runner = CommandRunner(uow, clock, max_attempts)
+        self._runner = CommandRunner(uow, clock, max_attempts,
+                                     policy_version=lambda: policy().version)
         self._gate = ApplyGate(uow, self._runner, executors)
 
     def on_commit(self, observer: CommitObserver) -> None:
@@ -220,23 +226,21 @@ class Engine:
         return decision.change
 
     async def approve(
-        self, change_id: str, actor: str, comment: str = "", *,
-        revision: int | None = None, digest: str | None = None,
+        self, change_id: str, actor: str, seen: Seen, comment: str = ""
     ) -> ChangeRequest:
         """Approve with the actor's live group membership, bound to the revision and dry-run
-        digest the approver saw when they are given."""
+        digest the approver was shown."""
         caller(actor)
-        groups = await self._directory.groups_of(actor)
-        return await self._complete(Approve(change_id, actor, groups, comment, revision, digest))
+        return await self._as_member(actor, lambda m: self._complete(Approve(
+            change_id, actor, _names(m), seen, comment, membership=m)))
 
     async def reject(
-        self, change_id: str, actor: str, comment: str, *,
-        revision: int | None = None, digest: str | None = None,
+        self, change_id: str, actor: str, seen: Seen, comment: str
     ) -> ChangeRequest:
-        """Reject with a reason, bound like an approval to what the rejecter saw."""
+        """Reject with a reason, bound like an approval to what the rejecter was shown."""
         caller(actor)
-        groups = await self._directory.groups_of(actor)
-        return await self._complete(Reject(change_id, actor, groups, comment, revision, digest))
+        return await self._as_member(actor, lambda m: self._complete(Reject(
+            change_id, actor, _names(m), seen, comment, membership=m)))
 
     async def comment(self, change_id: str, actor: str, text: str) -> ChangeRequest:
         """Add a note that never counts."""
@@ -271,9 +275,8 @@ class Engine:
         """The one apply gate for people and pipelines, bound to the revision the person saw
         when it is given; the system applies through fire_deadline."""
         caller(actor)
-        groups = await self._directory.groups_of(actor)
-        command = StartApply(change_id, actor, groups, revision)
-        return await self._gate.through(change_id, actor, command)
+        return await self._as_member(actor, lambda m: self._gate.through(
+            change_id, actor, StartApply(change_id, actor, _names(m), revision, membership=m)))
 
     async def fire_deadline(self, change_id: str) -> ChangeRequest:
         """A timer fired: the decision re-checks every deadline, so any firing is harmless."""
@@ -284,19 +287,17 @@ class Engine:
     ) -> ChangeRequest:
         """An outside pipeline reports the outcome of the apply it ran."""
         caller(actor)
-        groups = await self._directory.groups_of(actor)
-        command = RecordApplyOutcome(change_id, actor, key, status, output, groups, reported=True)
-        return await self._complete(command)
+        return await self._as_member(actor, lambda m: self._complete(RecordApplyOutcome(
+            change_id, actor, key, status, output, _names(m), reported=True, membership=m)))
 
     async def abort(self, change_id: str, actor: str, reason: str) -> ChangeRequest:
         """An operator stops the running apply: the request is decided and recorded first, then
         the executor is told; its outcome is recorded as any apply's (failed, aborted)."""
         caller(actor)
-        groups = await self._directory.groups_of(actor)
         cr = await self._require(change_id)
         executor = self._gate.executor_for(cr)
-        command = RequestAbort(change_id, actor, groups, reason, cannot_abort(executor, cr))
-        decision = await self.handle(command)
+        decision = await self._as_member(actor, lambda m: self.handle(RequestAbort(
+            change_id, actor, _names(m), reason, cannot_abort(executor, cr), membership=m)))
         if any(e.kind is EventKind.ABORT_REQUESTED for e in decision.events):
             await signal_abort(executor, decision.change)
         return decision.change
@@ -306,9 +307,8 @@ class Engine:
     ) -> ChangeRequest:
         """A person settles an apply whose outcome was unknown."""
         caller(actor)
-        groups = await self._directory.groups_of(actor)
-        command = ResolveUnknown(change_id, actor, groups, status, note)
-        return await self._complete(command)
+        return await self._as_member(actor, lambda m: self._complete(ResolveUnknown(
+            change_id, actor, _names(m), status, note, membership=m)))
 
     async def post_review(
         self, change_id: str, actor: str, outcome: ReviewOutcome, note: str,
@@ -331,10 +331,26 @@ class Engine:
         """Handle a command, then run what its decision asks for."""
         return await self._gate.follow_up(await self.handle(command))
 
+    async def _as_member(self, actor: str, act: Callable[[Membership], Awaitable[T]]) -> T:
+        """Run `act` with the actor's membership of the policy's groups, looked up outside any
+        transaction; a change that kept other definitions asks for those, looked up once more."""
+        known = frozenset(self._policy().groups.values())
+        try:
+            return await act(Membership(known, await self._directory.within(known, actor)))
+        except MembershipUnknown as unknown:
+            known |= frozenset(unknown.groups)
+            return await act(Membership(known, await self._directory.within(known, actor)))
+
     async def _require(self, change_id: str) -> ChangeRequest:
         """Read a change or refuse with not found."""
         return await self._runner.require(change_id)
 
+
+
+def _names(membership: Membership) -> frozenset[str]:
+    """The names of the groups a person is in, for a change that keeps no definitions of its own
+    (a draft, or one stored before definitions were kept)."""
+    return frozenset(g.name for g in membership.within)
 
 
 def _draft_dry_run_rule(

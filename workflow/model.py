@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from workflow.executor_spec import ExecutorSpec
 from workflow.post_review import PostReview
 
 
@@ -98,6 +99,13 @@ class DryRunRule(StrEnum):
         return self is DryRunRule.EITHER or self.value == source.value
 
 
+class MetadataEdits(StrEnum):
+    """What a title or description edit does to the approvals a change already has."""
+
+    RESET = "reset"
+    KEEP = "keep"
+
+
 class Notify(StrEnum):
     """Where the approvers of an opening stage are told: the card's channel, their DMs, or both."""
 
@@ -131,6 +139,17 @@ class Metadata:
     description: str = ""
     ticket: str = ""
     labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataEdit:
+    """The latest edit of a change's metadata, kept so the card shows it old→new."""
+
+    actor: str
+    at: datetime
+    before: Metadata
+    after: Metadata
+    approvals_reset: bool = False  # the edit ended the approvals the change had
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +244,8 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """Durations that govern freshness, timeouts, reminders and late applies."""
+    """What `defaults:` sets for every workflow: freshness, timeouts, reminders, late applies,
+    and whether a metadata edit keeps approvals."""
 
     dry_run_ttl: timedelta = timedelta(minutes=30)
     approval_timeout: timedelta = timedelta(hours=72)
@@ -233,6 +253,21 @@ class Timing:
     reminder_after: timedelta | None = timedelta(hours=4)
     late_apply_grace: timedelta = timedelta(minutes=15)
     post_review_due: timedelta | None = None  # a review is required this long after the apply
+    metadata_edits: MetadataEdits = MetadataEdits.RESET  # approvals before a retitle: reset?
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDef:
+    """An approver group: listed members, or a Slack user group whose members are looked up live;
+    a change keeps the definitions its workflow names from its submission on."""
+
+    name: str
+    members: frozenset[str] | None = None
+    slack_usergroup: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.members is None) == (self.slack_usergroup is None):
+            raise ValueError(f"group {self.name} needs exactly one of members or slack_usergroup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +293,8 @@ class WorkflowSnapshot:
     executor_kind: str | None = None  # webhook | command | external; "unknown" in older rows
     dry_run: DryRunRule = DryRunRule.EITHER  # which dry-run sources approvals and applies accept
     notify: Notify | None = None  # None: both where the cards have a channel, else DMs
+    group_definitions: tuple[GroupDef, ...] = ()  # of every group named; () in older rows
+    executor_spec: ExecutorSpec | None = None  # the executor itself, kind and settings
 
     def notifies(self, channel: str | None) -> Notify:
         """How approvers are told when the cards go to `channel` (None: to no channel)."""
@@ -274,6 +311,13 @@ class WorkflowSnapshot:
     def groups(self) -> frozenset[str]:
         """Every group named by any stage."""
         return frozenset(g for stage in self.stages for g in stage.groups)
+
+    def kept_groups(self) -> frozenset[str]:
+        """Every group this snapshot names (stages and escalation), whose definition it keeps."""
+        named = set(self.groups)
+        if self.escalation is not None:
+            named.add(self.escalation.group)
+        return frozenset(named)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +364,7 @@ class ChangeRequest:
     request_hash: str | None = None  # of the create request, compared when its key is reused
     reminded_stages: tuple[int, ...] = ()  # the active stage of each reminder of this review
     post_review: PostReview | None = None  # the requester's review once the apply ended
+    metadata_edit: MetadataEdit | None = None  # the latest edit of title, description, ...
 
     def reminders_of(self, stage: int) -> int:
         """How many reminders were sent while `stage` was the active stage of this review."""

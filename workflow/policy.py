@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from workflow.errors import NoWorkflowMatches, SubmitDenied
-from workflow.model import Content, Metadata, Timing, WorkflowSnapshot
-from workflow.policy_executors import ExecutorBindings, ExecutorSpec, parse_bindings
+from workflow.executor_spec import ExecutorSpec
+from workflow.model import Content, GroupDef, Metadata, Timing, WorkflowSnapshot
+from workflow.policy_executors import ExecutorBindings, parse_bindings
 from workflow.policy_fields import Problems, known_keys, mapping
-from workflow.policy_model import GroupDef, Match, PolicyError, SubmitRule, WorkflowDef
+from workflow.policy_model import Match, PolicyError, SubmitRule, WorkflowDef
 from workflow.policy_parse import (
     TIMING_KEYS,
     TOP_KEYS,
@@ -71,11 +72,8 @@ class Policy:
             raise NoWorkflowMatches(
                 f"no approval workflow matches {described}: add a workflow for it to the policy"
             )
-        executor = self.executor_for(content.family)
         chosen = min(matching, key=lambda w: w.priority)
-        if executor is None:
-            return chosen.snapshot(self.version)
-        return chosen.snapshot(self.version, executor.name, executor.kind)
+        return chosen.snapshot(self.version, self.groups, self.executor_for(content.family))
 
     def check_submit(self, family: str, action: str, actor_groups: frozenset[str]) -> None:
         """Refuse a submission the submit rules forbid; `deny` beats `submit`, default allows."""

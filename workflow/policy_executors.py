@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from workflow.executor_spec import (
+    COMMAND_TIMEOUT,
+    MAX_OUTPUT,
+    WEBHOOK_TIMEOUT,
+    CommandSpec,
+    ExecutorSpec,
+    ExternalSpec,
+    WebhookSpec,
+)
 from workflow.policy_fields import (
     Node,
     Problems,
@@ -29,9 +37,6 @@ KIND_KEYS = {
     "command": ("kind", "argv", "timeout", "max_output", "pass_env"),
     "external": ("kind",),
 }
-WEBHOOK_TIMEOUT = timedelta(seconds=30)
-COMMAND_TIMEOUT = timedelta(minutes=5)
-MAX_OUTPUT = 16 * 1024 * 1024
 MIN_OUTPUT = 1024
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -40,51 +45,6 @@ UNITS = {"B": 1, "KB": 1024, "KiB": 1024, "MB": 1024**2, "MiB": 1024**2, "GB": 1
          "GiB": 1024**3}
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookSpec:
-    """POST the change to `url`, signed with the secret in the environment variable `secret_env`."""
-
-    name: str
-    url: str
-    secret_env: str
-    timeout: timedelta = WEBHOOK_TIMEOUT
-    abort: str | None = None  # POSTed to stop a running apply; without it an abort is refused
-
-    @property
-    def kind(self) -> str:
-        """The executor kind as the policy file names it."""
-        return "webhook"
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """Run `argv` (never through a shell) with the change as JSON on stdin."""
-
-    name: str
-    argv: tuple[str, ...]
-    timeout: timedelta = COMMAND_TIMEOUT
-    max_output: int = MAX_OUTPUT
-    pass_env: tuple[str, ...] = ()
-
-    @property
-    def kind(self) -> str:
-        """The executor kind as the policy file names it."""
-        return "command"
-
-
-@dataclass(frozen=True, slots=True)
-class ExternalSpec:
-    """A pipeline outside ChangeGate runs the change and reports back through the API."""
-
-    name: str
-
-    @property
-    def kind(self) -> str:
-        """The executor kind as the policy file names it."""
-        return "external"
-
-
-ExecutorSpec = WebhookSpec | CommandSpec | ExternalSpec
 
 
 @dataclass(frozen=True, slots=True)

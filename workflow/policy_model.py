@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from workflow.executor_spec import ExecutorSpec
 from workflow.model import (
     OWN_EXECUTOR_KINDS,
     ApplyMode,
     Content,
     DryRunRule,
     Escalation,
+    GroupDef,
     Metadata,
     Notify,
     Stage,
@@ -34,19 +36,6 @@ class PolicyError(Exception):
 def is_glob(pattern: str) -> bool:
     """Whether a value is a glob pattern rather than a literal."""
     return any(char in pattern for char in "*?[")
-
-
-@dataclass(frozen=True, slots=True)
-class GroupDef:
-    """An approver group: listed members, or a Slack user group whose members are looked up live."""
-
-    name: str
-    members: frozenset[str] | None = None
-    slack_usergroup: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.members is None) == (self.slack_usergroup is None):
-            raise ValueError(f"group {self.name} needs exactly one of members or slack_usergroup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,19 +143,24 @@ class WorkflowDef:
             return self.dry_run
         return DryRunRule.EXECUTOR if executor_kind in OWN_EXECUTOR_KINDS else DryRunRule.EITHER
 
-    def snapshot(self, policy_version: str, executor: str | None = None,
-                 executor_kind: str | None = None) -> WorkflowSnapshot:
-        """Copy the definition for a change, so later policy edits never touch it."""
-        return WorkflowSnapshot(
+    def snapshot(self, policy_version: str, groups: Mapping[str, GroupDef],
+                 executor: ExecutorSpec | None = None) -> WorkflowSnapshot:
+        """Copy the definition for a change, with the definitions of the groups it names and the
+        executor bound to its family, so later policy edits never touch it."""
+        kind = executor.kind if executor is not None else None
+        taken = WorkflowSnapshot(
             name=self.name,
             stages=self.stages,
             timing=self.timing,
             policy_version=policy_version,
             channel=self.channel,
             apply_mode=self.apply_mode,
-            executor=executor,
+            executor=executor.name if executor is not None else None,
             escalation=self.escalation,
-            executor_kind=executor_kind,
-            dry_run=self.dry_run_rule(executor_kind),
+            executor_kind=kind,
+            dry_run=self.dry_run_rule(kind),
             notify=self.notify,
+            executor_spec=executor,
         )
+        kept = tuple(groups[g] for g in sorted(taken.kept_groups()) if g in groups)
+        return replace(taken, group_definitions=kept)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workflow.model import Notify, Stage
+from workflow.model import GroupDef, Notify, Stage
 from workflow.policy_fields import Problems
-from workflow.policy_model import GroupDef, WorkflowDef
+from workflow.policy_model import WorkflowDef
 
 
 def reach_warnings(workflows: tuple[WorkflowDef, ...], groups: Mapping[str, GroupDef],
@@ -19,7 +19,7 @@ def reach_warnings(workflows: tuple[WorkflowDef, ...], groups: Mapping[str, Grou
         if not workflow.stages:
             continue  # nothing to approve, nobody to tell
         channel = workflow.channel or default_channel
-        notify = workflow.snapshot("").notifies(channel)
+        notify = workflow.snapshot("", {}).notifies(channel)
         where = f"workflow {workflow.name!r}"
         if notify is Notify.CHANNEL:
             if channel is None:

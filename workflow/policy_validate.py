@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from workflow.matching import assign_slots
-from workflow.model import Requirement
+from workflow.model import GroupDef, Requirement
 from workflow.policy_fields import Problems, child
-from workflow.policy_model import GroupDef, Match
+from workflow.policy_model import Match
 from workflow.policy_parse import Groups
 from workflow.policy_workflows import MAX_APPROVALS, ParsedWorkflow
 

@@ -9,6 +9,7 @@ from workflow.model import (
     ApplyMode,
     DryRunRule,
     Escalation,
+    GroupDef,
     Notify,
     Requirement,
     Risk,
@@ -28,7 +29,7 @@ from workflow.policy_fields import (
     texts,
     whole_number,
 )
-from workflow.policy_model import GroupDef, Match, is_glob
+from workflow.policy_model import Match, is_glob
 from workflow.policy_parse import TIMING_KEYS, Groups, optional_list, parse_timing, refer
 
 WORKFLOW_KEYS = (

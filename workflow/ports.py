@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from workflow.events import Event
-from workflow.model import ApplyStatus, ChangeRequest
+from workflow.model import ApplyStatus, ChangeRequest, GroupDef
 
 
 class Clock(Protocol):
@@ -133,6 +133,10 @@ class Directory(Protocol):
 
     async def groups_of(self, person: str) -> frozenset[str]:
         """Names of the policy groups the person belongs to right now."""
+        ...
+
+    async def within(self, groups: Iterable[GroupDef], person: str) -> frozenset[GroupDef]:
+        """Which of these group definitions (a change's own) hold the person right now."""
         ...
 
 

@@ -10,13 +10,11 @@ from workflow.errors import (
     DigestChanged,
     DryRunNotAccepted,
     DryRunStale,
-    InvalidInput,
     NoDryRun,
     RevisionChanged,
 )
 from workflow.model import ChangeRequest, DryRun, DryRunRule, DryRunSource
-
-DIGEST_PREFIX = "sha256:"
+from workflow.seen import DIGEST_PREFIX, Seen
 
 
 def short(digest: str) -> str:
@@ -72,24 +70,16 @@ def check_revision(cr: ChangeRequest, revision: int | None, did: str) -> None:
         )
 
 
-def check_seen(cr: ChangeRequest, revision: int | None, digest: str | None) -> None:
-    """A response counts only for what its author saw: the revision and the dry-run digest.
-    Without a digest, a revision whose dry-run output changed is ambiguous and refused."""
-    check_revision(cr, revision, "reviewed")
-    current = cr.dry_run
-    if digest is None:
-        if current is not None and current.outputs > 1:
-            raise InvalidInput(
-                "digest",
-                f"the dry-run output of revision {cr.revision} of {cr.id} changed "
-                f"{current.outputs - 1} time(s): name the digest you reviewed "
-                f"(now {DIGEST_PREFIX}{current.digest})",
-            )
+def check_seen(cr: ChangeRequest, seen: Seen) -> None:
+    """A response counts only for what its author was shown: the revision and the dry-run
+    digest, where "no dry-run" is a value like any other and never matches a digest."""
+    check_revision(cr, seen.revision, "reviewed")
+    current = cr.dry_run.digest if cr.dry_run else None
+    if seen.digest == current:
         return
-    seen = digest.removeprefix(DIGEST_PREFIX).lower()
-    if current is None or seen != current.digest:
-        now_is = f"it is now {short(current.digest)}" if current else "it has none now"
-        raise DigestChanged(
-            f"the dry-run of {cr.id} changed since you saw {short(seen)}: {now_is}; "
-            "look at the new output, then act again"
-        )
+    saw = "no dry-run" if seen.digest is None else short(seen.digest)
+    now_is = f"it is now {short(current)}" if current else "it has none now"
+    raise DigestChanged(
+        f"the dry-run of {cr.id} changed since you saw {saw}: {now_is}; "
+        "look at the new output, then act again"
+    )

@@ -66,7 +66,7 @@ def approve(cr: ChangeRequest, cmd: Approve, now: datetime) -> Decision:
         raise WrongState(f"{cr.id} is already approved; no more approvals are needed")
     require_state(cr, [State.PENDING_REVIEW], "approve")
     check_four_eyes(cr, cmd.actor)
-    check_seen(cr, cmd.revision, cmd.digest)
+    check_seen(cr, cmd.seen)
     _refuse_repeat(cr, cmd.actor)
     index = eligible_stage(cr, cmd.actor, cmd.actor_groups)
     dry_run = usable_dry_run(cr, now, "approve")
@@ -128,7 +128,7 @@ def reject(cr: ChangeRequest, cmd: Reject, now: datetime) -> Decision:
     """One eligible rejection with a reason rejects at once, replacing the person's approval."""
     require_state(cr, [State.PENDING_REVIEW], "reject")
     check_four_eyes(cr, cmd.actor)
-    check_seen(cr, cmd.revision, cmd.digest)
+    check_seen(cr, cmd.seen)
     comment = cmd.comment.strip()
     if not comment:
         raise CommentRequired("a rejection needs a reason: say what must change")

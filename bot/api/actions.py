@@ -5,6 +5,8 @@ Each is one engine call with the token's user as the actor; the engine enforces 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from bot.api import params
@@ -14,7 +16,9 @@ from bot.api.changes import answer
 from bot.api.context import deps
 from bot.api.problems import bad_input
 from storage.tokens import ApiToken
-from workflow.model import ApplyStatus
+from workflow.engine import Engine
+from workflow.model import ApplyStatus, ChangeRequest
+from workflow.seen import seen_from_wire
 
 
 async def dry_run(request: web.Request, token: ApiToken) -> web.Response:
@@ -41,17 +45,21 @@ async def submit(request: web.Request, token: ApiToken) -> web.Response:
 
 async def review(request: web.Request, token: ApiToken) -> web.Response:
     """POST /changes/{id}/review: approve, or reject with a reason, bound to the revision and
-    dry-run digest the reviewer saw when given."""
+    dry-run digest the reviewer was shown."""
     d = deps(request)
     change_id = params.change_id(request)
     values = await json_body(request, REVIEW, required=True)
+    return answer(await review_as(d.engine, token.user, change_id, values))
+
+
+async def review_as(engine: Engine, user: str, change_id: str, values: dict[str, Any]
+                    ) -> ChangeRequest:
+    """One checked review body (alone or an item of POST /reviews) as the engine's call."""
+    seen = seen_from_wire(values["revision"], values["digest"])
     comment = values.get("comment", "")
-    revision, digest = values.get("revision"), values.get("digest")
     if values["approved"]:
-        return answer(await d.engine.approve(change_id, token.user, comment,
-                                                revision=revision, digest=digest))
-    return answer(await d.engine.reject(change_id, token.user, comment,
-                                           revision=revision, digest=digest))
+        return await engine.approve(change_id, user, seen, comment)
+    return await engine.reject(change_id, user, seen, comment)
 
 
 async def comment(request: web.Request, token: ApiToken) -> web.Response:

@@ -9,6 +9,7 @@ from bot.api.bodies import EMPTY
 from bot.api.body import json_body
 from bot.api.context import deps
 from bot.api.problems import ApiProblem
+from bot.kept_apart import report_kept_apart
 from bot.policy_reload import PolicyRefused
 from storage.tokens import ApiToken
 
@@ -30,6 +31,7 @@ async def reload_policy(request: web.Request, token: ApiToken) -> web.Response:
                          f"{holder.version}: {'; '.join(exc.errors)}",
                          extra={"errors": exc.errors, "policy_version": holder.version}
                          ) from None
+    kept = await report_kept_apart(holder(), deps(request).reads)
     return web.json_response({"policy_version": reloaded.version,
                               "previous_version": reloaded.previous,
-                              "changed": reloaded.changed})
+                              "changed": reloaded.changed, "kept_apart": kept})

@@ -83,11 +83,12 @@ REVIEW = (
     Field("approved", "boolean", "true approves, false rejects.", required=True),
     Field("comment", "string", "Optional when approving; the reason, required, when rejecting.",
           max_length=NOTE_MAX),
-    Field("revision", "integer", "The revision you reviewed; refused (409 revision_changed) if "
-          "the change has moved on."),
-    Field("digest", "string", "The dry-run digest you reviewed (sha256:… or the 64 hex digits); "
-          "refused (409 digest_changed) if the dry-run changed. Required once a revision's "
-          "dry-run output has changed.", max_length=DIGEST_MAX),
+    Field("revision", "integer", "The revision you were shown and reviewed; refused "
+          "(409 revision_changed) if the change has moved on.", required=True),
+    Field("digest", "string", "The dry-run digest you were shown (sha256:… or the 64 hex "
+          "digits), or \"none\" (or null) when there was no dry-run; refused "
+          "(409 digest_changed) if the change's dry-run is another.", required=True,
+          max_length=DIGEST_MAX, nullable=True),
 )
 WITHDRAW = (Field("comment", "string", "Optional: why you take back your approval; shown in "
                   "the thread and the history (ignored when the requester cancels).",

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.api.actions import review_as
 from bot.api.bodies import REVIEWS
 from bot.api.body import json_body
 from bot.api.context import ApiDependencies, deps
@@ -43,9 +44,7 @@ async def _review_one(d: ApiDependencies, user: str, item: dict[str, Any]) -> di
         if not CHANGE_ID.fullmatch(change_id):
             raise ApiProblem(404, "not_found", f"{change_id} does not exist "
                                                "(ids look like CHG-42)")
-        call = d.engine.approve if item["approved"] else d.engine.reject
-        cr = await call(change_id, user, item.get("comment", ""),
-                        revision=item.get("revision"), digest=item.get("digest"))
+        cr = await review_as(d.engine, user, change_id, item)
     except WorkflowError as exc:
         return _refused(change_id, refusal(exc))
     except ApiProblem as problem:

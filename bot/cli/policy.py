@@ -21,6 +21,7 @@ from workflow.policy_reach import reach_warnings
 
 if TYPE_CHECKING:  # Slack's client is imported only by `check --live`
     from bot.slack_sizes import UsergroupSize
+    from storage.sql.engines import Database
 
 AddPolicy = Callable[[argparse.ArgumentParser], None]
 
@@ -33,6 +34,10 @@ def add_policy_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     check.add_argument("--live", action="store_true",
                        help="also read the sizes of the Slack user groups the policy names "
                             "(SLACK_BOT_TOKEN, SLACK_API_URL) and check the counts against them")
+    check.add_argument("--in-flight", action="store_true",
+                       help="also name the changes in flight in the database "
+                            "(CHANGEGATE_DATABASE_URL, else the one beside the file) that keep a "
+                            "group or executor this file removes or redefines")
     check.add_argument("--json", action="store_true", help="print JSON for machines")
     check.set_defaults(command=check_policy)
 
@@ -79,6 +84,23 @@ def load(settings: Settings, as_json: bool = False, sizes: dict[str, int] | None
         return fail(header, *exc.errors)
 
 
+def in_flight_kept_apart(settings: Settings, policy: Policy) -> list[str] | int:
+    """What `check --in-flight` warns of: the lines a reload to `policy` would log."""
+    from bot.cli.operator_database import with_database
+    from bot.kept_apart import in_flight
+    from storage.sql.api_reads import SqlApiReads
+    from workflow.policy_drift import kept_apart
+
+    found: list[str] = []
+
+    async def read(db: Database) -> int:
+        found.extend(kept_apart(policy, await in_flight(SqlApiReads(db))))
+        return 0
+
+    code = with_database(settings, read)
+    return found if code == 0 else code
+
+
 def check_policy(settings: Settings, args: argparse.Namespace) -> int:
     """Validate the file; with --live, validate it again with Slack's user group sizes."""
     from bot.slack_sizes import SlackLookupError, sizes_by_id, slack_groups, usergroup_sizes
@@ -113,6 +135,11 @@ def check_policy(settings: Settings, args: argparse.Namespace) -> int:
     warnings = reach_warnings(policy.workflows, policy.groups, str(settings.policy_path),
                               settings.slack_channel,
                               None if sizes is None else dict(sizes_by_id(sizes)))
+    if args.in_flight:
+        kept = in_flight_kept_apart(settings, policy)
+        if isinstance(kept, int):
+            return kept
+        warnings += kept
     if args.json:
         print(json.dumps({**summary(settings.policy_path, policy, sizes), "warnings": warnings}))
         return 0

@@ -19,8 +19,8 @@ from bot.executors.errors import (
 )
 from bot.executors.program_text import program_name, without_paths
 from workflow.durations import format_duration
+from workflow.executor_spec import CommandSpec
 from workflow.model import ApplyStatus, ChangeRequest
-from workflow.policy_executors import CommandSpec
 from workflow.ports import ApplyResult
 
 STDERR_LIMIT = 64 * 1024

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from bot.executors.command import CommandExecutor
 from bot.executors.errors import ExecutorUnavailable
 from bot.executors.webhook import WebhookExecutor
+from workflow.executor_spec import CommandSpec, ExternalSpec, WebhookSpec
 from workflow.model import ApplyStatus, ChangeRequest
 from workflow.policy import ExecutorSpec, Policy
-from workflow.policy_executors import CommandSpec, ExternalSpec, WebhookSpec
 from workflow.ports import ApplyResult, Executor
 
 
@@ -28,10 +28,9 @@ class Unavailable:
 
 
 class PolicyExecutorRegistry:
-    """Finds a change's executor: the one named at submit, else the family's binding now.
-
-    `external` executors and unbound families give None: an outside pipeline reports instead.
-    """
+    """Finds a change's executor: the one kept in its snapshot at submit (the family's binding
+    now while it is a draft). `external` executors and none bound give None: an outside
+    pipeline reports instead."""
 
     def __init__(
         self, policy: Callable[[], Policy], environ: Mapping[str, str] | None = None
@@ -51,17 +50,12 @@ class PolicyExecutorRegistry:
         ]
 
     def for_change(self, change: ChangeRequest) -> Executor | None:
-        policy = self._policy()
-        name = change.workflow.executor if change.workflow else None
-        if name is None:
-            spec = policy.executor_for(change.content.family)
-        else:
-            spec = policy.executors.executors.get(name)
-            if spec is None:
-                return Unavailable(
-                    f"{change.id} was submitted for executor {name}, which the policy no "
-                    "longer defines; restore it, or submit a new revision"
-                )
+        """A draft's executor is its family's binding now; a submitted change's is the one it
+        was submitted with, whatever the policy says since (none kept: a pipeline reports)."""
+        spec = self._kept(change) if change.workflow else self._policy().executor_for(
+            change.content.family)
+        if isinstance(spec, Unavailable):
+            return spec
         if spec is None or isinstance(spec, ExternalSpec):
             return None
         if spec in self._built:
@@ -76,3 +70,17 @@ class PolicyExecutorRegistry:
             built = WebhookExecutor(spec, secret.encode("utf-8"))
         self._built[spec] = built
         return built
+
+    def _kept(self, change: ChangeRequest) -> ExecutorSpec | Unavailable | None:
+        """The executor a submitted change keeps. A row stored before changes kept the
+        definition names one: its definition now counts only while of the kind it was."""
+        assert change.workflow is not None
+        workflow = change.workflow
+        if workflow.executor_spec is not None or workflow.executor is None:
+            return workflow.executor_spec
+        now = self._policy().executors.executors.get(workflow.executor)
+        if now is not None and now.kind == workflow.executor_kind:
+            return now
+        return Unavailable(f"{change.id} was submitted for executor {workflow.executor}, which "
+                           "the policy no longer defines as it was: submit a new revision")
+

@@ -19,8 +19,8 @@ from bot.executors.errors import (
 from bot.executors.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from bot.executors.summary import summarise
 from workflow.durations import format_duration
+from workflow.executor_spec import MAX_OUTPUT, WebhookSpec
 from workflow.model import ApplyStatus, ChangeRequest
-from workflow.policy_executors import MAX_OUTPUT, WebhookSpec
 from workflow.ports import ApplyResult
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

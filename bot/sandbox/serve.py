@@ -58,7 +58,7 @@ async def run_sandbox(settings: Settings, policy: Policy) -> None:
     that whoever reaches it can act as anyone."""
     async with running_sandbox(settings, policy, policy.version) as sandbox:
         with stop_signals() as stopped:
-            async with reloading(sandbox.runtime.policy):
+            async with reloading(sandbox.runtime.policy, reloaded=sandbox.runtime.kept_apart):
                 print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, "
                       f"database {redact_url(settings.database_url)}); sandbox workspace: open "
                       f"{sandbox.page_url} ({ANYONE})", flush=True)

@@ -36,6 +36,7 @@ from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
 from workflow.policy import Policy, load_policy, parse_policy
 from workflow.ports import Clock, Directory
+from workflow.seen import Seen
 
 REQ, N1, N2, N3, C1, E1, X, CON = "UREQ", "UN1", "UN2", "UN3", "UC1", "UE1", "UX1", "UCON"
 PEOPLE = (REQ, N1, N2, N3, C1, E1, X, CON)
@@ -130,6 +131,13 @@ class ApiWorld:
             parsed: Any = json.loads(text) if media.endswith("json") else text
             self.conformance.check(method, response.url.path, response.status, media, parsed)
             return Answer(response.status, parsed, response.headers, media)
+
+    async def bound(self, change_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A review body bound to what the change shows now, as a client that has just read it
+        sends it (a test of the binding itself names its own revision and digest)."""
+        cr = await self.deps.engine.get(change_id)
+        seen = Seen.of(cr) if cr is not None else Seen(1, None)
+        return {"revision": seen.revision, "digest": seen.wire_digest, **body}
 
     async def change_count(self) -> int:
         page = await self.deps.reads.changes(ChangeFilter(), None, 100_000)

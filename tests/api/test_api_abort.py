@@ -9,7 +9,8 @@ from tests.api.harness import N1, N2, REQ, ApiWorld, X
 async def executing(api: ApiWorld) -> str:
     change = await api.propose()
     for person in (N1, N2):
-        await api.call("POST", f"/changes/{change['id']}/review", person, body={"approved": True})
+        await api.call("POST", f"/changes/{change['id']}/review", person,
+                       body=await api.bound(change['id'], {"approved": True}))
     started = await api.call("POST", f"/changes/{change['id']}/apply", REQ)
     assert started.body["state"] == "executing"
     return str(change["id"])

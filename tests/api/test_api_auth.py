@@ -73,7 +73,7 @@ async def test_each_route_takes_its_scopes(
     calls = {
         "list": ("GET", "/changes", None),
         "create": ("POST", "/changes", change_body()),
-        "review": ("POST", f"/changes/{cid}/review", {"approved": True}),
+        "review": ("POST", f"/changes/{cid}/review", await api.bound(cid, {"approved": True})),
         "comment": ("POST", f"/changes/{cid}/comments", {"text": "ok"}),
     }
     for name, (method, path, body) in calls.items():

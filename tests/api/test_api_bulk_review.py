@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.api.harness import E1, N1, N2, ApiWorld, X
+from tests.api.harness import E1, N1, N2, OUTPUT, ApiWorld, X
+from workflow.digest import output_digest
+
+SHOWN = {"revision": 1, "digest": f"sha256:{output_digest(OUTPUT)}"}  # what api.propose shows
 
 
 async def test_a_mix_of_allowed_and_refused_items_gets_one_result_each(api: ApiWorld) -> None:
@@ -13,13 +16,14 @@ async def test_a_mix_of_allowed_and_refused_items_gets_one_result_each(api: ApiW
     digest = "sha256:" + "0" * 64
 
     answer = await api.call("POST", "/reviews", N1, body={"reviews": [
-        {"id": high["id"], "approved": True, "revision": 1},
-        {"id": medium["id"], "approved": True, "comment": "looks fine"},
-        {"id": own["id"], "approved": True},
-        {"id": rejected["id"], "approved": False, "comment": ""},
-        {"id": rejected["id"], "approved": False, "comment": "wrong AS", "digest": digest},
-        {"id": "CHG-999999", "approved": True},
-        {"id": "not-a-change", "approved": True},
+        {"id": high["id"], "approved": True, **SHOWN},
+        {"id": medium["id"], "approved": True, "comment": "looks fine", **SHOWN},
+        {"id": own["id"], "approved": True, **SHOWN},
+        {"id": rejected["id"], "approved": False, "comment": "", **SHOWN},
+        {"id": rejected["id"], "approved": False, "comment": "wrong AS", **SHOWN,
+         "digest": digest},
+        {"id": "CHG-999999", "approved": True, **SHOWN},
+        {"id": "not-a-change", "approved": True, **SHOWN},
     ]})
 
     assert answer.status == 207
@@ -48,7 +52,7 @@ async def test_rejecting_several_records_the_one_reason_on_each(api: ApiWorld) -
     first, second = await api.propose(), await api.propose()
 
     answer = await api.call("POST", "/reviews", N2, body={"reviews": [
-        {"id": cid, "approved": False, "comment": "freeze week"}
+        {"id": cid, "approved": False, "comment": "freeze week", **SHOWN}
         for cid in (first["id"], second["id"])]})
 
     assert [r["change"]["state"] for r in answer.body["results"]] == ["rejected", "rejected"]
@@ -64,9 +68,10 @@ async def test_stage_eligibility_and_staleness_hold_per_item(api: ApiWorld) -> N
     renewed = await api.propose(risk="medium")
 
     by_stranger = await api.call("POST", "/reviews", X, body={"reviews": [
-        {"id": renewed["id"], "approved": True}]})
+        {"id": renewed["id"], "approved": True, **SHOWN}]})
     by_engineer = await api.call("POST", "/reviews", E1, body={"reviews": [
-        {"id": fresh["id"], "approved": True}, {"id": renewed["id"], "approved": True}]})
+        {"id": fresh["id"], "approved": True, **SHOWN},
+        {"id": renewed["id"], "approved": True, **SHOWN}]})
 
     assert by_stranger.body["results"][0]["reason"] == "not_eligible"
     assert [r["reason"] for r in by_engineer.body["results"]] == ["stale_dry_run", None]
@@ -77,7 +82,7 @@ async def test_a_malformed_item_refuses_the_whole_call_before_anything_is_decide
     change = await api.propose()
 
     answer = await api.call("POST", "/reviews", N1, body={"reviews": [
-        {"id": change["id"], "approved": True}, {"id": change["id"]}]})
+        {"id": change["id"], "approved": True, **SHOWN}, {"id": change["id"]}]})
     empty = await api.call("POST", "/reviews", N1, body={"reviews": []})
 
     assert (answer.status, answer.body["field"]) == (400, "reviews[1].approved")
@@ -90,6 +95,6 @@ async def test_bulk_review_needs_the_review_scope(api: ApiWorld) -> None:
     reader = await api.token(N1, ("read",))
 
     answer = await api.call("POST", "/reviews", token=reader, body={"reviews": [
-        {"id": change["id"], "approved": True}]})
+        {"id": change["id"], "approved": True, **SHOWN}]})
 
     assert (answer.status, answer.reason) == (403, "insufficient_scope")

@@ -53,7 +53,8 @@ async def test_filters_by_state_requester_mine_and_awaiting_me(api: ApiWorld) ->
     high = await api.propose()
     medium = await api.propose(risk="medium")
     draft = (await api.call("POST", "/changes", N1, body=change_body())).body
-    await api.call("POST", f"/changes/{high['id']}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{high['id']}/review", N1,
+                   body=await api.bound(high['id'], {"approved": True}))
 
     def ids(answer: object) -> list[str]:
         return [c["id"] for c in answer.body["changes"]]  # type: ignore[attr-defined]
@@ -87,7 +88,8 @@ async def test_a_bad_query_parameter_is_named(sqlite_api: ApiWorld, query: str,
 async def test_patch_content_makes_a_revision_and_metadata_does_not(api: ApiWorld) -> None:
     change = await api.propose()
     cid = change["id"]
-    await api.call("POST", f"/changes/{cid}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{cid}/review", N1,
+                   body=await api.bound(cid, {"approved": True}))
 
     retitled = await api.call("PATCH", f"/changes/{cid}", REQ,
                               body={"title": "New title", "labels": ["env=prod"]})

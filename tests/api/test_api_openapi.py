@@ -68,11 +68,14 @@ async def walk_every_operation(api: ApiWorld) -> None:
     await api.call("POST", f"/changes/{cid}/dry-run", REQ, body={"output": OUTPUT})
     await api.call("POST", f"/changes/{cid}/submit", REQ)
     await api.call("POST", f"/changes/{cid}/comments", X, body={"text": "hm"})
-    await api.call("POST", f"/changes/{cid}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{cid}/review", N1,
+                   body=await api.bound(cid, {"approved": True}))
     await api.call("POST", f"/changes/{cid}/withdraw", N1)
     for person in (N1, N2):
-        await api.call("POST", f"/changes/{cid}/review", person, body={"approved": True})
-    await api.call("POST", "/reviews", N3, body={"reviews": [{"id": cid, "approved": True}]})
+        await api.call("POST", f"/changes/{cid}/review", person,
+                       body=await api.bound(cid, {"approved": True}))
+    await api.call("POST", "/reviews", N3,
+                   body={"reviews": [await api.bound(cid, {"id": cid, "approved": True})]})
     await api.call("GET", f"/changes/{cid}/wait?timeout=0", REQ)
     applied = await api.call("POST", f"/changes/{cid}/apply", REQ)
     assert applied.body["state"] == "applied"

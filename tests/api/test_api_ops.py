@@ -34,7 +34,8 @@ async def test_audit_export_pages_and_filters_and_re_verifies(api: ApiWorld) -> 
     first = await api.propose()
     api.clock.advance(hours=1)
     second = await api.propose()
-    await api.call("POST", f"/changes/{second['id']}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{second['id']}/review", N1,
+                   body=await api.bound(second['id'], {"approved": True}))
 
     rows: list[AuditRow] = []
     cursor = None
@@ -61,7 +62,8 @@ async def test_audit_export_pages_and_filters_and_re_verifies(api: ApiWorld) -> 
 async def test_audit_verify_passes_and_names_a_tampered_row(tmp_path: Path) -> None:
     async with running_api("sqlite", tmp_path) as api:
         change = await api.propose()
-        await api.call("POST", f"/changes/{change['id']}/review", N1, body={"approved": True})
+        await api.call("POST", f"/changes/{change['id']}/review", N1,
+                       body=await api.bound(change['id'], {"approved": True}))
 
         good = await api.call("GET", "/audit/verify", REQ)
         assert good.body["ok"] is True
@@ -117,11 +119,12 @@ async def test_metrics_parse_and_count_states_durations_refusals(kind: str,
     async with running_api(kind, tmp_path) as api:
         change = await api.propose()
         await api.propose(risk="medium")
-        await api.call("POST", f"/changes/{change['id']}/review", REQ, body={"approved": True})
+        await api.call("POST", f"/changes/{change['id']}/review", REQ,
+                       body=await api.bound(change['id'], {"approved": True}))
         api.clock.advance(minutes=10)
         for person in (N1, N2):
             await api.call("POST", f"/changes/{change['id']}/review", person,
-                           body={"approved": True})
+                           body=await api.bound(change['id'], {"approved": True}))
         await api.call("POST", "/changes", REQ, body=change_body(title=""))
         api.deps.metrics.count_slack_error("chat.update", 'message "not" found')
 

@@ -37,11 +37,13 @@ async def test_propose_review_wait_apply_and_report(api: ApiWorld) -> None:
         "group": "senior-network-engineers", "count": 2, "approvers": [], "met": False}
 
     first = await api.call("POST", f"/changes/{cid}/review", N1,
-                           body={"approved": True, "comment": "diff looks right"})
+                           body=await api.bound(cid, {"approved": True,
+                                                      "comment": "diff looks right"}))
     assert (first.status, first.body["state"]) == (200, "pending_review")
     assert first.body["progress"][0]["requirements"][0]["approvers"] == [N1]
 
-    second = await api.call("POST", f"/changes/{cid}/review", N2, body={"approved": True})
+    second = await api.call("POST", f"/changes/{cid}/review", N2,
+                            body=await api.bound(cid, {"approved": True}))
     assert second.body["state"] == "approved"
 
     waited = await api.call("GET", f"/changes/{cid}/wait?until=decided&timeout=5", REQ)
@@ -70,7 +72,7 @@ async def test_the_requesters_own_token_cannot_review(api: ApiWorld) -> None:
     change = await api.propose()
 
     refused = await api.call("POST", f"/changes/{change['id']}/review", REQ,
-                             body={"approved": True})
+                             body=await api.bound(change['id'], {"approved": True}))
 
     assert refused.status == 409
     assert refused.reason == "self_approval"
@@ -98,11 +100,13 @@ async def test_long_poll_wakes_when_another_request_approves(api: ApiWorld) -> N
     api.deps.watch = watch
     change = await api.propose()
     cid = change["id"]
-    await api.call("POST", f"/changes/{cid}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{cid}/review", N1,
+                   body=await api.bound(cid, {"approved": True}))
 
     waiting = asyncio.create_task(api.call("GET", f"/changes/{cid}/wait?timeout=60", REQ))
     await asyncio.wait_for(watch.parked.wait(), 10)  # the handler read the change and waits
-    await api.call("POST", f"/changes/{cid}/review", N2, body={"approved": True})
+    await api.call("POST", f"/changes/{cid}/review", N2,
+                   body=await api.bound(cid, {"approved": True}))
     waited = await asyncio.wait_for(waiting, 30)
 
     assert waited.body["reached"] is True
@@ -126,7 +130,8 @@ async def test_withdraw_is_the_request_for_the_requester_and_an_approval_for_oth
 ) -> None:
     change = await api.propose()
     cid = change["id"]
-    await api.call("POST", f"/changes/{cid}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{cid}/review", N1,
+                   body=await api.bound(cid, {"approved": True}))
 
     mine = await api.call("POST", f"/changes/{cid}/withdraw", N1,
                           body={"comment": "the window moved"})
@@ -145,11 +150,13 @@ async def test_reject_needs_a_reason_and_rejects_at_once(api: ApiWorld) -> None:
     change = await api.propose()
     cid = change["id"]
 
-    blank = await api.call("POST", f"/changes/{cid}/review", N1, body={"approved": False})
+    blank = await api.call("POST", f"/changes/{cid}/review", N1,
+                           body=await api.bound(cid, {"approved": False}))
     assert (blank.status, blank.reason, blank.body["field"]) == (400, "comment_required",
                                                                  "comment")
     rejected = await api.call("POST", f"/changes/{cid}/review", N1,
-                              body={"approved": False, "comment": "rollback misses edge-2"})
+                              body=await api.bound(cid, {"approved": False,
+                                                         "comment": "rollback misses edge-2"}))
     assert rejected.body["state"] == "rejected"
 
 
@@ -173,7 +180,8 @@ async def test_an_unknown_apply_is_resolved_by_a_person(api: ApiWorld) -> None:
     change = await api.propose()
     cid = change["id"]
     for person in (N1, N2):
-        await api.call("POST", f"/changes/{cid}/review", person, body={"approved": True})
+        await api.call("POST", f"/changes/{cid}/review", person,
+                       body=await api.bound(cid, {"approved": True}))
     await api.call("POST", f"/changes/{cid}/apply", REQ)
     key = f"{cid}:1:{change['dry_run']['digest']}"
     await api.engine.record_outcome(cid, REQ, key, ApplyStatus.UNKNOWN, "timed out")

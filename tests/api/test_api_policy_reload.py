@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.api.harness import E1, N1, POLICY, REQ, ApiWorld, running_api
+from tests.api.harness import C1, E1, N1, N2, POLICY, REQ, ApiWorld, running_api
 from tests.api.test_api_ops import samples
 
 # medium changes now need two senior engineers instead of one network engineer
 STRICTER = POLICY.replace(
     "stages: [{require: [{group: network-engineers, count: 1}]}]}",
     "stages: [{require: [{group: senior-network-engineers, count: 2}]}]}")
+RENAMED = POLICY.replace("change-advisory-board", "cab")  # a valid rename of the CAB
 BROKEN = POLICY.replace("count: 1}]}]}", "count: 0}]}]}")
 
 
@@ -39,21 +40,45 @@ async def test_a_reload_applies_to_new_submissions_and_in_flight_changes_keep_th
 
     assert answer.status == 200
     assert answer.body == {"policy_version": version_of(STRICTER),
-                           "previous_version": version_of(POLICY), "changed": True}
+                           "previous_version": version_of(POLICY), "changed": True,
+                           "kept_apart": []}
     after = await api.propose(risk="medium")
     assert after["workflow"]["policy_version"] == version_of(STRICTER)
     assert before["workflow"]["policy_version"] == version_of(POLICY)
     refused = await api.call("POST", f"/changes/{after['id']}/review", E1,
-                             body={"approved": True})
+                             body=await api.bound(after['id'], {"approved": True}))
     assert refused.reason == "not_eligible"
-    kept = await api.call("POST", f"/changes/{before['id']}/review", E1, body={"approved": True})
+    kept = await api.call("POST", f"/changes/{before['id']}/review", E1,
+                          body=await api.bound(before['id'], {"approved": True}))
     assert kept.body["state"] == "approved"  # the snapshot taken at its submit still holds
-    one = await api.call("POST", f"/changes/{after['id']}/review", N1, body={"approved": True})
+    one = await api.call("POST", f"/changes/{after['id']}/review", N1,
+                         body=await api.bound(after['id'], {"approved": True}))
     assert one.body["state"] == "pending_review"
     ready = await api.call("GET", "/readyz")
     assert ready.body["policy_version"] == version_of(STRICTER)
     metrics = samples((await api.call("GET", "/metrics", REQ)).body)
     assert metrics[("changegate_policy_info", (("version", version_of(STRICTER)),))] == 1
+
+
+async def test_38_a_renamed_group_leaves_in_flight_changes_their_definition(
+        api: ApiWorld) -> None:
+    critical = await api.propose(risk="critical")
+    for senior in (N1, N2):
+        await api.call("POST", f"/changes/{critical['id']}/review", senior,
+                       body=await api.bound(critical["id"], {"approved": True}))
+    policy_path(api).write_text(RENAMED, encoding="utf-8")
+
+    answer = await api.call("POST", "/admin/reload-policy", token=await admin(api))
+    approved = await api.call("POST", f"/changes/{critical['id']}/review", C1,
+                              body=await api.bound(critical["id"], {"approved": True}))
+
+    assert answer.status == 200, answer.body
+    assert answer.body["kept_apart"] == [
+        f"{critical['id']} keeps group change-advisory-board, which this policy no longer "
+        "defines; it is reviewed by the definition it was submitted with"]
+    assert (approved.status, approved.body["state"]) == (200, "approved")
+    fresh = await api.propose(risk="critical")
+    assert fresh["workflow"]["stages"][1]["require"][0]["group"] == "cab"
 
 
 async def test_a_broken_file_is_refused_naming_the_key_path_and_the_old_policy_stays(
@@ -71,7 +96,7 @@ async def test_a_broken_file_is_refused_naming_the_key_path_and_the_old_policy_s
     change = await api.propose(risk="medium")
     assert change["workflow"]["policy_version"] == version_of(POLICY)
     approved = await api.call("POST", f"/changes/{change['id']}/review", E1,
-                              body={"approved": True})
+                              body=await api.bound(change['id'], {"approved": True}))
     assert approved.body["state"] == "approved"
     assert (await api.call("GET", "/readyz")).body["policy_version"] == version_of(POLICY)
 

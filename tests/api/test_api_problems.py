@@ -55,14 +55,20 @@ async def test_refusals_of_the_engine_are_409_with_its_message(sqlite_api: ApiWo
     critical = (await api.propose(risk="critical"))["id"]
     undry = (await api.call("POST", "/changes", REQ, body=change_body(submit=True))).body["id"]
     draft = (await api.call("POST", "/changes", REQ, body=change_body())).body["id"]
-    await api.call("POST", f"/changes/{high}/review", N1, body={"approved": True})
+    await api.call("POST", f"/changes/{high}/review", N1,
+                   body=await api.bound(high, {"approved": True}))
     expectations = [
         ("POST", f"/changes/{high}/submit", REQ, None, "wrong_state"),
-        ("POST", f"/changes/{high}/review", REQ, {"approved": True}, "self_approval"),
-        ("POST", f"/changes/{high}/review", X, {"approved": True}, "not_eligible"),
-        ("POST", f"/changes/{critical}/review", C1, {"approved": True}, "stage_not_open"),
-        ("POST", f"/changes/{high}/review", N1, {"approved": True}, "already_responded"),
-        ("POST", f"/changes/{undry}/review", N1, {"approved": True}, "no_dry_run"),
+        ("POST", f"/changes/{high}/review", REQ, await api.bound(high, {"approved": True}),
+         "self_approval"),
+        ("POST", f"/changes/{high}/review", X, await api.bound(high, {"approved": True}),
+         "not_eligible"),
+        ("POST", f"/changes/{critical}/review", C1, await api.bound(critical, {"approved": True}),
+         "stage_not_open"),
+        ("POST", f"/changes/{high}/review", N1, await api.bound(high, {"approved": True}),
+         "already_responded"),
+        ("POST", f"/changes/{undry}/review", N1, await api.bound(undry, {"approved": True}),
+         "no_dry_run"),
         ("POST", f"/changes/{draft}/submit", N1, None, "not_requester"),
         ("POST", f"/changes/{high}/withdraw", N2, None, "nothing_to_withdraw"),
         ("POST", f"/changes/{high}/dry-run", X, {"output": "mine"}, "not_permitted"),
@@ -75,7 +81,7 @@ async def test_refusals_of_the_engine_are_409_with_its_message(sqlite_api: ApiWo
         assert await refused(api, method, path, user, body) == (409, reason), reason
     api.clock.advance(minutes=31)
     assert await refused(api, "POST", f"/changes/{high}/review", N2,
-                         {"approved": True}) == (409, "stale_dry_run")
+                         await api.bound(high, {"approved": True})) == (409, "stale_dry_run")
     assert await api.change_count() == 4  # refused proposals created nothing
 
 
@@ -178,7 +184,8 @@ async def test_an_unknown_apply_key_is_not_expected(sqlite_api: ApiWorld) -> Non
     api = sqlite_api
     cid = (await api.propose())["id"]
     for person in (N1, N2):
-        await api.call("POST", f"/changes/{cid}/review", person, body={"approved": True})
+        await api.call("POST", f"/changes/{cid}/review", person,
+                       body=await api.bound(cid, {"approved": True}))
     await api.call("POST", f"/changes/{cid}/apply", REQ)
 
     answer = await api.call("POST", f"/changes/{cid}/result", REQ,
@@ -193,7 +200,8 @@ async def test_a_changed_digest_at_apply_time_is_409(tmp_path: Path) -> None:
     async with running_api("sqlite", tmp_path, executor=executor) as api:
         cid = (await api.propose())["id"]
         for person in (N1, N2):
-            await api.call("POST", f"/changes/{cid}/review", person, body={"approved": True})
+            await api.call("POST", f"/changes/{cid}/review", person,
+                           body=await api.bound(cid, {"approved": True}))
         api.clock.advance(minutes=31)
         executor.dry_run_output = "+ something else entirely"
 

@@ -67,9 +67,12 @@ async def test_a_pipeline_talks_to_changegate_serve(tmp_path: Path) -> None:
             async with session.post(f"{api}/changes", json=CHANGE,
                                     headers={"Authorization": f"Bearer {pipeline}"}) as r:
                 assert r.status == 201, await r.text()
-                cid = (await r.json())["id"]
+                created = await r.json()
+                cid = created["id"]
             for token in seniors:
-                async with session.post(f"{api}/changes/{cid}/review", json={"approved": True},
+                shown = {"approved": True, "revision": created["revision"],
+                         "digest": created["dry_run"]["digest"]}
+                async with session.post(f"{api}/changes/{cid}/review", json=shown,
                                         headers={"Authorization": f"Bearer {token}"}) as r:
                     assert r.status == 200, await r.text()
             async with session.get(f"{api}/changes/{cid}/wait?timeout=5",

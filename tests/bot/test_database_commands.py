@@ -15,6 +15,7 @@ from storage.database import open_database
 from storage.migrate import current_revision, head_revision
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.databases import sqlite_url, tamper_audit
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 
 
@@ -34,7 +35,7 @@ def record_history(url: str, tamper_seq: int | None = None) -> list[str]:
         try:
             world = World(uow=SqlUnitOfWorkFactory(db))
             first = await world.propose("medium")
-            await world.engine.approve(first.id, "e1")
+            await approve_seen(world.engine, first.id, "e1")
             world.clock.advance(hours=1)
             second = await world.propose("low")
             if tamper_seq is not None:

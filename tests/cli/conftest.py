@@ -42,8 +42,11 @@ class Live:
 
     async def review(self, user: str, change_id: str, approved: bool = True,
                      comment: str = "") -> dict[str, Any]:
+        _, read = await self.call(user, "GET", f"/changes/{change_id}")
+        digest = f"sha256:{read['dry_run']['digest']}" if read["dry_run"] else "none"
         status, body = await self.call(user, "POST", f"/changes/{change_id}/review",
-                                       {"approved": approved, "comment": comment})
+                                       {"approved": approved, "comment": comment,
+                                        "revision": read["revision"], "digest": digest})
         assert status == 200, body
         return body
 

@@ -39,7 +39,7 @@ async def test_a_rejected_change_is_revised_resubmitted_and_approved(
                for line in queue.out.splitlines())
 
     review = await run_cli("review", change, "--approve", "--comment", "edge-2 is right",
-                           env=live.env(SENIOR_1))
+                           "--yes", env=live.env(SENIOR_1))
     assert review.code == 0, review.err
     assert review.out.startswith(f"{change} approved, now pending_review")
 

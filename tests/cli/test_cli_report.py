@@ -28,7 +28,8 @@ async def test_report_counts_reviews_applies_approvals_and_refusals(live: Live) 
     await _applied(live, "failed", "rolled_back")
     rejected = await live.propose()
     await live.review(SENIOR_2, rejected, approved=False, comment="wrong AS")
-    code, _ = await live.call(SENIOR_1, "POST", f"/changes/{rejected}/review", {"approved": True})
+    code, _ = await live.call(SENIOR_1, "POST", f"/changes/{rejected}/review",
+                              {"approved": True, "revision": 1, "digest": "none"})
     assert code == 409
 
     ran = await run_cli("report", "--since", "1h", "--json", env=live.env(SENIOR_1))

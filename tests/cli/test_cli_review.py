@@ -3,10 +3,11 @@ processes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from tests.cli.conftest import PIPELINE, SENIOR_1, SENIOR_2, Live
-from tests.support.served import run_cli
+from tests.support.served import PROCESS_TIMEOUT_S, finish, run_cli, start_cli
 
 LINK = "https://grafana.example.net/d/bgp"
 
@@ -16,7 +17,7 @@ async def test_review_approves_each_change_and_names_each_refusal(live: Live) ->
     await live.review(SENIOR_2, second, approved=False, comment="wrong AS")
 
     ran = await run_cli("review", first, second, "--approve", "--comment", "diff ok",
-                        env=live.env(SENIOR_1))
+                        env=live.env(SENIOR_1), stdin=b"y\n")
 
     assert ran.code == 1, ran.err
     assert ran.out.splitlines() == [
@@ -32,7 +33,7 @@ async def test_review_rejects_several_with_one_reason(live: Live) -> None:
     changes = [await live.propose() for _ in range(3)]
 
     ran = await run_cli("review", *changes, "--reject", "--comment", "change freeze", "--json",
-                        env=live.env(SENIOR_1))
+                        "--yes", env=live.env(SENIOR_1))
 
     assert ran.code == 0, ran.err
     answer = json.loads(ran.out)
@@ -49,6 +50,41 @@ async def test_reject_without_a_reason_is_refused_before_anything_is_sent(live: 
     assert (ran.code, ran.out) == (1, "")
     assert "--reject needs --comment" in ran.err
     assert both.code == 1 and "not allowed with argument" in both.err
+    _, stored = await live.call(SENIOR_1, "GET", f"/changes/{change}")
+    assert stored["responses"] == []
+
+
+async def test_review_shows_what_it_binds_to_and_refuses_a_change_that_moved_on(
+        live: Live) -> None:
+    change = await live.propose()
+    process = await start_cli("review", change, "--approve", env=live.env(SENIOR_1),
+                              stdin=asyncio.subprocess.PIPE)
+    assert process.stderr is not None and process.stdin is not None
+    shown = (await asyncio.wait_for(process.stderr.readline(), PROCESS_TIMEOUT_S)).decode()
+    assert shown.startswith(f"{change} revision 1 · bgp add on edge-1 · high · dry-run sha256:")
+    # While the reviewer reads, the requester makes revision 2 with its own dry-run.
+    await live.call(PIPELINE, "POST", f"/changes/{change}/withdraw", {})
+    await live.call(PIPELINE, "PATCH", f"/changes/{change}",
+                    {"payload": "no router bgp 65000", "revision": 1})
+    await live.call(PIPELINE, "POST", f"/changes/{change}/dry-run",
+                    {"output": "- router bgp 65000", "revision": 2})
+    await live.call(PIPELINE, "POST", f"/changes/{change}/submit", {})
+
+    ran = await finish(process, b"y\n")
+
+    assert ran.code == 1, ran.err
+    assert ran.out.startswith(f"{change} refused (revision_changed): {change} is at revision 2")
+    _, stored = await live.call(SENIOR_1, "GET", f"/changes/{change}")
+    assert stored["responses"] == []
+
+
+async def test_review_asks_first_and_a_no_sends_nothing(live: Live) -> None:
+    change = await live.propose()
+
+    ran = await run_cli("review", change, "--approve", env=live.env(SENIOR_1), stdin=b"n\n")
+
+    assert ran.code == 1 and "nothing reviewed" in ran.err
+    assert "Approve the 1 change(s) shown above? [y/N]" in ran.err
     _, stored = await live.call(SENIOR_1, "GET", f"/changes/{change}")
     assert stored["responses"] == []
 

@@ -9,6 +9,7 @@ import pytest
 
 from storage.reads import ChangeFilter
 from tests.support.ports import Ports
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from workflow.model import State
 from workflow.ports import OutboxMessage
@@ -43,7 +44,7 @@ async def test_filters_hold_all_at_once(ports: Ports, world: World) -> None:
     low = await world.propose("low")
     own = await world.propose("high", actor="n1")
     answered = await world.propose("high")
-    await world.engine.approve(answered.id, "n1")
+    await approve_seen(world.engine, answered.id, "n1")
     reads = ports.again().api_reads
 
     async def listed(where: ChangeFilter) -> list[str]:
@@ -66,7 +67,7 @@ async def test_audit_rows_filter_by_change_kind_time_and_position(
     cr = await world.propose("high")
     world.clock.advance(minutes=5)
     middle = world.clock.now()
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     other = await world.propose("low")
     reads = ports.again().api_reads
     every = await reads.audit()

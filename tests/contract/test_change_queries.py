@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.policies import SCENARIO_POLICY
 from tests.support.ports import Ports
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.errors import WorkflowError
 from workflow.model import State
@@ -48,7 +49,7 @@ async def test_awaiting_follows_four_eyes_and_responses_and_counts_beyond_the_pa
     after CHG-9), whatever the page size."""
     made = [(await world.propose("high")).id for _ in range(11)]
     own = await world.propose("high", actor="n1")
-    await world.engine.approve(made[3], "n1")
+    await approve_seen(world.engine, made[3], "n1")
     waiting = [m for m in made if m != made[3]]
     queries = ports.again().change_queries
     page = await queries.awaiting("n1", SENIORS, 20)
@@ -65,7 +66,7 @@ async def test_open_requests_are_the_persons_unsettled_ones_newest_first(
     first = await world.propose("high")
     world.clock.advance(minutes=1)
     rejected = await world.propose("high")
-    await world.engine.reject(rejected.id, "n1", "wrong peer")
+    await reject_seen(world.engine, rejected.id, "n1", "wrong peer")
     approved = await world.propose("low")
     world.clock.advance(minutes=1)
     draft = await world.propose("medium", submit=False)
@@ -104,14 +105,14 @@ async def test_involving_and_decided_put_the_latest_activity_first_and_a_refusal
     assert ids(await queries.involving("x", 10)) == [newer.id, older.id]
     world.clock.advance(minutes=1)
     with pytest.raises(WorkflowError):
-        await world.engine.approve(older.id, "req")  # four eyes: refused, and audited
+        await approve_seen(world.engine, older.id, "req")  # four eyes: refused, and audited
     assert ids(await queries.involving("x", 10)) == [newer.id, older.id]
     assert (await queries.decided("x", 10)).total == 0  # both still in review
 
     for change_id in (newer.id, older.id):
         world.clock.advance(minutes=1)
-        await world.engine.approve(change_id, "n1")
-        assert (await world.engine.approve(change_id, "n2")).state is State.APPROVED
+        await approve_seen(world.engine, change_id, "n1")
+        assert (await approve_seen(world.engine, change_id, "n2")).state is State.APPROVED
     assert ids(await queries.involving("x", 10)) == [older.id, newer.id]
     decided = await queries.decided("x", 10)
     assert (decided.total, ids(decided.items)) == (2, [older.id, newer.id])
@@ -124,11 +125,11 @@ async def test_the_anchor_is_the_latest_row_and_settled_the_latest_that_was_not_
     cr = await world.propose("high")
     other = await world.propose("high")
     world.clock.advance(minutes=1)
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     approved_at = world.clock.now()
     world.clock.advance(minutes=1)
     with pytest.raises(WorkflowError):
-        await world.engine.approve(cr.id, "req")
+        await approve_seen(world.engine, cr.id, "req")
     await world.engine.comment(other.id, "x", "later, on another change")
     adapters = ports.again()
     history = await adapters.api_reads.history(cr.id)

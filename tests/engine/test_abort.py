@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.backends import Backend
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
+from tests.support.reviews import approve_seen
 from tests.support.world import World, lookup_usergroup
 from workflow.abort import WATCH_S
 from workflow.directory import PolicyDirectory
@@ -63,8 +64,8 @@ async def executing(world: World, executor: GatedExecutor
                     ) -> tuple[ChangeRequest, asyncio.Task[ChangeRequest]]:
     """An approved high-risk change whose apply is running."""
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     running = asyncio.create_task(world.engine.apply(cr.id, "req"))
     await executor.gate(cr.apply_key())[0].wait()
     return await world.get(cr.id), running
@@ -139,8 +140,8 @@ async def test_only_an_operator_may_abort_only_while_executing_and_only_once(
 
 async def test_an_executor_that_cannot_stop_refuses_the_abort_naming_why(world: World) -> None:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.executor.result = None  # the apply is running and reports later
     started = await world.engine.apply(cr.id, "req")
     assert started.state is State.EXECUTING

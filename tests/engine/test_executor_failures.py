@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.backends import Backend
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from workflow.errors import DryRunFailed
 from workflow.model import State
@@ -22,8 +23,8 @@ async def test_failed_dry_run_records_nothing_and_is_audited(world: World, backe
 
 async def test_failed_rerun_at_apply_leaves_the_change_approved(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.clock.advance(minutes=31)
     world.executor.raise_on_dry_run = RuntimeError("timeout")
     with pytest.raises(DryRunFailed):

@@ -13,6 +13,7 @@ import pytest
 from tests.executors.programs import policy_with
 from tests.support.backends import Backend
 from tests.support.policies import SCENARIO_POLICY
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.errors import (
     DigestChanged,
@@ -60,8 +61,8 @@ async def refusal_reasons(backend: Backend, change_id: str) -> list[str]:
 
 async def approved(world: World) -> str:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED
     return cr.id
 
@@ -139,27 +140,30 @@ async def test_an_approval_of_a_digest_nobody_shows_any_more_is_refused(world: W
     cr = await world.engine.record_dry_run(cr.id, "req", "+ something else entirely")
     assert cr.dry_run is not None
     with pytest.raises(DigestChanged, match=cr.dry_run.digest[:12]):
-        await world.engine.approve(cr.id, "n1", revision=1, digest=seen)
-    with pytest.raises(InvalidInput, match="digest"):  # ambiguous once the output changed
-        await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n1", revision=1, digest=f"sha256:{cr.dry_run.digest}")
+        await approve_seen(world.engine, cr.id, "n1", revision=1, digest=seen)
+    with pytest.raises(DigestChanged, match="since you saw no dry-run"):
+        await approve_seen(world.engine, cr.id, "n1", revision=1, digest=None)
+    cr = await approve_seen(world.engine, cr.id, "n1", revision=1,
+                            digest=f"sha256:{cr.dry_run.digest}")
     assert [r.digest for r in cr.live_responses()] == [cr.dry_run.digest]
 
 
 async def test_a_rejection_is_bound_like_an_approval(world: World):
     cr = await world.propose("high")
     with pytest.raises(RevisionChanged):
-        await world.engine.reject(cr.id, "n1", "not now", revision=2)
+        await reject_seen(world.engine, cr.id, "n1", "not now", revision=2)
     with pytest.raises(DigestChanged):
-        await world.engine.reject(cr.id, "n1", "not now", digest="0" * 64)
+        await reject_seen(world.engine, cr.id, "n1", "not now", digest="0" * 64)
     assert (await world.get(cr.id)).state is State.PENDING_REVIEW
 
 
-async def test_the_same_output_again_needs_no_digest(world: World):
-    cr = await world.propose("high")
+async def test_the_same_output_again_keeps_what_the_approver_saw(world: World):
+    cr = shown = await world.propose("high")
+    assert shown.dry_run is not None
     world.clock.advance(minutes=10)
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    cr = await world.engine.approve(cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n1", revision=1,
+                            digest=f"sha256:{shown.dry_run.digest}")
     assert len(cr.live_responses()) == 1
 
 
@@ -169,10 +173,10 @@ async def test_an_approval_after_the_timeout_expires_the_change_without_a_timer(
     world: World, backend: Backend
 ):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.advance(hours=72, seconds=4)  # no timer fired: every replica was down
     with pytest.raises(WrongState, match="expired"):
-        await world.engine.approve(cr.id, "n2")
+        await approve_seen(world.engine, cr.id, "n2")
     final = await world.get(cr.id)
     assert final.state is State.EXPIRED and final.live_responses() == ()
     assert (await kinds(backend, cr.id))[-2:] == ["expired", "refused"]
@@ -181,8 +185,8 @@ async def test_an_approval_after_the_timeout_expires_the_change_without_a_timer(
 async def test_a_missed_schedule_is_never_applied_late(world: World, backend: Backend):
     when = world.clock.now() + timedelta(hours=1)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.SCHEDULED
     world.clock.set(when + timedelta(hours=5))  # the bot was down past the 15 min grace
     cr = await world.engine.fire_deadline(cr.id)
@@ -198,8 +202,8 @@ async def test_a_missed_schedule_returns_to_draft_when_the_workflow_says_so(worl
     world.engine = world.new_engine()
     when = world.clock.now() + timedelta(hours=1)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.clock.set(when + timedelta(minutes=16))
     with pytest.raises(NothingToWithdraw):  # arriving late, it finds the window missed
         await world.engine.withdraw_approval(cr.id, "n2")
@@ -210,11 +214,12 @@ async def test_a_missed_schedule_returns_to_draft_when_the_workflow_says_so(worl
 async def test_nobody_applies_a_change_whose_schedule_passed_beyond_grace(world: World):
     when = world.clock.now() + timedelta(minutes=5)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.set(when + timedelta(hours=2))
     world.clock.advance(minutes=-1)
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    cr = await world.engine.approve(cr.id, "n2")  # approved too late: requester must reschedule
+    # approved too late: the requester must reschedule
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED and cr.apply_at is None
     with pytest.raises(ScheduleMissed, match="new schedule"):
         await world.engine.apply(cr.id, "req")
@@ -248,7 +253,7 @@ async def test_a_workflow_may_accept_reported_dry_runs(world: World):
     assert cr.dry_run is not None and cr.dry_run.source.value == "reported"
     with pytest.raises(DryRunNotAccepted, match="reported by its pipeline"):
         await world.engine.run_dry_run(cr.id, "req")
-    cr = await world.engine.approve(cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n1")
     assert len(cr.live_responses()) == 1
 
 

@@ -13,8 +13,10 @@ from storage.audit_chain import AuditRow
 from tests.support.backends import Backend
 from tests.support.probed_uow import ProbedUnits
 from tests.support.world import World
+from workflow.digest import output_digest
 from workflow.errors import SelfApproval
 from workflow.model import ChangeRequest, State
+from workflow.seen import Seen
 
 
 @pytest.fixture
@@ -50,6 +52,13 @@ def audited(rows: list[AuditRow] | Any, kind: str, change_id: str) -> list[str]:
             if r.record["kind"] == kind and r.record.get("change_id") == change_id]
 
 
+def approval(world: World, change_id: str, person: str) -> Coroutine[Any, Any, ChangeRequest]:
+    """Approve what every proposal of these tests shows (revision 1, the executor's output),
+    read before the units of work are counted."""
+    seen = Seen(1, output_digest(world.executor.dry_run_output))
+    return world.engine.approve(change_id, person, seen)
+
+
 async def proposals(world: World, n: int) -> list[str]:
     return [(await world.propose("high")).id for _ in range(n)]
 
@@ -61,9 +70,9 @@ async def test_commands_queued_during_a_commit_share_the_next_unit_of_work(
     a, b, c, d = await proposals(world, 4)
     probe.reset()
     gate = probe.hold_next_commit()
-    first = asyncio.create_task(world.engine.approve(a, "n1"))
+    first = asyncio.create_task(approval(world, a, "n1"))
     await probe.at_gate.wait()  # a's unit of work is committing
-    rest = await started(*(world.engine.approve(x, "n1") for x in (b, c, d)))
+    rest = await started(*(approval(world, x, "n1") for x in (b, c, d)))
     gate.set()
     decided = await answers(first, *rest)
 
@@ -80,8 +89,9 @@ async def test_a_refusal_is_answered_alone_and_the_rest_of_the_group_commits(
     """One refused click must not take down, or re-run, the others decided with it."""
     a, b, c = await proposals(world, 3)
     probe.reset()
-    results = await answers(world.engine.approve(a, "n1"), world.engine.approve(b, "req"),
-                            world.engine.approve(c, "n1"))
+    results = await answers(approval(world, a, "n1"),
+                            approval(world, b, "req"),
+                            approval(world, c, "n1"))
 
     assert isinstance(results[1], SelfApproval)
     assert [r.id for r in (results[0], results[2])] == [a, c]
@@ -100,10 +110,10 @@ async def test_a_group_that_lost_a_race_is_run_again_alone_without_losing_a_vote
     group is re-run command by command; b keeps both votes, a and c are not voted twice."""
     a, b, c = await proposals(world, 3)
     stale = await world.get(b)
-    await world.new_engine().approve(b, "n2")  # the other writer
+    await world.new_engine().approve(b, "n2", Seen.of(stale))  # the other writer
     probe.reset()
     probe.stale = {b: stale}  # what the group's read returns for b
-    decided = await answers(*(world.engine.approve(x, "n1") for x in (a, b, c)))
+    decided = await answers(*(approval(world, x, "n1") for x in (a, b, c)))
 
     assert probe.reads[0] == [a, b, c]  # tried once as a group...
     assert sorted(probe.reads[1:]) == [[a], [b], [c]]  # ...then each alone, a group of one
@@ -122,8 +132,9 @@ async def test_a_group_whose_write_fails_is_run_again_and_each_keeps_its_outcome
     a, b, c = await proposals(world, 3)
     probe.reset()
     probe.fail = RuntimeError("connection reset by peer")
-    results = await answers(world.engine.approve(a, "n1"), world.engine.approve(b, "req"),
-                            world.engine.approve(c, "n1"))
+    results = await answers(approval(world, a, "n1"),
+                            approval(world, b, "req"),
+                            approval(world, c, "n1"))
 
     assert isinstance(results[1], SelfApproval)
     assert [r.id for r in (results[0], results[2])] == [a, c]
@@ -146,9 +157,10 @@ async def test_a_caller_that_stopped_waiting_does_not_block_the_others(
     commands) goes on, whether the group commits or is re-run alone."""
     a, b, c = await proposals(world, 3)
     gate = probe.hold_next_commit()
-    first = asyncio.create_task(world.engine.approve(a, "n1"))
+    first = asyncio.create_task(approval(world, a, "n1"))
     await probe.at_gate.wait()
-    gone, waiting = await started(world.engine.approve(b, "n1"), world.engine.approve(c, "n1"))
+    gone, waiting = await started(approval(world, b, "n1"),
+                                  approval(world, c, "n1"))
     gone.cancel()
     probe.fail = RuntimeError("connection reset by peer") if group_fails else None
     gate.set()
@@ -159,7 +171,7 @@ async def test_a_caller_that_stopped_waiting_does_not_block_the_others(
     assert await voters(world, b) == ["n1"]  # decided all the same
     assert await voters(world, c) == ["n1"]
     async with asyncio.timeout(30):
-        assert (await world.engine.approve(b, "n2")).state is State.APPROVED
+        assert (await approval(world, b, "n2")).state is State.APPROVED
 
 
 async def test_two_commands_on_one_change_never_share_a_group(
@@ -169,11 +181,11 @@ async def test_two_commands_on_one_change_never_share_a_group(
     queued; the two must be decided one after the other, or one vote overwrites the other."""
     a, b = await proposals(world, 2)
     gate = probe.hold_next_commit()
-    first = asyncio.create_task(world.engine.approve(a, "n1"))
+    first = asyncio.create_task(approval(world, a, "n1"))
     await probe.at_gate.wait()
-    (gone,) = await started(world.engine.approve(b, "n1"))
+    (gone,) = await started(approval(world, b, "n1"))
     gone.cancel()
-    (second,) = await started(world.engine.approve(b, "n2"))
+    (second,) = await started(approval(world, b, "n2"))
     probe.reset()
     gate.set()
     async with asyncio.timeout(30):

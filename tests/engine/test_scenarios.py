@@ -11,6 +11,7 @@ import pytest
 from storage.audit_chain import verify_rows
 from tests.support.backends import Backend
 from tests.support.executor import ProcessKilled
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.errors import (
     AlreadyApprovedStage,
@@ -48,7 +49,7 @@ async def test_01_low_risk_is_approved_at_once_by_the_system(world: World, backe
 
 async def test_02_medium_one_network_engineer_approves(world: World):
     cr = await world.propose("medium")
-    cr = await world.engine.approve(cr.id, "e1")
+    cr = await approve_seen(world.engine, cr.id, "e1")
     assert cr.state is State.APPROVED
     progress = stage_progress(cr, 0)
     assert progress.requirements[0].approvers == ("e1",)
@@ -57,34 +58,34 @@ async def test_02_medium_one_network_engineer_approves(world: World):
 
 async def test_03_high_needs_two_seniors_and_a_third_is_refused(world: World):
     cr = await world.propose("high")
-    cr = await world.engine.approve(cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n1")
     assert cr.state is State.PENDING_REVIEW
     assert stage_progress(cr, 0).requirements[0].approvers == ("n1",)
-    cr = await world.engine.approve(cr.id, "n2")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED
     with pytest.raises(WrongState, match="already approved"):
-        await world.engine.approve(cr.id, "n3")
+        await approve_seen(world.engine, cr.id, "n3")
 
 
 async def test_04_critical_runs_two_stages_in_order(world: World, backend: Backend):
     cr = await world.propose("critical")
     with pytest.raises(StageNotOpen, match=r"stage 2 .* opens after stage 1"):
-        await world.engine.approve(cr.id, "c1")
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+        await approve_seen(world.engine, cr.id, "c1")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.PENDING_REVIEW
     assert active_stage(cr) == 1
     stage_events = [r.record for r in await backend.audit_rows()
                     if r.record["kind"] == "stage_approved"]
     assert stage_events[0]["data"]["stage"] == 1
-    cr = await world.engine.approve(cr.id, "c1")
+    cr = await approve_seen(world.engine, cr.id, "c1")
     assert cr.state is State.APPROVED
 
 
 async def test_05_requester_in_the_group_cannot_approve_own_change(world: World, backend: Backend):
     cr = await world.propose("high", actor="req")
     with pytest.raises(SelfApproval, match="you requested"):
-        await world.engine.approve(cr.id, "req")
+        await approve_seen(world.engine, cr.id, "req")
     cr = await world.get(cr.id)
     assert cr.live_responses() == ()
     refused = [r.record for r in await backend.audit_rows() if r.record["kind"] == "refused"]
@@ -102,8 +103,8 @@ async def test_06_every_revision_author_is_barred(world: World):
     await world.engine.submit(cr.id, "req")
     for author in ("req", "n3"):
         with pytest.raises(SelfApproval):
-            await world.engine.approve(cr.id, author)
-    cr = await world.engine.approve(cr.id, "n1")
+            await approve_seen(world.engine, cr.id, author)
+    cr = await approve_seen(world.engine, cr.id, "n1")
     assert cr.live_responses()[0].person == "n1"
 
 
@@ -113,18 +114,18 @@ def _fields(obj: object) -> dict[str, object]:
 
 async def test_07_reject_needs_a_reason_and_rejects_at_once(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     with pytest.raises(CommentRequired):
-        await world.engine.reject(cr.id, "n2", "   ")
+        await reject_seen(world.engine, cr.id, "n2", "   ")
     assert (await world.get(cr.id)).state is State.PENDING_REVIEW
-    cr = await world.engine.reject(cr.id, "n2", "wrong AS number")
+    cr = await reject_seen(world.engine, cr.id, "n2", "wrong AS number")
     assert cr.state is State.REJECTED
 
 
 async def test_08_approve_then_reject_keeps_both_in_history(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.reject(cr.id, "n1", "saw a typo after all")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await reject_seen(world.engine, cr.id, "n1", "saw a typo after all")
     assert cr.state is State.REJECTED
     mine = [r for r in cr.responses if r.person == "n1"]
     assert [(r.verdict.value, r.ended) for r in mine] == [("approve", "superseded"),
@@ -134,16 +135,16 @@ async def test_08_approve_then_reject_keeps_both_in_history(world: World):
 async def test_09_nobody_cannot_respond(world: World):
     cr = await world.propose("high")
     with pytest.raises(NotEligible, match="not an approver for the active stage"):
-        await world.engine.approve(cr.id, "x")
+        await approve_seen(world.engine, cr.id, "x")
     with pytest.raises(NotEligible):
-        await world.engine.reject(cr.id, "x", "no")
+        await reject_seen(world.engine, cr.id, "x", "no")
 
 
 async def test_10_double_click_counts_once_and_audits_once(world: World, backend: Backend):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     with pytest.raises(AlreadyResponded):
-        await world.engine.approve(cr.id, "n1")
+        await approve_seen(world.engine, cr.id, "n1")
     cr = await world.get(cr.id)
     assert len(cr.live_responses()) == 1
     assert kinds(await backend.audit_rows()).count("response") == 1
@@ -160,8 +161,8 @@ async def test_11_comment_by_anyone_never_counts(world: World):
 async def test_12_withdrawn_approval_reopens_review_and_disarms_schedule(world: World):
     when = world.clock.now() + timedelta(hours=2)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.SCHEDULED
     cr = await world.engine.withdraw_approval(cr.id, "n2")
     assert cr.state is State.PENDING_REVIEW
@@ -175,8 +176,8 @@ async def test_12_withdrawn_approval_reopens_review_and_disarms_schedule(world: 
 
 async def _approved_high(world: World) -> str:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED
     return cr.id
 
@@ -197,7 +198,7 @@ async def test_14_requester_withdraws_request_and_later_approvals_are_refused(wo
     cr = await world.engine.withdraw_request(cr.id, "req")
     assert cr.state is State.CANCELLED
     with pytest.raises(WrongState, match="already cancelled"):
-        await world.engine.approve(cr.id, "n1")
+        await approve_seen(world.engine, cr.id, "n1")
 
 
 async def test_15_only_the_requester_withdraws_the_request(world: World):
@@ -210,27 +211,27 @@ async def test_15_only_the_requester_withdraws_the_request(world: World):
 async def test_16_no_dry_run_no_approval(world: World):
     cr = await world.propose("high", dry_run=False)
     with pytest.raises(NoDryRun, match=r"dry-run .* first"):
-        await world.engine.approve(cr.id, "n1")
+        await approve_seen(world.engine, cr.id, "n1")
 
 
 async def test_17_dry_run_freshness_boundary_is_inclusive(world: World):
     cr = await world.propose("high")
     world.clock.advance(minutes=30)
-    cr = await world.engine.approve(cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n1")
     assert len(cr.live_responses()) == 1
     world.clock.advance(seconds=1)
     with pytest.raises(DryRunStale, match=r"dry-run is 30m01s old \(limit 30m\): re-run it"):
-        await world.engine.approve(cr.id, "n2")
+        await approve_seen(world.engine, cr.id, "n2")
 
 
 async def test_18_new_digest_invalidates_same_digest_keeps(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     cr = await world.engine.record_dry_run(cr.id, "req", "different output H2")
     assert cr.live_responses() == ()
     assert active_stage(cr) == 0
     assert cr.dry_run is not None
-    await world.engine.approve(cr.id, "n1", digest=cr.dry_run.digest)
+    await approve_seen(world.engine, cr.id, "n1", digest=cr.dry_run.digest)
     world.clock.advance(minutes=20)
     cr = await world.engine.record_dry_run(cr.id, "req", "different output H2  \n")
     assert [r.person for r in cr.live_responses()] == ["n1"]
@@ -240,8 +241,8 @@ async def test_18_new_digest_invalidates_same_digest_keeps(world: World):
 async def test_19_stale_dry_run_is_rerun_at_apply(world: World):
     cr = await world.propose("high")
     world.clock.advance(minutes=25)
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.clock.advance(minutes=10)
     cr = await world.engine.apply(cr.id, "req")
     assert world.executor.dry_runs == [cr.id]
@@ -250,8 +251,8 @@ async def test_19_stale_dry_run_is_rerun_at_apply(world: World):
 
 async def test_19b_stale_dry_run_with_changed_digest_returns_to_review(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.clock.advance(minutes=35)
     world.executor.dry_run_output = "something else entirely"
     with pytest.raises(WorkflowError, match="approvals were invalidated"):
@@ -264,8 +265,8 @@ async def test_19b_stale_dry_run_with_changed_digest_returns_to_review(world: Wo
 async def test_20_scheduled_apply_reruns_dry_run_and_applies_once(world: World):
     when = world.clock.now() + timedelta(hours=2)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.SCHEDULED
     world.clock.advance(hours=1)
     assert (await world.engine.fire_deadline(cr.id)).state is State.SCHEDULED
@@ -282,8 +283,8 @@ async def test_20b_scheduled_apply_with_changed_digest_returns_to_review(
 ):
     when = world.clock.now() + timedelta(hours=2)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.clock.set(when)
     world.executor.dry_run_output = "drifted"
     cr = await world.engine.fire_deadline(cr.id)
@@ -300,10 +301,10 @@ async def test_21_late_final_approval_inside_and_outside_grace(
 ):
     when = world.clock.now() + timedelta(minutes=10)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.set(when + timedelta(minutes=late))
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    cr = await world.engine.approve(cr.id, "n2")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED and world.executor.applies == []
     assert cr.apply_at == (world.clock.now() if applied else None)  # due at once, or never
     cr = await world.engine.fire_deadline(cr.id)  # what its timer does
@@ -313,7 +314,7 @@ async def test_21_late_final_approval_inside_and_outside_grace(
 
 async def test_22_timeout_expires_and_partial_approvals_do_not_carry_over(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.advance(hours=71, minutes=59)
     assert (await world.engine.fire_deadline(cr.id)).state is State.PENDING_REVIEW
     world.clock.advance(minutes=1)
@@ -337,8 +338,8 @@ async def test_23_policy_edits_never_touch_in_flight_changes(world: World):
     fresh = await world.propose("high")
     assert fresh.workflow is not None and fresh.workflow.stages[0].requirements[0].count == 3
     for change in (in_flight, fresh):
-        await world.engine.approve(change.id, "n1")
-        await world.engine.approve(change.id, "n2")
+        await approve_seen(world.engine, change.id, "n1")
+        await approve_seen(world.engine, change.id, "n2")
     assert (await world.get(in_flight.id)).state is State.APPROVED
     assert (await world.get(fresh.id)).state is State.PENDING_REVIEW
 
@@ -393,11 +394,11 @@ async def test_27_count_above_group_size_fails_loading_with_key_path():
 
 async def test_28_one_person_cannot_approve_two_stages(world: World):
     cr = await world.propose("critical")
-    await world.engine.approve(cr.id, "s1")
-    cr = await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "s1")
+    cr = await approve_seen(world.engine, cr.id, "n1")
     assert active_stage(cr) == 1
     with pytest.raises(AlreadyApprovedStage, match="only one stage"):
-        await world.engine.approve(cr.id, "s1")
+        await approve_seen(world.engine, cr.id, "s1")
 
 
 async def test_29_simultaneous_final_approvals_one_transition_one_apply(
@@ -406,9 +407,9 @@ async def test_29_simultaneous_final_approvals_one_transition_one_apply(
     world.use_policy(world.policy_text.replace("name: high, priority: 20,",
                                                "name: high, priority: 20, apply: auto,"))
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     results = await asyncio.gather(
-        world.engine.approve(cr.id, "n2"), world.engine.approve(cr.id, "n3"),
+        approve_seen(world.engine, cr.id, "n2"), approve_seen(world.engine, cr.id, "n3"),
         return_exceptions=True,
     )
     refused = [r for r in results if isinstance(r, BaseException)]
@@ -424,9 +425,9 @@ async def test_29_simultaneous_final_approvals_one_transition_one_apply(
 
 async def test_30_final_approval_races_withdrawal_of_request(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     results = await asyncio.gather(
-        world.engine.approve(cr.id, "n2"), world.engine.withdraw_request(cr.id, "req"),
+        approve_seen(world.engine, cr.id, "n2"), world.engine.withdraw_request(cr.id, "req"),
         return_exceptions=True,
     )
     approve_result, withdraw_result = results
@@ -442,12 +443,12 @@ async def test_30_final_approval_races_withdrawal_of_request(world: World):
 
 async def test_31_expiry_races_last_approval(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.advance(hours=72, seconds=-1)
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
     world.clock.advance(seconds=1)  # the approval timeout is due now
     results = await asyncio.gather(
-        world.engine.approve(cr.id, "n2"), world.engine.fire_deadline(cr.id),
+        approve_seen(world.engine, cr.id, "n2"), world.engine.fire_deadline(cr.id),
         return_exceptions=True,
     )
     final = await world.get(cr.id)
@@ -498,8 +499,8 @@ async def test_33_audit_trail_is_ordered_chained_and_tamper_evident(
 
 async def test_34_rejected_change_revised_starts_a_new_cycle(world: World):
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.reject(cr.id, "n2", "use a route-map")
+    await approve_seen(world.engine, cr.id, "n1")
+    await reject_seen(world.engine, cr.id, "n2", "use a route-map")
     cr = await world.engine.edit(cr.id, "req", content=cr.content.__class__(
         **{**_fields(cr.content), "payload": "neighbor 192.0.2.1 route-map IN in"}))
     assert cr.state is State.DRAFT and cr.revision == 2
@@ -508,6 +509,6 @@ async def test_34_rejected_change_revised_starts_a_new_cycle(world: World):
     assert cr.live_responses() == ()
     old = [(r.person, r.verdict.value, r.comment) for r in cr.responses if r.revision == 1]
     assert ("n2", "reject", "use a route-map") in old
-    cr = await world.engine.approve(cr.id, "n2")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert [r.person for r in cr.live_responses()] == ["n2"]
     assert EventKind.REVISED.value == "revised"

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.engine import Engine
 from workflow.errors import NotPermitted
@@ -21,8 +22,8 @@ CALLS: dict[str, Call] = {
     "submit": lambda e, cid: e.submit(cid, S),
     "record_dry_run": lambda e, cid: e.record_dry_run(cid, S, "+ neighbor"),
     "run_dry_run": lambda e, cid: e.run_dry_run(cid, S),
-    "approve": lambda e, cid: e.approve(cid, S),
-    "reject": lambda e, cid: e.reject(cid, S, "no"),
+    "approve": lambda e, cid: approve_seen(e, cid, S),
+    "reject": lambda e, cid: reject_seen(e, cid, S, "no"),
     "comment": lambda e, cid: e.comment(cid, S, "hm"),
     "withdraw_approval": lambda e, cid: e.withdraw_approval(cid, S),
     "withdraw_request": lambda e, cid: e.withdraw_request(cid, S),

@@ -21,8 +21,8 @@ from tests.support.world import World, lookup_usergroup
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotPermitted, WrongState
+from workflow.executor_spec import CommandSpec
 from workflow.model import ApplyStatus, State
-from workflow.policy_executors import CommandSpec
 
 KEY = "CHG-1:1:abc"
 READY_S = 30.0

@@ -21,8 +21,8 @@ from bot.executors import (
 )
 from tests.executors.processes import gone
 from tests.support.builders import content, pending
+from workflow.executor_spec import CommandSpec
 from workflow.model import ApplyStatus, ChangeRequest
-from workflow.policy_executors import CommandSpec
 
 PY = sys.executable
 KEY = "CHG-1:1:abc"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from workflow.executor_spec import CommandSpec, ExternalSpec, WebhookSpec
 from workflow.model import Content, Escalation, Metadata, Risk
 from workflow.policy import Policy, PolicyError, parse_policy
-from workflow.policy_executors import CommandSpec, ExternalSpec, WebhookSpec
 
 Data = dict[str, Any]
 

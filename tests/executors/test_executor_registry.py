@@ -8,6 +8,7 @@ from bot.executors import CommandExecutor, PolicyExecutorRegistry, WebhookExecut
 from bot.executors.registry import Unavailable
 from tests.executors.programs import policy_with
 from tests.support.builders import pending
+from workflow.executor_spec import ExternalSpec
 from workflow.model import ChangeRequest
 from workflow.policy import Policy, parse_policy
 
@@ -32,9 +33,24 @@ def test_a_draft_uses_the_family_binding_and_a_submitted_change_its_snapshot() -
     assert isinstance(registry.for_change(draft()), CommandExecutor)
     submitted = pending()
     assert submitted.workflow is not None
-    pinned = replace(submitted, workflow=replace(submitted.workflow, executor="pipeline"))
+    pinned = replace(submitted, workflow=replace(
+        submitted.workflow, executor="pipeline", executor_kind="external",
+        executor_spec=ExternalSpec("pipeline")))
     assert registry.for_change(pinned) is None  # external: a pipeline reports
+    assert registry.for_change(submitted) is None  # submitted with none: the binding never counts
     assert registry.for_change(draft()) is registry.for_change(draft())  # built once
+
+
+def test_a_change_stored_before_executors_were_kept_runs_its_named_one_while_of_its_kind(
+) -> None:
+    current = policy({"bgp": {"executor": "script"}})
+    registry = PolicyExecutorRegistry(lambda: current, {})
+    submitted = pending()
+    assert submitted.workflow is not None
+    named = replace(submitted.workflow, executor="script", executor_kind="command")
+    assert isinstance(registry.for_change(replace(submitted, workflow=named)), CommandExecutor)
+    other_kind = replace(named, executor_kind="external")
+    assert isinstance(registry.for_change(replace(submitted, workflow=other_kind)), Unavailable)
 
 
 def test_unbound_families_and_external_executors_give_none() -> None:

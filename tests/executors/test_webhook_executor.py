@@ -23,8 +23,8 @@ from bot.executors import (
 )
 from tests.executors.receiver import SECRET, Receiver, serving
 from tests.support.builders import pending
+from workflow.executor_spec import WebhookSpec
 from workflow.model import ApplyStatus, ChangeRequest
-from workflow.policy_executors import WebhookSpec
 
 KEY = "CHG-1:1:abc"
 

@@ -16,6 +16,7 @@ from storage.sql.engines import Database
 from storage.sql.queries import Queries
 from storage.sql.schema import responses
 from storage.sql.uow import SqlUnitOfWorkFactory
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.errors import AlreadyResponded, DigestChanged, WorkflowError, WrongState
 from workflow.model import ChangeRequest, Content, Metadata, Risk, State
@@ -68,9 +69,10 @@ async def test_two_final_approvals_make_one_transition(
     shared_db: Database, world: World, repetition: int
 ) -> None:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     replica = world.new_engine()
-    wins, refusals = await race(world.engine.approve(cr.id, "n2"), replica.approve(cr.id, "n3"))
+    wins, refusals = await race(approve_seen(world.engine, cr.id, "n2"),
+                                approve_seen(replica, cr.id, "n3"))
     assert len(wins) == 1 and len(refusals) == 1
     assert isinstance(refusals[0], WrongState)
     final = await world.get(cr.id)
@@ -85,8 +87,8 @@ async def test_double_click_approve_counts_once(
     shared_db: Database, world: World, repetition: int
 ) -> None:
     cr = await world.propose("high")
-    wins, refusals = await race(world.engine.approve(cr.id, "n1"),
-                                world.new_engine().approve(cr.id, "n1"))
+    wins, refusals = await race(approve_seen(world.engine, cr.id, "n1"),
+                                approve_seen(world.new_engine(), cr.id, "n1"))
     assert len(wins) == 1
     assert len(refusals) == 1 and isinstance(refusals[0], AlreadyResponded)
     final = await world.get(cr.id)
@@ -114,9 +116,9 @@ async def test_the_same_form_submitted_twice_creates_one_change(
 @repeated
 async def test_approve_races_reject(shared_db: Database, world: World, repetition: int) -> None:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    wins, refusals = await race(world.engine.approve(cr.id, "n2"),
-                                world.new_engine().reject(cr.id, "n3", "wrong peer"))
+    await approve_seen(world.engine, cr.id, "n1")
+    wins, refusals = await race(approve_seen(world.engine, cr.id, "n2"),
+                                reject_seen(world.new_engine(), cr.id, "n3", "wrong peer"))
     assert len(wins) == 1 and len(refusals) == 1
     assert isinstance(refusals[0], WrongState)
     final = await world.get(cr.id)
@@ -134,8 +136,8 @@ async def test_withdraw_races_start_of_apply(
     shared_db: Database, world: World, repetition: int, withdraw: str
 ) -> None:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     replica = world.new_engine()
     withdrawal = (replica.withdraw_request(cr.id, "req") if withdraw == "request"
                   else replica.withdraw_approval(cr.id, "n2"))
@@ -159,11 +161,11 @@ async def test_expiry_races_the_last_approval(
     shared_db: Database, world: World, repetition: int
 ) -> None:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.advance(hours=72, seconds=-1)
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
     world.clock.advance(seconds=1)  # the approval timeout is due now
-    _, refusals = await race(world.engine.approve(cr.id, "n2"),
+    _, refusals = await race(approve_seen(world.engine, cr.id, "n2"),
                              world.new_engine().fire_deadline(cr.id))
     final = await world.get(cr.id)
     events = await kinds(shared_db, cr.id)
@@ -182,7 +184,7 @@ async def test_an_approval_of_a_digest_races_a_new_dry_run(
     assert cr.dry_run is not None
     seen = cr.dry_run.digest
     wins, refusals = await race(
-        world.engine.approve(cr.id, "n1", revision=1, digest=seen),
+        approve_seen(world.engine, cr.id, "n1", revision=1, digest=seen),
         world.new_engine().record_dry_run(cr.id, "req", f"+ another output {repetition}"),
     )
     final = await world.get(cr.id)

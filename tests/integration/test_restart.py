@@ -9,6 +9,7 @@ from storage.sql.audit_trail import AuditTrail
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.databases import sqlite_url
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.samples import change
 from tests.support.world import World
 from workflow.model import ChangeRequest, State
@@ -23,8 +24,8 @@ async def test_a_new_engine_over_the_same_file_sees_every_committed_change(
         before = World(uow=SqlUnitOfWorkFactory(db))
         made: list[ChangeRequest] = [await before.propose(risk) for risk in
                                      ("low", "medium", "high", "critical")]
-        made[1] = await before.engine.approve(made[1].id, "e1")
-        made[2] = await before.engine.reject(made[2].id, "n1", "wrong peer")
+        made[1] = await approve_seen(before.engine, made[1].id, "e1")
+        made[2] = await reject_seen(before.engine, made[2].id, "n1", "wrong peer")
         async with SqlUnitOfWorkFactory(db)() as uow:  # never committed: must not survive
             await uow.changes.add(change("CHG-99"))
         rows_before = [row async for row in AuditTrail(db).rows()]

@@ -17,6 +17,7 @@ from storage.sql.engines import Database
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.clock import TestClock
 from tests.support.databases import SQL_BACKENDS, fresh_database
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from workflow.errors import WrongState
 from workflow.model import ApplyStatus, ChangeRequest, State
@@ -59,8 +60,8 @@ def replica(db: Database, executor: HeldExecutor, now: datetime) -> World:
 
 async def approved(world: World) -> str:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     return cr.id
 
 

@@ -84,8 +84,10 @@ def outbox_drained(c: Cluster) -> Callable[[], Awaitable[bool]]:
 
 
 async def approve_by_api(c: Cluster, replica: int, reviewer: str, change_id: str) -> int:
+    _, read = await c.api(replica, "GET", f"/changes/{change_id}", reviewer)
+    digest = f"sha256:{read['dry_run']['digest']}" if read["dry_run"] else "none"
     status, _ = await c.api(replica, "POST", f"/changes/{change_id}/review", reviewer,
-                            {"approved": True})
+                            {"approved": True, "revision": read["revision"], "digest": digest})
     return status
 
 

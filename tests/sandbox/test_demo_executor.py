@@ -11,7 +11,7 @@ from typing import Any
 from bot.executors.command import CommandExecutor
 from bot.sandbox import demo_executor
 from tests.support.builders import pending
-from workflow.policy_executors import CommandSpec
+from workflow.executor_spec import CommandSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.sandbox.fakeslack.payloads import text_value
 from bot.slack.rendering import ids
 from tests.slack.harness import REQUESTER, SENIOR1, SENIOR2, Harness, blocks_text
+from tests.support.reviews import approve_seen
 from workflow.model import ApplyStatus, State
 
 OUTSIDER = "U0OUTSIDER"
@@ -16,7 +17,7 @@ async def test_an_operator_aborts_from_the_card_and_the_thread_tells_it(bot: Har
     bot.executor.abortable = True
     cr = await bot.seed(risk="high")
     for person in (SENIOR1, SENIOR2):
-        await bot.engine.approve(cr.id, person)
+        await approve_seen(bot.engine, cr.id, person)
     await bot.engine.apply(cr.id, REQUESTER)
     await bot.settled()
     card = await bot.card(cr.id, shows="Abort")

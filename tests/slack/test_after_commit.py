@@ -37,11 +37,15 @@ class Both:
     api: ApiDependencies
 
     async def review(self, user: str, change_id: str) -> dict[str, Any]:
-        """Approve through POST /changes/{id}/review with a fresh token of `user`."""
+        """Approve through POST /changes/{id}/review with a fresh token of `user`, bound to the
+        change as that user reads it first."""
         issued = await self.api.tokens.create(f"{user}-review", user, ("read", "review"),
                                               self.bot.clock.now())
+        read = await self.call("GET", f"/changes/{change_id}", issued.bearer)
+        digest = read["dry_run"]["digest"] if read["dry_run"] else "none"
         return await self.call("POST", f"/changes/{change_id}/review", issued.bearer,
-                               {"approved": True})
+                               {"approved": True, "revision": read["revision"],
+                                "digest": digest})
 
     async def call(self, method: str, path: str, bearer: str,
                    body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from bot.slack.rendering.bulk_views import confirm_modal, select_modal
 from bot.slack.rendering.validate import check_view
 from tests.slack.harness import REQUESTER, SENIOR1, SENIOR2, Harness, blocks_text
 from tests.support.cards import sample_changes
+from tests.support.reviews import reject_seen
 from workflow.model import Content, Metadata, Risk, Verdict
 
 
@@ -54,7 +55,7 @@ async def test_each_change_is_decided_on_its_own_and_one_summary_names_refusals(
     await bot.settled()
     confirm = await start(bot, SENIOR1, "approve", "Move edge-3")
     assert "Approve these 3 changes?" in blocks_text(confirm)
-    await bot.engine.reject(second.id, SENIOR2, "wrong AS")  # while SENIOR1 confirms
+    await reject_seen(bot.engine, second.id, SENIOR2, "wrong AS")  # while SENIOR1 confirms
 
     reply = await bot.driver.submit(SENIOR1, confirm, {
         **ticked(confirm), ids.COMMENT_BLOCK: text_value("batch looks right")})

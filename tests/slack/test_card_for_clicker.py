@@ -24,6 +24,7 @@ from tests.slack.harness import (
     bot_on,
     workspace,
 )
+from tests.support.reviews import approve_seen
 
 UPDATE = "chat.update"
 
@@ -92,7 +93,7 @@ async def test_a_decision_made_elsewhere_reaches_the_card_through_chat_update(
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
                                                       pacer=SlackPacer()) as bot:
         await bot.seed()
-        await bot.engine.approve("CHG-1", SENIOR1, revision=1)  # the API's or the CLI's way
+        await approve_seen(bot.engine, "CHG-1", SENIOR1, revision=1)  # the API's or the CLI's way
 
         await bot.card("CHG-1", shows="1 of 2: <@USEN1>")
         assert not fake.calls_to("response_url")
@@ -112,11 +113,11 @@ async def test_a_copy_another_replica_brought_up_to_date_is_not_sent_again(
 
         one, two = replica(), replica()
         await bot.seed()
-        await bot.engine.approve("CHG-1", SENIOR1, revision=1)
+        await approve_seen(bot.engine, "CHG-1", SENIOR1, revision=1)
         await bot.settled()
         await two.follow("CHG-1")  # two remembers the copies as showing one approval
 
-        await bot.engine.approve("CHG-1", SENIOR2, revision=1)
+        await approve_seen(bot.engine, "CHG-1", SENIOR2, revision=1)
         await bot.settled()
         await one.follow("CHG-1")
         sent = len(fake.calls_to(UPDATE))
@@ -131,7 +132,7 @@ async def test_a_change_another_replica_committed_since_is_left_to_that_replicas
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
         cr = await bot.seed()
         await bot.settled()
-        approved = await bot.engine.approve(cr.id, SENIOR1, revision=1)
+        approved = await approve_seen(bot.engine, cr.id, SENIOR1, revision=1)
         await bot.settled()
         services = bot.runtime.slack.services if bot.runtime.slack else None
         assert services is not None
@@ -151,8 +152,8 @@ async def test_a_render_that_lands_after_a_later_state_is_followed_by_the_curren
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
         cr = await bot.seed()
         card = await bot.card(cr.id)
-        earlier = await bot.engine.approve(cr.id, SENIOR1, revision=1)
-        await bot.engine.approve(cr.id, SENIOR2, revision=1)
+        earlier = await approve_seen(bot.engine, cr.id, SENIOR1, revision=1)
+        await approve_seen(bot.engine, cr.id, SENIOR2, revision=1)
         await bot.card(cr.id, shows="2 of 2")  # another replica already showed the later state
         services = bot.runtime.slack.services if bot.runtime.slack else None
         assert services is not None
@@ -178,7 +179,7 @@ async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by
         cr = await bot.seed()
         card = await bot.card(cr.id)
         held = fake.hold_next(UPDATE, lambda args: args.get("channel") == CHANNEL)
-        await bot.engine.approve(cr.id, SENIOR1, revision=1)
+        await approve_seen(bot.engine, cr.id, SENIOR1, revision=1)
         await held.arrived.wait()  # the card's update to "1 of 2" is slow to reach Slack
 
         await bot.approve(SENIOR2, card)
@@ -199,8 +200,8 @@ async def test_a_late_render_is_followed_even_when_the_later_ones_fingerprint_wa
                                                       pacer=SlackPacer()) as bot:
         cr = await bot.seed()
         card = await bot.card(cr.id)
-        earlier = await bot.engine.approve(cr.id, SENIOR1, revision=1)
-        await bot.engine.approve(cr.id, SENIOR2, revision=1)
+        earlier = await approve_seen(bot.engine, cr.id, SENIOR1, revision=1)
+        await approve_seen(bot.engine, cr.id, SENIOR2, revision=1)
         await bot.card(cr.id, shows="2 of 2")
         await bot.settled()
         cards = bot.runtime.storage.cards

@@ -159,10 +159,22 @@ async def test_a_button_from_an_older_revision_is_refused(bot: Harness) -> None:
     await bot.seed()
     card = await bot.card("CHG-1")
     stale = type(card)(card.channel, card.ts, card.text, [
-        {**b, "elements": [{**e, "value": "CHG-1:7"} for e in b["elements"]]}
+        {**b, "elements": [{**e, "value": e["value"].replace("CHG-1:1:", "CHG-1:7:")}
+                           for e in b["elements"]]}
         if b["type"] == "actions" else b for b in card.blocks], card.user)
 
     assert "revision 1 now, not the revision 7" in await bot.approve(SENIOR1, stale)
+
+
+async def test_a_button_that_names_no_revision_is_refused(bot: Harness) -> None:
+    await bot.seed()
+    card = await bot.card("CHG-1")
+    bare = type(card)(card.channel, card.ts, card.text, [
+        {**b, "elements": [{**e, "value": "CHG-1"} for e in b["elements"]]}
+        if b["type"] == "actions" else b for b in card.blocks], card.user)
+
+    assert "does not say which revision" in await bot.approve(SENIOR1, bare)
+    assert (await bot.engine.get("CHG-1")).live_responses() == ()
 
 
 async def test_a_rate_limited_update_is_retried_after_retry_after(bot: Harness) -> None:

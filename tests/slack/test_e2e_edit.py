@@ -20,6 +20,7 @@ from tests.slack.harness import (
     blocks_text,
     buttons,
 )
+from tests.support.reviews import reject_seen
 from workflow.model import Content, Metadata, Risk, State
 
 
@@ -190,7 +191,7 @@ async def test_a_payload_longer_than_a_form_holds_is_sent_to_the_cli(bot: Harnes
     content = Content("bgp", "add", "edge-1", Risk.HIGH, "x" * 200_000, "undo")
     cr = await bot.engine.propose(REQUESTER, content, Metadata("Big"),
                                   dry_run_output="ok", submit=True)
-    await bot.engine.reject(cr.id, SENIOR1, "too big to read")
+    await reject_seen(bot.engine, cr.id, SENIOR1, "too big to read")
     await bot.settled()
     card = await bot.card(cr.id, shows="Rejected")
 

@@ -15,6 +15,7 @@ from tests.slack.harness import (
     Harness,
     blocks_text,
 )
+from tests.support.reviews import approve_seen
 from workflow.model import State
 
 
@@ -65,7 +66,7 @@ async def test_a_tab_read_before_a_decision_never_lands_after_one_read_after_it(
     await asyncio.wait_for(slow.arrived.wait(), 5)  # read while CHG-1 awaits SENIOR1
 
     for senior in (SENIOR1, SENIOR2):
-        await bot.engine.approve(cr.id, senior)
+        await approve_seen(bot.engine, cr.id, senior)
     await bot.runtime.slack.relay.drain()  # not settled(): that waits for the held tab
     await homes.publish(SENIOR1)  # asked for after the decision
     slow.release()
@@ -87,7 +88,7 @@ async def test_idle_returns_only_after_the_tab_in_flight_and_its_follow_up_lande
     slow = bot.fake.hold_next("views.publish", lambda args: args.get("user_id") == SENIOR1)
     first = asyncio.create_task(homes.publish(SENIOR1))
     await asyncio.wait_for(slow.arrived.wait(), 5)
-    await bot.engine.approve(cr.id, SENIOR1)
+    await approve_seen(bot.engine, cr.id, SENIOR1)
     await homes.publish(SENIOR1)  # returns at once: the publish in flight has it once more
 
     idle = asyncio.create_task(homes.idle())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.slack.rendering import ids
 from tests.slack.harness import REQUESTER, SENIOR1, SENIOR2, Harness, buttons
+from tests.support.reviews import approve_seen
 from workflow.model import State
 
 
@@ -19,8 +20,8 @@ async def test_unknown_apply_is_marked_from_the_card_and_the_note_is_required(
     bot: Harness,
 ) -> None:
     cr = await bot.seed()
-    await bot.engine.approve(cr.id, SENIOR1)
-    await bot.engine.approve(cr.id, SENIOR2)
+    await approve_seen(bot.engine, cr.id, SENIOR1)
+    await approve_seen(bot.engine, cr.id, SENIOR2)
     bot.executor.raise_on_apply = TimeoutError("no answer within 300 s")
     assert (await bot.engine.apply(cr.id, REQUESTER)).state is State.APPLY_UNKNOWN
     card = await bot.card(cr.id, shows="Outcome unknown")

@@ -10,7 +10,7 @@ import pytest
 from bot.executors import CommandExecutor, DryRunFailed
 from bot.slack.rendering import ids
 from tests.slack.harness import SENIOR1, Harness
-from workflow.policy_executors import CommandSpec
+from workflow.executor_spec import CommandSpec
 
 HOSTILE = "<!channel> <https://evil.example|Approve here>"
 

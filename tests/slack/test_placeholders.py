@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.rendering.modals import (
-    Seen,
     approve_modal,
     comment_modal,
     proposal_modal,
@@ -15,6 +14,7 @@ from bot.slack.rendering.modals import (
 )
 from bot.slack.rendering.validate import check_view
 from tests.support.builders import T0, pending
+from workflow.seen import Seen
 
 
 def placeholders(view: dict[str, Any]) -> list[str]:
@@ -24,7 +24,8 @@ def placeholders(view: dict[str, Any]) -> list[str]:
 
 def test_every_placeholder_reads_as_an_example_or_a_question() -> None:
     cr = pending()
-    views = [proposal_modal(), approve_modal(cr, "", Seen(1, None), T0), reject_modal(cr),
+    views = [proposal_modal(), approve_modal(cr, "", Seen(1, None), T0),
+             reject_modal(cr, "", Seen(1, None)),
              withdraw_modal(cr), comment_modal(cr), resolve_modal(cr)]
     shown = [text for view in views for text in placeholders(view)]
 

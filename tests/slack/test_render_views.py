@@ -17,7 +17,6 @@ from bot.slack.rendering.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page
 from bot.slack.rendering.home import AWAITING, DECIDED, MINE, HomeData, home_view
 from bot.slack.rendering.modals import (
     ProposalForm,
-    Seen,
     approve_modal,
     comment_modal,
     notice_modal,
@@ -33,6 +32,7 @@ from tests.support.cards import LATER, NASTY_OUTPUT, sample_changes
 from workflow.commands import Edit, WithdrawApproval
 from workflow.decide import decide
 from workflow.model import ChangeRequest
+from workflow.seen import Seen
 
 CHANGES = sample_changes()
 
@@ -52,7 +52,7 @@ def test_proposal_modal_is_valid_and_reshows_what_was_typed() -> None:
 
 @pytest.mark.parametrize("name", ["pending_first_approval", "long_texts"])
 def test_reject_and_comment_modals_are_valid(name: str) -> None:
-    reject = reject_modal(CHANGES[name], origin="C1")
+    reject = reject_modal(CHANGES[name], "C1", Seen.of(CHANGES[name]))
     comment = comment_modal(CHANGES[name], origin="C1")
 
     check_view(reject)

@@ -14,6 +14,7 @@ from storage.sql.engines import Database
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.policies import SCENARIO_POLICY
+from tests.support.reviews import approve_seen
 from tests.support.world import World, lookup_usergroup
 from workflow.commands import Command, Create, RecordDryRun, Submit
 from workflow.directory import PolicyDirectory
@@ -68,7 +69,7 @@ async def test_awaiting_counts_every_waiting_change_beyond_the_scan_limit(
     all of them and list the oldest first, leaving out what four eyes or a response excludes."""
     waiting = await in_review(world, SCAN_LIMIT + 5)
     answered = await world.propose("high")
-    await world.engine.approve(answered.id, "n1")
+    await approve_seen(world.engine, answered.id, "n1")
     own = await world.propose("high", actor="n1")
 
     lists = await homes.lists("n1")
@@ -108,8 +109,8 @@ async def test_a_change_the_person_only_commented_on_involves_them(
     assert (await homes.lists("x"))[DECIDED].total == 0  # still in review
 
     for change_id in (cr.id, untouched.id):
-        await world.engine.approve(change_id, "n1")
-        assert (await world.engine.approve(change_id, "n2")).state is State.APPROVED
+        await approve_seen(world.engine, change_id, "n1")
+        assert (await approve_seen(world.engine, change_id, "n2")).state is State.APPROVED
     lists = await homes.lists("x")
     assert (lists[DECIDED].total, ids(lists[DECIDED].items)) == (1, [cr.id])
     assert (lists[AWAITING].total, lists[MINE].total) == (0, 0)

@@ -10,6 +10,7 @@ from storage.ports.deadlines import Deadline
 from storage.sql.engines import Database
 from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.model import State
 
@@ -33,14 +34,14 @@ async def test_pending_for_an_approver_follows_stage_responses_and_four_eyes(
     high = await world.propose("high")
     world.clock.advance(minutes=1)
     critical = await world.propose("critical")
-    await world.engine.approve(critical.id, "n1")
-    await world.engine.approve(critical.id, "n2")  # stage 2 (CAB) is now active
+    await approve_seen(world.engine, critical.id, "n1")
+    await approve_seen(world.engine, critical.id, "n2")  # stage 2 (CAB) is now active
     world.clock.advance(minutes=1)
     medium = await world.propose("medium")
     await world.propose("low")  # approved at once: waits for nobody
     world.clock.advance(minutes=1)
     by_n3 = await world.propose("high", actor="n3")
-    await world.engine.approve(high.id, "n1")
+    await approve_seen(world.engine, high.id, "n1")
     queries = Queries(db)
 
     assert ids(await queries.pending_for("n1", SENIORS | ENGINEERS)) == [medium.id, by_n3.id]
@@ -89,8 +90,8 @@ async def test_deadlines_soonest_first(db: Database, world: World) -> None:
 async def test_history_of_one_change_survives_revisions(db: Database, world: World) -> None:
     cr = await world.propose("high")
     other = await world.propose("medium")
-    await world.engine.reject(cr.id, "n1", "wrong peer")
-    await world.engine.approve(other.id, "e1")
+    await reject_seen(world.engine, cr.id, "n1", "wrong peer")
+    await approve_seen(world.engine, other.id, "e1")
     history = await Queries(db).history(cr.id)
     assert [r.record["kind"] for r in history] == [
         "proposed", "dry_run_recorded", "submitted", "response", "rejected"

@@ -13,10 +13,12 @@ from storage.sql import engines
 from storage.sql.engines import Database, UnsupportedDatabase, open_engines
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.databases import sqlite_database
+from tests.support.reviews import approve_seen
 from tests.support.samples import change
 from tests.support.world import World
 from workflow.errors import Busy
 from workflow.model import State
+from workflow.seen import Seen
 
 
 @pytest.fixture
@@ -92,11 +94,11 @@ async def test_a_lock_held_too_long_is_busy_never_database_is_locked(
         other.execute("BEGIN IMMEDIATE")
         try:
             with pytest.raises(Busy, match="try again"):
-                await world.engine.approve(cr.id, "n1")
+                await world.engine.approve(cr.id, "n1", Seen.of(cr))
         finally:
             other.execute("ROLLBACK")
             other.close()
-        assert (await world.engine.approve(cr.id, "n1")).state is State.PENDING_REVIEW
+        assert (await approve_seen(world.engine, cr.id, "n1")).state is State.PENDING_REVIEW
 
 
 def test_in_memory_sqlite_is_refused() -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from workflow.commands import Approve, Create, RecordDryRun, Submit
 from workflow.decide import decide
+from workflow.digest import output_digest
 from workflow.model import (
     ApplyMode,
     ChangeRequest,
@@ -17,8 +18,10 @@ from workflow.model import (
     Timing,
     WorkflowSnapshot,
 )
+from workflow.seen import Seen
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SEEN = Seen(1, output_digest("diff v1"))  # what a reviewer of `pending()` is shown
 SENIORS = "senior-network-engineers"
 CAB = "change-advisory-board"
 
@@ -69,7 +72,7 @@ def approved_by(cr: ChangeRequest, *people: str, now: datetime = T0,
                 groups: frozenset[str] = frozenset({SENIORS})) -> ChangeRequest:
     """Approve in turn by each person, all members of `groups`."""
     for person in people:
-        cr = decide(cr, Approve(cr.id, person, groups), now).change
+        cr = decide(cr, Approve(cr.id, person, groups, Seen.of(cr)), now).change
     return cr
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from tests.support.builders import CAB, SENIORS, T0, approved_by, one_stage, pending, two_stage
+from tests.support.builders import (
+    CAB,
+    SEEN,
+    SENIORS,
+    T0,
+    approved_by,
+    one_stage,
+    pending,
+    two_stage,
+)
 from workflow.commands import (
     Approve,
     Create,
@@ -68,7 +77,7 @@ def sample_changes() -> dict[str, ChangeRequest]:
     approved = approved_by(high, "n1", "n2", now=LATER)
     scheduled = approved_by(pending(scheduled_for=T0 + timedelta(days=1)), "n1", "n2", now=LATER)
     executing = decide(approved, StartApply(approved.id, "req"), LATER).change
-    rejected = decide(approved_by(high, "n1"), Reject(high.id, "n2", frozenset({SENIORS}),
+    rejected = decide(approved_by(high, "n1"), Reject(high.id, "n2", frozenset({SENIORS}), SEEN,
                                                       "the rollback plan misses <edge-2>"),
                       LATER).change
     expired = decide(high, FireDeadline(high.id), T0 + timedelta(hours=73)).change
@@ -92,7 +101,8 @@ def sample_changes() -> dict[str, ChangeRequest]:
         "long_texts": long_texts(),
         "one_stage_three": approved_by(pending(one_stage(3)), "n1"),
         "approved_critical_after_approve": decide(
-            approved_by(critical, "n1", "n2"), Approve(critical.id, "c1", frozenset({CAB})), LATER
+            approved_by(critical, "n1", "n2"), Approve(critical.id, "c1", frozenset({CAB}), SEEN),
+            LATER
         ).change,
         "metadata_only": replace(high, metadata=Metadata("Plain title")),
     }

@@ -33,6 +33,7 @@ from tests.executors.processes import finished
 from tests.executors.programs import ledger_keys
 from tests.support.clock import TestClock
 from tests.support.databases import sqlite_url
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from tests.timers.crash_child import crash_policy, engine_over, sink_writer
 from workflow.errors import WrongState
@@ -50,8 +51,8 @@ async def approved_change(url: str, directory: Path) -> str:
         world.policy = crash_policy(directory)
         world.engine = world.new_engine()
         cr = await world.propose("high")
-        await world.engine.approve(cr.id, "n1")
-        await world.engine.approve(cr.id, "n2")
+        await approve_seen(world.engine, cr.id, "n1")
+        await approve_seen(world.engine, cr.id, "n2")
         return cr.id
     finally:
         await db.dispose()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.timers import DeadlineTimers
 from storage.audit_chain import AuditRow
 from tests.support.backends import Backend
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from tests.timers.drive import deadline_source, run_until, timers_for
 from workflow.model import ChangeRequest, State
@@ -54,8 +55,8 @@ async def test_scheduled_apply_fires_once_after_the_dry_run_recheck(world: World
     timers = timers_for(world)
     when = world.clock.now() + timedelta(hours=2)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    cr = await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.SCHEDULED and timers.arm(cr) == when
     await run_until(timers, world.clock, when + timedelta(hours=1))
     cr = await world.get(cr.id)
@@ -71,8 +72,8 @@ async def test_scheduled_apply_with_a_changed_dry_run_returns_to_review(
     timers = timers_for(world)
     when = world.clock.now() + timedelta(hours=2)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    timers.arm(await world.engine.approve(cr.id, "n2"))
+    await approve_seen(world.engine, cr.id, "n1")
+    timers.arm(await approve_seen(world.engine, cr.id, "n2"))
     world.executor.dry_run_output = "drifted"
     await run_until(timers, world.clock, when)
     cr = await world.get(cr.id)
@@ -87,10 +88,10 @@ async def test_late_final_approval_inside_the_grace_applies_at_once(world: World
     timers = timers_for(world)
     when = world.clock.now() + timedelta(minutes=10)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.set(when + timedelta(minutes=15))  # the boundary is inside
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    cr = await world.engine.approve(cr.id, "n2")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED and world.executor.applies == []  # due, not yet run
     assert timers.arm(cr) == world.clock.now()
     assert await run_until(timers, world.clock, world.clock.now()) == [cr.id]
@@ -105,10 +106,10 @@ async def test_late_final_approval_outside_the_grace_waits_for_a_new_schedule(
     timers = timers_for(world)
     when = world.clock.now() + timedelta(minutes=10)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.set(when + timedelta(minutes=15, seconds=1))
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    cr = await world.engine.approve(cr.id, "n2")
+    cr = await approve_seen(world.engine, cr.id, "n2")
     assert cr.state is State.APPROVED and world.executor.applies == []
     assert timers.arm(cr) is None and await timers.sweep() == []
     assert count(await backend.audit_rows(), "reschedule_needed") == 1
@@ -130,8 +131,8 @@ async def test_a_failing_firing_waits_for_a_later_sweep(world: World) -> None:
     timers = timers_for(world)
     when = world.clock.now() + timedelta(hours=1)
     cr = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(cr.id, "n1")
-    timers.arm(await world.engine.approve(cr.id, "n2"))
+    await approve_seen(world.engine, cr.id, "n1")
+    timers.arm(await approve_seen(world.engine, cr.id, "n2"))
     failing = RuntimeError("the device did not answer")
 
     async def broken(change: object) -> str:
@@ -170,10 +171,10 @@ async def test_every_commit_rearms_its_change_and_a_due_apply_fires_from_its_tim
 
     when = world.clock.now() + timedelta(hours=1)
     late = await world.propose("high", scheduled_for=when)
-    await world.engine.approve(late.id, "n1")
+    await approve_seen(world.engine, late.id, "n1")
     world.clock.set(when + timedelta(minutes=1))  # approved late, within the grace: apply now
     await world.engine.run_dry_run(late.id, "req")
-    approved = await world.engine.approve(late.id, "n2")
+    approved = await approve_seen(world.engine, late.id, "n2")
     assert approved.state is State.APPROVED and world.executor.applies == []
     assert timers.armed()[late.id] == world.clock.now()
     armed: list[bool] = []
@@ -216,12 +217,12 @@ async def test_an_apply_made_due_while_its_changes_job_runs_fires_when_that_job_
     timers = DeadlineTimers(engine, deadline_source(world.uow), world.clock)
     world.engine.on_commit(timers.committed)
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     world.clock.set(cr.remind_at)  # its reminder fires...
     job = asyncio.create_task(timers.fire(cr.id))
     await engine.firing.wait()
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    approved = await world.engine.approve(cr.id, "n2")  # ...while the final approval commits
+    approved = await approve_seen(world.engine, cr.id, "n2")  # ...while the final approval commits
     assert approved.state is State.APPROVED
     engine.go_on.set()
     await job

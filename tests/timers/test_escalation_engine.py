@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.backends import Backend
 from tests.support.policies import SCENARIO_POLICY
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from tests.timers.drive import run_until, timers_for
 from workflow.errors import NotEligible
@@ -35,13 +36,13 @@ async def test_after_two_reminders_the_duty_managers_may_approve(
     timers = timers_for(world)
     cr = await world.propose("high")
     assert cr.workflow is not None and cr.workflow.escalation is not None
-    await world.engine.approve(cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n1")
     timers.arm(cr)
     start = world.clock.now()
     await run_until(timers, world.clock, start + timedelta(hours=4))
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
     with pytest.raises(NotEligible):
-        await world.engine.approve(cr.id, "m1")
+        await approve_seen(world.engine, cr.id, "m1")
     await run_until(timers, world.clock, start + timedelta(hours=8))
     records = [r.record for r in await backend.audit_rows()]
     escalated = [r for r in records if r["kind"] == "escalated"]
@@ -49,7 +50,7 @@ async def test_after_two_reminders_the_duty_managers_may_approve(
     assert escalated[0]["data"]["group"] == "duty-managers"
     assert escalated[0]["data"]["responded"] == ["n1"]
     await world.engine.record_dry_run(cr.id, "req", world.executor.dry_run_output)
-    cr = await world.engine.approve(cr.id, "m1")
+    cr = await approve_seen(world.engine, cr.id, "m1")
     assert cr.state is State.APPROVED
     response = [r for r in records + [x.record for x in await backend.audit_rows()]
                 if r["kind"] == "response" and r["actor"] == "m1"]

@@ -25,6 +25,7 @@ from workflow.escalation import eligible_groups, is_escalated
 from workflow.events import EventKind
 from workflow.model import ChangeRequest, Escalation, State, WorkflowSnapshot
 from workflow.progress import active_stage, stage_progress
+from workflow.seen import Seen
 
 MANAGERS = "managers"
 HOURS = 60.0
@@ -74,11 +75,12 @@ def test_later_reminders_nudge_the_escalation_group_too() -> None:
 def test_a_manager_is_refused_before_and_counted_after_escalation() -> None:
     cr = approved_by(pending(escalating(one_stage())), "n1")
     with pytest.raises(NotEligible, match="members of senior-network-engineers"):
-        decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS})), T0)
+        decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS}), Seen.of(cr)), T0)
     cr, _ = fire(cr, T0 + minutes(4 * HOURS))
     cr, _ = fire(cr, T0 + minutes(8 * HOURS))
     cr = refresh(cr, T0 + minutes(8 * HOURS))
-    decision = decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS})), T0 + minutes(8 * HOURS))
+    decision = decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS}), Seen.of(cr)),
+                      T0 + minutes(8 * HOURS))
     cr = decision.change
     assert cr.state is State.APPROVED
     (mine,) = [r for r in cr.live_responses() if r.person == "m1"]
@@ -92,8 +94,8 @@ def test_stand_ins_may_fill_any_requirement_of_the_stage() -> None:
     cr, _ = fire(cr, T0 + minutes(4 * HOURS))
     cr = refresh(cr, T0 + minutes(4 * HOURS))
     for person in ("m1", "m2"):
-        cr = decide(cr, Approve(cr.id, person, frozenset({MANAGERS})), T0 + minutes(4 * HOURS)
-                    ).change
+        cr = decide(cr, Approve(cr.id, person, frozenset({MANAGERS}), Seen.of(cr)),
+                    T0 + minutes(4 * HOURS)).change
     assert active_stage(cr) == 1  # two managers met "2 seniors"
 
 
@@ -106,7 +108,8 @@ def test_each_stage_counts_its_own_reminders() -> None:
     assert active_stage(cr) == 1
     assert not is_escalated(cr, 1)
     with pytest.raises(NotEligible):
-        decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS})), T0 + minutes(5 * HOURS))
+        decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS}), Seen.of(cr)),
+               T0 + minutes(5 * HOURS))
     decision = decide(cr, FireDeadline(cr.id), T0 + minutes(8 * HOURS))
     assert [e.kind for e in decision.events] == [EventKind.REMINDED, EventKind.ESCALATED]
     assert decision.events[1].data["stage"] == 2
@@ -119,25 +122,25 @@ def test_escalation_keeps_four_eyes_and_separation_of_duties() -> None:
     cr = refresh(cr, T0 + minutes(4 * HOURS))
     at = T0 + minutes(4 * HOURS)
     with pytest.raises(SelfApproval):
-        decide(cr, Approve(cr.id, "req", frozenset({MANAGERS})), at)
-    cr = decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS, CAB})), at).change
+        decide(cr, Approve(cr.id, "req", frozenset({MANAGERS}), Seen.of(cr)), at)
+    cr = decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS, CAB}), Seen.of(cr)), at).change
     cr = approved_by(cr, "n1", now=at)
     assert active_stage(cr) == 1
     with pytest.raises(AlreadyApprovedStage):
-        decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS, CAB})), at)
+        decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS, CAB}), Seen.of(cr)), at)
 
 
 def test_a_stage_not_yet_open_stays_closed_to_the_escalation_group_members() -> None:
     cr = pending(escalating(two_stage(), after=1))
     cr, _ = fire(cr, T0 + minutes(4 * HOURS))
     with pytest.raises(StageNotOpen):
-        decide(cr, Approve(cr.id, "c1", frozenset({CAB})), T0 + minutes(4 * HOURS))
+        decide(cr, Approve(cr.id, "c1", frozenset({CAB}), Seen.of(cr)), T0 + minutes(4 * HOURS))
 
 
 def test_a_stand_in_may_reject() -> None:
     cr = pending(escalating(one_stage(), after=1))
     cr, _ = fire(cr, T0 + minutes(4 * HOURS))
-    cr = decide(cr, Reject(cr.id, "m1", frozenset({MANAGERS}), "not in the window"),
+    cr = decide(cr, Reject(cr.id, "m1", frozenset({MANAGERS}), Seen.of(cr), "not in the window"),
                 T0 + minutes(4 * HOURS)).change
     assert cr.state is State.REJECTED
 
@@ -163,7 +166,8 @@ def test_the_codec_round_trips_escalation_state() -> None:
     cr = pending(escalating(one_stage(), after=1))
     cr, _ = fire(cr, T0 + minutes(4 * HOURS))
     cr = refresh(cr, T0 + minutes(4 * HOURS))
-    cr = decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS})), T0 + minutes(4 * HOURS)).change
+    cr = decide(cr, Approve(cr.id, "m1", frozenset({MANAGERS}), Seen.of(cr)),
+                T0 + minutes(4 * HOURS)).change
     assert change_from_dict(change_to_dict(cr)) == cr
     old_row = change_to_dict(cr)
     del old_row["reminded_stages"], old_row["workflow"]["escalation"]

@@ -15,6 +15,7 @@ from storage.sql.queries import Queries
 from storage.sql.uow import SqlUnitOfWorkFactory
 from tests.support.clock import TestClock
 from tests.support.databases import sqlite_url
+from tests.support.reviews import approve_seen
 from tests.support.world import World
 from workflow.model import ChangeRequest, State
 
@@ -27,11 +28,11 @@ async def test_a_restart_rearms_every_deadline_fires_due_ones_once(tmp_path: Pat
         start = before.clock.now()
         waiting = await before.propose("high")  # reminder due at 4h
         scheduled = await before.propose("high", scheduled_for=start + timedelta(hours=1))
-        await before.engine.approve(scheduled.id, "n1")
-        await before.engine.approve(scheduled.id, "n2")
+        await approve_seen(before.engine, scheduled.id, "n1")
+        await approve_seen(before.engine, scheduled.id, "n2")
         later = await before.propose("medium")
         manual = await before.propose("medium")
-        await before.engine.approve(manual.id, "e1")  # approved, no deadline left
+        await approve_seen(before.engine, manual.id, "e1")  # approved, no deadline left
     finally:
         await db.dispose()
 
@@ -70,8 +71,8 @@ async def test_a_restart_rearms_every_deadline_fires_due_ones_once(tmp_path: Pat
 async def test_start_up_settles_applies_a_crash_interrupted() -> None:
     world = World()
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1")
-    await world.engine.approve(cr.id, "n2")
+    await approve_seen(world.engine, cr.id, "n1")
+    await approve_seen(world.engine, cr.id, "n2")
     world.executor.result = None  # the apply starts, then the process "stops"
     cr = await world.engine.apply(cr.id, "req")
     assert cr.state is State.EXECUTING

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.builders import (
     CAB,
+    SEEN,
     SENIORS,
     T0,
     approved_by,
@@ -42,12 +43,14 @@ from workflow.model import (
     ApplyStatus,
     ChangeRequest,
     Metadata,
+    MetadataEdits,
     OnTimeout,
     Requirement,
     Stage,
     State,
     WorkflowSnapshot,
 )
+from workflow.seen import Seen
 
 S = frozenset({SENIORS})
 C = frozenset({CAB})
@@ -66,20 +69,22 @@ def apply_unknown() -> ChangeRequest:
 
 
 REFUSALS: list[tuple[str, object, Command, type[errors.WorkflowError], str]] = [
-    ("self approval", pending, Approve("CHG-1", "req", S), errors.SelfApproval, "you requested"),
-    ("not eligible", pending, Approve("CHG-1", "x", frozenset()), errors.NotEligible,
+    ("self approval", pending, Approve("CHG-1", "req", S, SEEN), errors.SelfApproval,
+     "you requested"),
+    ("not eligible", pending, Approve("CHG-1", "x", frozenset(), SEEN), errors.NotEligible,
      "not an approver"),
-    ("stage not open", lambda: pending(two_stage()), Approve("CHG-1", "c1", C),
+    ("stage not open", lambda: pending(two_stage()), Approve("CHG-1", "c1", C, SEEN),
      errors.StageNotOpen, "opens after stage 1"),
-    ("no dry-run", lambda: pending(dry_run=None), Approve("CHG-1", "n1", S), errors.NoDryRun,
-     "dry-run"),
-    ("repeat approve", lambda: approved_by(pending(), "n1"), Approve("CHG-1", "n1", S),
+    ("no dry-run", lambda: pending(dry_run=None), Approve("CHG-1", "n1", S, Seen(1, None)),
+     errors.NoDryRun, "dry-run"),
+    ("repeat approve", lambda: approved_by(pending(), "n1"), Approve("CHG-1", "n1", S, SEEN),
      errors.AlreadyResponded, "already approved"),
-    ("blank reject", pending, Reject("CHG-1", "n1", S, "  "), errors.CommentRequired, "reason"),
-    ("reject by author", pending, Reject("CHG-1", "req", S, "no"), errors.SelfApproval,
+    ("blank reject", pending, Reject("CHG-1", "n1", S, SEEN, "  "), errors.CommentRequired,
+     "reason"),
+    ("reject by author", pending, Reject("CHG-1", "req", S, SEEN, "no"), errors.SelfApproval,
      "four-eyes"),
-    ("reject by outsider", pending, Reject("CHG-1", "x", frozenset(), "no"), errors.NotEligible,
-     "not an approver"),
+    ("reject by outsider", pending, Reject("CHG-1", "x", frozenset(), SEEN, "no"),
+     errors.NotEligible, "not an approver"),
     ("withdraw request by other", pending, WithdrawRequest("CHG-1", "n1"), errors.NotRequester,
      "only the requester"),
     ("withdraw nothing", pending, WithdrawApproval("CHG-1", "n1"), errors.NothingToWithdraw,
@@ -89,7 +94,7 @@ REFUSALS: list[tuple[str, object, Command, type[errors.WorkflowError], str]] = [
     ("cancel while executing", executing, WithdrawRequest("CHG-1", "req"), errors.WrongState,
      "being applied"),
     ("approve when approved", lambda: approved_by(pending(), "n1", "n2"),
-     Approve("CHG-1", "n3", S), errors.WrongState, "already approved"),
+     Approve("CHG-1", "n3", S, SEEN), errors.WrongState, "already approved"),
     ("apply while pending", pending, StartApply("CHG-1", "req"), errors.WrongState,
      "pending review"),
     ("apply by outsider", lambda: approved_by(pending(), "n1", "n2"), StartApply("CHG-1", "x"),
@@ -143,7 +148,7 @@ def test_refusals_leave_the_change_untouched(
 
 
 TERMINAL_MAKERS = {
-    "rejected": lambda: decide(pending(), Reject("CHG-1", "n1", S, "no"), T0).change,
+    "rejected": lambda: decide(pending(), Reject("CHG-1", "n1", S, SEEN, "no"), T0).change,
     "cancelled": lambda: decide(pending(), WithdrawRequest("CHG-1", "req"), T0).change,
     "expired": lambda: decide(pending(), FireDeadline("CHG-1"), T0 + minutes(72 * 60)).change,
     "applied": lambda: _finish(ApplyStatus.APPLIED),
@@ -159,7 +164,8 @@ def _finish(status: ApplyStatus) -> ChangeRequest:
 
 
 ABSORBED = [
-    Approve("CHG-1", "n3", S), Reject("CHG-1", "n3", S, "no"), AddComment("CHG-1", "x", "hi"),
+    Approve("CHG-1", "n3", S, SEEN), Reject("CHG-1", "n3", S, SEEN, "no"),
+    AddComment("CHG-1", "x", "hi"),
     WithdrawApproval("CHG-1", "n1"), WithdrawRequest("CHG-1", "req"), StartApply("CHG-1", "req"),
     Submit("CHG-1", "req", one_stage()), RecordDryRun("CHG-1", "req", "new"),
 ]
@@ -193,7 +199,7 @@ def test_version_increases_on_every_change_and_not_on_a_no_op() -> None:
 
 
 def test_metadata_edit_keeps_revision_and_approvals() -> None:
-    cr = approved_by(pending(), "n1")
+    cr = approved_by(pending(one_stage(metadata_edits=MetadataEdits.KEEP)), "n1")
     after = decide(cr, Edit("CHG-1", "n9", metadata=Metadata("better title")), T0).change
     assert after.revision == 1 and len(after.live_responses()) == 1
     assert after.metadata.title == "better title"
@@ -210,15 +216,15 @@ def test_content_edit_during_review_makes_author_and_drops_cycle() -> None:
 def test_person_in_two_required_groups_is_placed_where_it_helps() -> None:
     both = WorkflowSnapshot("mixed", (Stage("s", (Requirement("A", 1), Requirement("B", 1))),))
     cr = pending(both)
-    cr = decide(cr, Approve("CHG-1", "ab", frozenset({"A", "B"})), T0).change
-    cr = decide(cr, Approve("CHG-1", "a", frozenset({"A"})), T0).change
+    cr = decide(cr, Approve("CHG-1", "ab", frozenset({"A", "B"}), SEEN), T0).change
+    cr = decide(cr, Approve("CHG-1", "a", frozenset({"A"}), SEEN), T0).change
     assert cr.state is State.APPROVED
 
 
 def test_members_of_one_group_never_fill_another_groups_requirement() -> None:
     both = WorkflowSnapshot("mixed", (Stage("s", (Requirement("A", 1), Requirement("B", 1))),))
-    cr = decide(pending(both), Approve("CHG-1", "a1", frozenset({"A"})), T0).change
-    cr = decide(cr, Approve("CHG-1", "a2", frozenset({"A"})), T0).change
+    cr = decide(pending(both), Approve("CHG-1", "a1", frozenset({"A"}), SEEN), T0).change
+    cr = decide(cr, Approve("CHG-1", "a2", frozenset({"A"}), SEEN), T0).change
     assert cr.state is State.PENDING_REVIEW
 
 
@@ -232,20 +238,20 @@ def test_apply_refuses_a_digest_nobody_approved_even_if_state_was_corrupted() ->
 
 def test_a_person_counts_once_per_stage_even_in_two_groups() -> None:
     both = WorkflowSnapshot("mixed", (Stage("s", (Requirement("A", 1), Requirement("B", 1))),))
-    cr = decide(pending(both), Approve("CHG-1", "ab", frozenset({"A", "B"})), T0).change
+    cr = decide(pending(both), Approve("CHG-1", "ab", frozenset({"A", "B"}), SEEN), T0).change
     assert cr.state is State.PENDING_REVIEW
 
 
 def test_approval_stays_valid_when_approver_later_leaves_group() -> None:
     cr = approved_by(pending(), "n1")
-    cr = decide(cr, Approve("CHG-1", "n2", S), T0).change
+    cr = decide(cr, Approve("CHG-1", "n2", S, SEEN), T0).change
     assert cr.state is State.APPROVED  # n1's recorded groups still count, whatever happens later
 
 
 def test_stale_dry_run_message_names_age_and_limit() -> None:
     cr = pending()
     with pytest.raises(errors.DryRunStale, match=r"31m old \(limit 30m\)"):
-        decide(cr, Approve("CHG-1", "n1", S), T0 + minutes(31))
+        decide(cr, Approve("CHG-1", "n1", S, SEEN), T0 + minutes(31))
 
 
 def test_approval_records_digest_and_groups() -> None:
@@ -258,7 +264,7 @@ def test_approval_records_digest_and_groups() -> None:
 def test_auto_apply_workflow_marks_apply_due_on_approval() -> None:
     cr = pending(two_stage(ApplyMode.AUTO))
     cr = approved_by(cr, "n1", "n2")
-    decision = decide(cr, Approve("CHG-1", "c1", C), T0)
+    decision = decide(cr, Approve("CHG-1", "c1", C, SEEN), T0)
     assert decision.change.apply_at == T0
     assert EventKind.APPLY_DUE in [e.kind for e in decision.events]
 
@@ -310,11 +316,11 @@ def test_timeout_to_draft_drops_partial_approvals() -> None:
 
 def test_withdrawal_below_stage_one_reopens_even_from_stage_two() -> None:
     cr = approved_by(pending(two_stage()), "n1", "n2")
-    cr = decide(cr, Approve("CHG-1", "c1", C), T0).change
+    cr = decide(cr, Approve("CHG-1", "c1", C, SEEN), T0).change
     assert cr.state is State.APPROVED
     cr = decide(cr, WithdrawApproval("CHG-1", "n2"), T0).change
     assert cr.state is State.PENDING_REVIEW
-    cr = decide(cr, Approve("CHG-1", "n3", S), T0).change
+    cr = decide(cr, Approve("CHG-1", "n3", S, SEEN), T0).change
     assert cr.state is State.APPROVED  # c1's stage-2 approval still stands
 
 

@@ -45,6 +45,7 @@ from workflow.model import (
     WorkflowSnapshot,
 )
 from workflow.progress import all_progress
+from workflow.seen import Seen
 
 MEMBERSHIP = {
     "req": frozenset({SENIORS}),
@@ -116,7 +117,7 @@ class ChangeMachine(RuleBasedStateMachine):
 
     @rule(person=PEOPLE)
     def approve(self, person: str) -> None:
-        self.run(Approve("CHG-1", person, MEMBERSHIP[person]))
+        self.run(Approve("CHG-1", person, MEMBERSHIP[person], Seen.of(self.cr)))
 
     @rule(person=st.sampled_from(["n1", "n2", "n3", "s1", "c1"]))
     def approve_as_approver(self, person: str) -> None:
@@ -124,7 +125,7 @@ class ChangeMachine(RuleBasedStateMachine):
 
     @rule(person=PEOPLE, comment=st.sampled_from(["", " ", "wrong AS"]))
     def reject(self, person: str, comment: str) -> None:
-        self.run(Reject("CHG-1", person, MEMBERSHIP[person], comment))
+        self.run(Reject("CHG-1", person, MEMBERSHIP[person], Seen.of(self.cr), comment))
 
     @rule(person=PEOPLE)
     def withdraw_approval(self, person: str) -> None:

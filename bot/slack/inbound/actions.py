@@ -20,13 +20,13 @@ from bot.slack.rendering import ids
 from bot.slack.rendering.change_modal import change_modal
 from bot.slack.rendering.dryrun_modal import dry_run_modal
 from bot.slack.rendering.modals import (
-    Seen,
     approve_modal,
     comment_modal,
     reject_modal,
     resolve_modal,
     withdraw_modal,
 )
+from bot.slack.rendering.mrkdwn import escape
 from bot.slack.rendering.pager import parse_page_value
 from bot.slack.services import SlackServices
 from workflow.commands import WithdrawApproval
@@ -34,7 +34,9 @@ from workflow.decide import decide
 from workflow.errors import WorkflowError
 from workflow.model import ChangeRequest, State
 from workflow.outcome import describe_state
+from workflow.rules_dry_run import check_seen
 from workflow.rules_review import check_four_eyes
+from workflow.seen import Seen
 
 log = logging.getLogger(__name__)
 Act = Callable[[str, str], Awaitable[ChangeRequest]]
@@ -84,23 +86,23 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         action_id = str(action["action_id"])
         user = clicker(body)
         channel = (body.get("channel") or {}).get("id")
-        change_id, revision, digest = ids.parse_button_value(str(action.get("value", "")))
+        change_id, seen = ids.parse_button_value(str(action.get("value", "")))
 
         async def refuse(text: str) -> None:
             await acked.wait()  # Slack hears the acknowledgement before anything else
-            await tell(services.client, user, f":no_entry: {text}", respond=respond,
-                       channel=channel)
+            await tell(services.client, user, f":no_entry: {escape(text)}", respond=respond,
+                       channel=channel)  # escaped: it may quote a button value or stderr
 
         try:
             cr = await services.changes.get(change_id) if change_id else None
             if cr is None:
                 await refuse(f"{change_id or 'the change this button names'} does not exist")
             elif action_id == ids.APPLY:
-                await engine.apply(change_id, user, revision=revision)
+                await engine.apply(change_id, user, revision=seen.revision if seen else None)
             elif action_id == ids.EDIT:
                 await _edit_form(services, body, cr, user, refuse)
             elif action_id in (ids.APPROVE, ids.REJECT, ids.WITHDRAW_APPROVAL):
-                await _review_form(services, body, cr, user, Seen(revision, digest), refuse)
+                await _review_form(services, body, cr, user, seen, refuse)
             elif action_id in direct:
                 await direct[action_id](change_id, user)
             elif action_id == ids.RESOLVE and cr.state is not State.APPLY_UNKNOWN:
@@ -143,9 +145,11 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 
 
 async def _review_form(services: SlackServices, body: dict[str, Any], cr: ChangeRequest,
-                       user: str, seen: Seen, refuse: Callable[[str], Awaitable[None]]) -> None:
+                       user: str, seen: Seen | None, refuse: Callable[[str], Awaitable[None]]
+                       ) -> None:
     """Open the approve, reject or withdraw form, unless the core already refuses the clicker:
-    the requester and the authors are told at once, before any form opens."""
+    the requester and the authors are told at once, before any form opens, and so is a
+    clicker whose card is older than the change (its form would be refused on submit)."""
     action_id = str(body["actions"][0]["action_id"])
     channel = str((body.get("channel") or {}).get("id") or "")
     now = services.clock.now()
@@ -158,6 +162,11 @@ async def _review_form(services: SlackServices, body: dict[str, Any], cr: Change
         return
     check_four_eyes(cr, user)
     verb = "approve" if action_id == ids.APPROVE else "reject"
+    if seen is None:
+        await refuse(f"this button does not say which revision of {cr.id} it shows: "
+                     "use the buttons of its current card")
+        return
+    check_seen(cr, seen)
     if cr.state is not State.PENDING_REVIEW:
         await refuse(f"cannot {verb}: {describe_state(cr)}")
     elif action_id == ids.APPROVE:
@@ -180,7 +189,8 @@ async def _edit_form(services: SlackServices, body: dict[str, Any], cr: ChangeRe
 async def _open(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
                 refuse: Callable[[str], Awaitable[None]]) -> None:
     try:
-        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
+                                         view=services.seal.sealed(view))
     except SlackApiError as exc:
         await refuse(f"the window did not open ({exc.response.get('error')}): press the button "
                      "again")

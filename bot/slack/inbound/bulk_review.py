@@ -27,7 +27,7 @@ from bot.slack.rendering.bulk_views import (
 )
 from bot.slack.rendering.modals import notice_modal
 from bot.slack.services import SlackServices
-from workflow.errors import WorkflowError
+from workflow.errors import InvalidInput, WorkflowError
 
 log = logging.getLogger(__name__)
 NOTHING_CHOSEN = "Tick at least one change."
@@ -71,7 +71,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         try:
             await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                             view=select_modal(verdict, page.items))
+                                             view=services.seal.sealed(
+                                                 select_modal(verdict, page.items)))
         except SlackApiError as exc:
             await tell(services.client, user, f":no_entry: the window did not open "
                        f"({exc.response.get('error')}): press the button again")
@@ -82,7 +83,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if not options:
             await ack(response_action="errors", errors={f"{ids.BULK_BLOCK}0": NOTHING_CHOSEN})
             return
-        await ack(response_action="update", view=confirm_modal(verdict_of(view), options))
+        await ack(response_action="update",
+                  view=services.seal.sealed(confirm_modal(verdict_of(view), options)))
 
     @app.view(ids.BULK_CONFIRM_VIEW)
     async def confirmed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -107,10 +109,13 @@ def register(app: AsyncApp, services: SlackServices) -> None:
 async def _decide(services: SlackServices, user: str, verdict: str, value: str,
                   comment: str) -> Outcome:
     """One change, through the engine, bound to the revision and digest the person saw."""
-    change_id, revision, digest = ids.parse_button_value(value)
+    change_id, seen = ids.parse_button_value(value)
     call = services.engine.approve if verdict == "approve" else services.engine.reject
     try:
-        await call(change_id, user, comment, revision=revision, digest=digest)
+        if seen is None:
+            raise InvalidInput("value", f"the list does not say which revision of {change_id} "
+                               "it showed: open the list again")
+        await call(change_id, user, seen, comment)
     except WorkflowError as refusal:
         return Outcome(change_id, refusal.message)
     except Exception:

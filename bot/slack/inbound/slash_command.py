@@ -51,7 +51,8 @@ async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespo
     if parsed.verb == "new":
         try:
             await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                             view=proposal_modal(origin=channel))
+                                             view=services.seal.sealed(
+                                                 proposal_modal(origin=channel)))
         except SlackApiError as exc:
             await answer(f":warning: The form did not open ({exc.response.get('error')}): "
                          "run `/change new` again.")
@@ -75,7 +76,7 @@ async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespo
             return
         await answer(await _act(services, parsed.verb, change_id, user))
     except WorkflowError as refusal:
-        await answer(f":no_entry: {refusal.message}")
+        await answer(f":no_entry: {escape(refusal.message)}")
     except Exception:
         log.exception("/change %s by %s failed", parsed.verb, user)
         await answer(f":warning: {FAILED}")
@@ -113,7 +114,8 @@ async def _open_edit(services: SlackServices, body: dict[str, Any], change_id: s
     channel = str(body.get("channel_id", ""))
     try:
         await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                         view=edit_modal(cr, user, channel))
+                                         view=services.seal.sealed(
+                                             edit_modal(cr, user, channel)))
     except SlackApiError as exc:
         await answer(f":warning: The form did not open ({exc.response.get('error')}): "
                      f"run `/change edit {cr.id}` again.")

@@ -15,11 +15,12 @@ from bot.slack.inbound.clicked import from_form
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.proposal import form_errors, read_form, to_domain
 from bot.slack.rendering import ids
-from bot.slack.rendering.modals import Clicked, Seen, notice_modal, proposal_modal
+from bot.slack.rendering.modals import Clicked, notice_modal, proposal_modal
 from bot.slack.rendering.mrkdwn import clip, escape
 from bot.slack.services import SlackServices
-from workflow.errors import NoExecutor, WorkflowError
+from workflow.errors import InvalidInput, NoExecutor, WorkflowError
 from workflow.model import ApplyStatus, ChangeRequest
+from workflow.seen import Seen, seen_from_wire
 
 log = logging.getLogger(__name__)
 BLANK_REASON = "Say why you reject it: the requester needs to know what to change."
@@ -70,7 +71,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         change_id, seen = _seen(view)
         await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
         await _decide(services, body, view, lambda user: services.engine.reject(
-            change_id, user, reason, revision=seen.revision, digest=seen.digest,
+            change_id, user, _bound(seen), reason,
         ), f"You rejected *{change_id}*; the requester is told why.")
 
     @app.view(ids.APPROVE_VIEW)
@@ -79,9 +80,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await ack(response_action="update",
                   view=notice_modal(f"Approve {change_id}", "Approving…"))
         await _decide(services, body, view, lambda user: services.engine.approve(
-            change_id, user, payload.typed(view, ids.COMMENT_BLOCK),
-            revision=seen.revision, digest=seen.digest,
-        ), f"You approved revision {seen.revision} of *{change_id}*.")
+            change_id, user, _bound(seen), payload.typed(view, ids.COMMENT_BLOCK),
+        ), f"You approved revision {seen.revision if seen else '?'} of *{change_id}*.")
 
     @app.view(ids.WITHDRAW_VIEW)
     async def withdraw(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -123,12 +123,26 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             change_id, user, ApplyStatus(outcome), note), f"*{change_id}* is marked {outcome}.")
 
 
-def _seen(view: dict[str, Any]) -> tuple[str, Seen]:
-    """The change a review form is about, and the revision and digest its reviewer saw."""
+def _seen(view: dict[str, Any]) -> tuple[str, Seen | None]:
+    """The change a review form is about, and the revision and digest its reviewer was shown
+    (None when the form does not say both: no review is decided without them)."""
     meta = payload.metadata(view)
-    revision, digest = meta.get("revision"), meta.get("digest")
-    return str(meta.get("change", "")), Seen(revision if isinstance(revision, int) else None,
-                                             digest if isinstance(digest, str) else None)
+    change_id = str(meta.get("change", ""))
+    if "revision" not in meta or "digest" not in meta:
+        return change_id, None
+    try:
+        return change_id, seen_from_wire(meta["revision"], meta["digest"] or None)
+    except InvalidInput:
+        return change_id, None
+
+
+def _bound(seen: Seen | None) -> Seen:
+    """What the form was opened on; a form that does not say is refused, never bound to the
+    change as it is now."""
+    if seen is None:
+        raise InvalidInput("private_metadata", "this form does not say which revision and "
+                           "dry-run you were shown: open it again from the change's card")
+    return seen
 
 
 async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
@@ -142,7 +156,7 @@ async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str,
         decided = await act(user)
         text = done
     except WorkflowError as refusal:
-        text = f":no_entry: {refusal.message}"
+        text = f":no_entry: {escape(refusal.message)}"
     except Exception:
         log.exception("%s by %s failed", view.get("callback_id"), user)
         text = f":warning: {FAILED}"
@@ -174,7 +188,7 @@ async def dry_run_note(services: SlackServices, cr: ChangeRequest, user: str) ->
         return ("\n\nNo executor is bound to its family, so its dry-run must be reported "
                 "through the API; approvals wait for it.")
     except WorkflowError as refusal:
-        return f"\n\nIts dry-run did not run: {refusal.message}"
+        return f"\n\nIts dry-run did not run: {escape(refusal.message)}"
     except Exception as exc:
         log.exception("dry-run of %s failed", cr.id)
         return f"\n\nIts dry-run did not run ({type(exc).__name__}); press *Run dry-run*."
@@ -188,7 +202,7 @@ async def _submit(services: SlackServices, cr: ChangeRequest, user: str
         return await services.engine.submit(cr.id, user), ""
     except WorkflowError as refusal:
         return cr, (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is saved as a draft and "
-                    f"was not submitted: {refusal.message}")
+                    f"was not submitted: {escape(refusal.message)}")
     except Exception:
         log.exception("submit of %s failed", cr.id)
         return cr, f"*{cr.id}* is saved as a draft and was not submitted: {FAILED}"
@@ -204,7 +218,9 @@ def _submitted(cr: ChangeRequest) -> str:
 
 async def show_view(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
                 ) -> None:
+    """Replace the submitted view; a form shown again goes out signed like any other."""
     try:
-        await services.client.views_update(view_id=str(view["id"]), view=replacement)
+        await services.client.views_update(view_id=str(view["id"]),
+                                           view=services.seal.sealed(replacement))
     except SlackApiError as exc:
         log.warning("view %s not updated: %s", view.get("id"), exc.response.get("error"))

@@ -11,6 +11,7 @@ from bot.slack.rendering import ids
 from bot.slack.rendering.blocks import Block, checkboxes_input, context, modal, section, text_input
 from bot.slack.rendering.mrkdwn import clip, escape
 from workflow.model import ChangeRequest
+from workflow.seen import Seen
 
 BULK_MAX = 200  # changes one bulk review offers: 20 blocks of 10 checkboxes
 PER_BLOCK = 10  # Slack's limit of options in one checkboxes element
@@ -29,8 +30,7 @@ class Outcome:
 
 def option(cr: ChangeRequest) -> tuple[str, str]:
     """A change as a checkbox: its value names what the reviewer saw (revision and digest)."""
-    digest = cr.dry_run.digest if cr.dry_run else None
-    return (ids.button_value(cr.id, cr.revision, digest),
+    return (ids.button_value(cr.id, Seen.of(cr)),
             f"*{cr.id}* {escape(clip(cr.metadata.title, 60))}")
 
 

@@ -15,9 +15,11 @@ from bot.slack.rendering.blocks import (
 )
 from bot.slack.rendering.card_context import CardContext, Message
 from bot.slack.rendering.card_parts import buttons, dry_run_text, outcome_text, progress_lines
+from bot.slack.rendering.edits import card_edit_text
 from bot.slack.rendering.labels import risk_label, state_label
 from bot.slack.rendering.mrkdwn import clip, code_block, code_text, date, escape, person
 from workflow.model import ChangeRequest, State
+from workflow.seen import Seen
 
 DESCRIPTION_CHARS = 1500
 ROLLBACK_CHARS = 1500
@@ -35,6 +37,9 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     ]
     if cr.metadata.description.strip():
         blocks.append(section(escape(clip(cr.metadata.description.strip(), DESCRIPTION_CHARS))))
+    edited = card_edit_text(cr)
+    if edited:
+        blocks.append(section(edited))
     blocks.append(section(payload_excerpt(cr.content.payload)))
     rollback = cr.content.rollback_plan.strip() or "_none given_"
     blocks.append(section(f"*Rollback plan*\n{_quote(clip(rollback, ROLLBACK_CHARS))}"))
@@ -45,9 +50,9 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     outcome = outcome_text(cr, ctx)
     if outcome:
         blocks.append(section(outcome))
-    row = buttons(cr, ctx.audience)
+    row = buttons(cr, ctx.audience, ctx.now)
     if row:  # the whole change, read-only, wherever the card still offers something to do
-        row.append(button("View change", ids.VIEW_CHANGE, ids.button_value(cr.id, cr.revision)))
+        row.append(button("View change", ids.VIEW_CHANGE, ids.button_value(cr.id, Seen.of(cr))))
         blocks.append(actions(ids.CARD_ACTIONS_BLOCK, *row))
     blocks.append(divider())
     blocks.append(context(_footer(cr, ctx)))
@@ -74,8 +79,9 @@ def payload_excerpt(payload: str) -> str:
 
 
 def notification_text(cr: ChangeRequest) -> str:
-    """The message text phones show in notifications; blocks carry the rest."""
-    return clip(f"{cr.id} {cr.metadata.title}: {state_label(cr.state)}", 3000)
+    """The message text phones show in notifications, escaped as the blocks are: a title
+    cannot mention a channel or show a link there either."""
+    return clip(f"{cr.id} {escape(cr.metadata.title)}: {state_label(cr.state)}", 3000)
 
 
 def _status_line(cr: ChangeRequest) -> str:

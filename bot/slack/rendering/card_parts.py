@@ -23,6 +23,8 @@ from workflow.model import (
 from workflow.progress import RequirementProgress, StageProgress, active_stage, all_progress
 from workflow.rules_post_review import REVIEWABLE as APPLY_ENDED
 from workflow.rules_post_review import needs_review
+from workflow.seen import Seen
+from workflow.timing import schedule_missed
 
 Order = Mapping[str, tuple[datetime, str]]
 LAST = datetime.max.replace(tzinfo=UTC)
@@ -136,7 +138,11 @@ def outcome_text(cr: ChangeRequest, ctx: CardContext) -> str | None:
         approvers = sorted({r.person for r in cr.live_responses() if r.verdict is Verdict.APPROVE})
         if approvers:
             text += f" by {people(approvers, LISTED_APPROVERS)}"
-        if state is State.SCHEDULED and cr.apply_at:
+        if cr.content.scheduled_for and schedule_missed(cr, ctx.now):
+            text += (f"; its schedule {date(cr.content.scheduled_for)} passed beyond its "
+                     "late-apply grace, so it will not be applied: edit it with a new schedule "
+                     f"(`/change edit {cr.id}`)")
+        elif state is State.SCHEDULED and cr.apply_at:
             text += f"; applies {date(cr.apply_at)}"
         elif cr.workflow and cr.workflow.apply_mode is ApplyMode.MANUAL:
             text += f"; apply it with *Apply* or `/change apply {cr.id}`"
@@ -185,9 +191,10 @@ def _last_rejection(cr: ChangeRequest) -> Response | None:
     return rejections[-1] if rejections else None
 
 
-def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
-    """The buttons that can do something in the change's state; none once it is settled."""
-    value = ids.button_value(cr.id, cr.revision, cr.dry_run.digest if cr.dry_run else None)
+def buttons(cr: ChangeRequest, audience: Audience, now: datetime) -> list[Block]:
+    """The buttons that can do something in the change's state at `now`; none once it is
+    settled."""
+    value = ids.button_value(cr.id, Seen.of(cr))
     if cr.state is State.EXECUTING:
         abort = [] if cr.apply and cr.apply.abort_requested_by else [
             button("Abort", ids.ABORT, value, style="danger")]  # opens a form asking why
@@ -206,7 +213,7 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     if cr.state is State.PENDING_REVIEW and audience is not Audience.REQUESTER:
         row.append(button("Approve", ids.APPROVE, value, style="primary"))  # opens a form
         row.append(button("Reject", ids.REJECT, value, style="danger"))
-    if cr.state is State.APPROVED and cr.workflow and cr.workflow.apply_mode is ApplyMode.MANUAL:
+    if can_apply(cr, now):
         row.append(_apply(cr, value))
     if audience is not Audience.REQUESTER and cr.workflow and cr.workflow.stages:  # else none
         row.append(button("Withdraw my approval", ids.WITHDRAW_APPROVAL, value))
@@ -219,6 +226,13 @@ def buttons(cr: ChangeRequest, audience: Audience) -> list[Block]:
     row.append(button("View dry-run", ids.VIEW_DRY_RUN, value))
     row.append(button("Comment", ids.COMMENT, value))
     return row
+
+
+def can_apply(cr: ChangeRequest, now: datetime) -> bool:
+    """Apply is offered only where a person may start it: approved, applied by hand, and not
+    past its schedule's late-apply grace (the engine refuses that apply to anyone)."""
+    return (cr.state is State.APPROVED and cr.workflow is not None
+            and cr.workflow.apply_mode is ApplyMode.MANUAL and not schedule_missed(cr, now))
 
 
 def _revise(cr: ChangeRequest, value: str) -> list[Block]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from workflow.seen import Seen
+
 # Buttons on a change card; each value is "<change id>:<revision>:<dry-run digest>".
 APPROVE = "cg_approve"
 REJECT = "cg_reject"
@@ -52,18 +54,16 @@ VALUE = "value"
 BULK_BLOCK = "cg_bulk_"  # followed by the block's number: ten checkboxes each
 
 
-def button_value(change_id: str, revision: int, digest: str | None = None) -> str:
+def button_value(change_id: str, seen: Seen) -> str:
     """What a card button carries: which change, and the revision and dry-run digest the
-    clicker saw (empty when there was no dry-run)."""
-    return f"{change_id}:{revision}:{digest or ''}"
+    clicker is shown (empty when there is no dry-run: "none" is a value, never a wildcard)."""
+    return f"{change_id}:{seen.revision}:{seen.digest or ''}"
 
 
-def parse_button_value(value: str) -> tuple[str, int | None, str | None]:
-    """Inverse of button_value; older cards carry no digest, or a bare change id."""
+def parse_button_value(value: str) -> tuple[str, Seen | None]:
+    """Inverse of button_value: the change, and what the clicker was shown (None when the
+    value does not say, which no review accepts)."""
     parts = value.split(":")
-    change_id = parts[0]
-    revision = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-    digest = parts[2] if len(parts) > 2 and parts[2] else None
-    if len(parts) > 3 or (len(parts) > 1 and revision is None):
-        return value, None, None  # not a value this app wrote
-    return change_id, revision, digest
+    if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) < 1:
+        return (parts[0] if len(parts) == 1 else value), None  # a bare id, or not ours
+    return parts[0], Seen(int(parts[1]), parts[2] or None)

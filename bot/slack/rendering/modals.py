@@ -22,6 +22,7 @@ from bot.slack.rendering.labels import CONFIRMED_RISKS
 from bot.slack.rendering.mrkdwn import clip, escape
 from workflow.model import ChangeRequest, Risk
 from workflow.rules_dry_run import short
+from workflow.seen import Seen
 
 View = dict[str, Any]
 TITLE_MAX = 150
@@ -83,14 +84,6 @@ def proposal_blocks(f: ProposalForm, problem: str | None = None) -> list[Block]:
 
 
 @dataclass(frozen=True, slots=True)
-class Seen:
-    """The revision and dry-run digest a person saw on the card they clicked."""
-
-    revision: int | None
-    digest: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class Clicked:
     """The card message a form was opened from, and the response_url Slack gave that click:
     the card can show the person's decision through it at once, without chat.update's budget."""
@@ -103,7 +96,7 @@ class Clicked:
         return {"channel": self.channel, "ts": self.ts, "response_url": self.response_url}
 
 
-def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None,
+def reject_modal(cr: ChangeRequest, origin: str, seen: Seen,
                  clicked: Clicked | None = None) -> View:
     """Reject with a required reason; the change, and the revision and digest the rejecter saw,
     ride in private_metadata."""
@@ -114,9 +107,8 @@ def reject_modal(cr: ChangeRequest, origin: str = "", seen: Seen | None = None,
                    placeholder="What must change before you would approve it?"),
         context("The requester is told your reason; one rejection rejects the change."),
     ]
-    saw = seen or Seen(cr.revision, cr.dry_run.digest if cr.dry_run else None)
     return modal(f"Reject {cr.id}", blocks, callback_id=ids.REJECT_VIEW, submit="Reject",
-                 close="Cancel", private_metadata=_metadata(cr, origin, saw, clicked))
+                 close="Cancel", private_metadata=_metadata(cr, origin, seen, clicked))
 
 
 def approve_modal(cr: ChangeRequest, origin: str, seen: Seen, now: datetime,
