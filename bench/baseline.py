@@ -16,8 +16,11 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack.sealing import MetadataSeal, metadata_key
+
 DB = web.AppKey("db", sqlite3.Connection)
 VERIFIER = web.AppKey("verifier", SignatureVerifier)
+SEAL = web.AppKey("seal", MetadataSeal)
 
 
 def open_votes(path: str) -> sqlite3.Connection:
@@ -37,8 +40,11 @@ async def vote(request: web.Request) -> web.Response:
                                           request.headers.get("X-Slack-Signature")):
         return web.Response(status=401)
     payload = json.loads(parse_qs(body)["payload"][0])
-    if "view" in payload:  # an Approve form submitted, as the bot is sent
-        change_id = str(json.loads(payload["view"]["private_metadata"])["change"])
+    if "view" in payload:  # an Approve form submitted, as the bot is sent: its metadata signed
+        opened = request.app[SEAL].opened(payload["view"])
+        if opened is None:
+            return web.Response(status=400)
+        change_id = str(json.loads(opened)["change"])
     else:
         change_id = str(payload["actions"][0]["value"]).split(":")[0]
     db = request.app[DB]
@@ -57,6 +63,7 @@ async def main(path: str, secret: str) -> None:
     app = web.Application()
     app[DB] = open_votes(path)
     app[VERIFIER] = SignatureVerifier(secret)
+    app[SEAL] = MetadataSeal(metadata_key(secret))
     app.router.add_post("/slack/events", vote)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
