@@ -109,7 +109,7 @@ def memory_storage() -> Storage:
     uow: UnitOfWorkFactory = factory
     return Storage(uow, MemoryChangeQueries(factory.store), MemoryCardStore(),
                    MemoryOutboxQueue(factory.store),
-                   MemoryQueries(factory.store), MemoryInteractions(),
+                   MemoryQueries(factory.store), MemoryInteractions(factory.store.receipts),
                    MemoryApiReads(factory.store), MemoryTokens())
 
 

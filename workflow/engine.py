@@ -226,32 +226,35 @@ class Engine:
         return decision.change
 
     async def approve(
-        self, change_id: str, actor: str, seen: Seen, comment: str = ""
+        self, change_id: str, actor: str, seen: Seen, comment: str = "", *,
+        receipt: str | None = None,
     ) -> ChangeRequest:
         """Approve with the actor's live group membership, bound to the revision and dry-run
         digest the approver was shown."""
         caller(actor)
         return await self._as_member(actor, lambda m: self._complete(Approve(
-            change_id, actor, _names(m), seen, comment, membership=m)))
+            change_id, actor, _names(m), seen, comment, membership=m), receipt))
 
     async def reject(
-        self, change_id: str, actor: str, seen: Seen, comment: str
+        self, change_id: str, actor: str, seen: Seen, comment: str, *,
+        receipt: str | None = None,
     ) -> ChangeRequest:
         """Reject with a reason, bound like an approval to what the rejecter was shown."""
         caller(actor)
         return await self._as_member(actor, lambda m: self._complete(Reject(
-            change_id, actor, _names(m), seen, comment, membership=m)))
+            change_id, actor, _names(m), seen, comment, membership=m), receipt))
 
-    async def comment(self, change_id: str, actor: str, text: str) -> ChangeRequest:
+    async def comment(self, change_id: str, actor: str, text: str, *,
+                      receipt: str | None = None) -> ChangeRequest:
         """Add a note that never counts."""
         caller(actor)
-        return await self._complete(AddComment(change_id, actor, text))
+        return await self._complete(AddComment(change_id, actor, text), receipt)
 
-    async def withdraw_approval(self, change_id: str, actor: str, comment: str = ""
-                                ) -> ChangeRequest:
+    async def withdraw_approval(self, change_id: str, actor: str, comment: str = "", *,
+                                receipt: str | None = None) -> ChangeRequest:
         """An approver takes back their approval, optionally saying why."""
         caller(actor)
-        return await self._complete(WithdrawApproval(change_id, actor, comment))
+        return await self._complete(WithdrawApproval(change_id, actor, comment), receipt)
 
     async def withdraw_request(self, change_id: str, actor: str) -> ChangeRequest:
         """The requester cancels the change."""
@@ -290,46 +293,53 @@ class Engine:
         return await self._as_member(actor, lambda m: self._complete(RecordApplyOutcome(
             change_id, actor, key, status, output, _names(m), reported=True, membership=m)))
 
-    async def abort(self, change_id: str, actor: str, reason: str) -> ChangeRequest:
+    async def abort(self, change_id: str, actor: str, reason: str, *,
+                    receipt: str | None = None) -> ChangeRequest:
         """An operator stops the running apply: the request is decided and recorded first, then
         the executor is told; its outcome is recorded as any apply's (failed, aborted)."""
         caller(actor)
         cr = await self._require(change_id)
         executor = self._gate.executor_for(cr)
         decision = await self._as_member(actor, lambda m: self.handle(RequestAbort(
-            change_id, actor, _names(m), reason, cannot_abort(executor, cr), membership=m)))
+            change_id, actor, _names(m), reason, cannot_abort(executor, cr), membership=m),
+            receipt=receipt))
         if any(e.kind is EventKind.ABORT_REQUESTED for e in decision.events):
             await signal_abort(executor, decision.change)
         return decision.change
 
     async def resolve(
-        self, change_id: str, actor: str, status: ApplyStatus, note: str
+        self, change_id: str, actor: str, status: ApplyStatus, note: str, *,
+        receipt: str | None = None,
     ) -> ChangeRequest:
         """A person settles an apply whose outcome was unknown."""
         caller(actor)
         return await self._as_member(actor, lambda m: self._complete(ResolveUnknown(
-            change_id, actor, _names(m), status, note, membership=m)))
+            change_id, actor, _names(m), status, note, membership=m), receipt))
 
     async def post_review(
         self, change_id: str, actor: str, outcome: ReviewOutcome, note: str,
-        links: tuple[str, ...] = (),
+        links: tuple[str, ...] = (), *, receipt: str | None = None,
     ) -> ChangeRequest:
         """The requester records how an applied or failed change went."""
         caller(actor)
-        return await self._complete(RecordPostReview(change_id, actor, outcome, note, links))
+        return await self._complete(RecordPostReview(change_id, actor, outcome, note, links),
+                                    receipt)
 
-    async def handle(self, command: Command, *, audit_refusal: bool = True) -> Decision:
-        """Decide one command in one unit of work, retrying on version conflicts."""
-        return await self._runner.run_one(command, audit_refusal)
+    async def handle(self, command: Command, *, audit_refusal: bool = True,
+                     receipt: str | None = None) -> Decision:
+        """Decide one command in one unit of work, retrying on version conflicts; `receipt`,
+        the key of the gesture (a submitted form) it decides, is recorded in the same commit,
+        and a gesture recorded before is refused as replayed."""
+        return await self._runner.run_one(command, audit_refusal, receipt)
 
     async def recover_interrupted_applies(self) -> list[str]:
         """An apply no live process holds any more (its process died, or gave it up) has an
         unknown outcome: never re-apply it. Applies another replica is running are left alone."""
         return await self._gate.recover_interrupted()
 
-    async def _complete(self, command: Command) -> ChangeRequest:
+    async def _complete(self, command: Command, receipt: str | None = None) -> ChangeRequest:
         """Handle a command, then run what its decision asks for."""
-        return await self._gate.follow_up(await self.handle(command))
+        return await self._gate.follow_up(await self.handle(command, receipt=receipt))
 
     async def _as_member(self, actor: str, act: Callable[[Membership], Awaitable[T]]) -> T:
         """Run `act` with the actor's membership of the policy's groups, looked up outside any

@@ -158,6 +158,13 @@ class IdempotencyKeyReused(WorkflowError):
     reason = "idempotency_key_reused"
 
 
+class Replayed(WorkflowError):
+    """The same gesture (a submitted form) was decided already: a replay changes nothing."""
+
+    reason = "replayed"
+    audited = False
+
+
 class Busy(WorkflowError):
     """Too many concurrent writers on one change; the caller may simply retry."""
 

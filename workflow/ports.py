@@ -96,11 +96,24 @@ class Outbox(Protocol):
         ...
 
 
+class Receipts(Protocol):
+    """Keys of the gestures (a submitted form) whose decision was committed: written in the
+    deciding transaction, so a gesture is decided once, and one decision is one commit."""
+
+    async def take(self, key: str, at: datetime) -> bool:
+        """Record `key` with this unit of work; False when a committed one holds it already
+        (the gesture was replayed)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: the repositories share it; leaving without commit rolls back."""
 
     @property
     def changes(self) -> ChangeRepository: ...
+
+    @property
+    def receipts(self) -> Receipts: ...
 
     @property
     def audit(self) -> AuditLog: ...

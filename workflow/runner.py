@@ -34,23 +34,26 @@ class CommandRunner:
         self._writer.on_commit(observer)
 
     async def run(
-        self, change_id: str | None, actor: str, build: Build, audit_refusal: bool = True
+        self, change_id: str | None, actor: str, build: Build, audit_refusal: bool = True,
+        receipt: str | None = None,
     ) -> Decision:
-        """Read, decide every built command, compare-and-set, audit, outbox, commit."""
+        """Read, decide every built command, compare-and-set, audit, outbox, commit; `receipt`
+        (the key of the gesture decided) is recorded in the same commit."""
         async with self.admission.admitted(change_id):
             try:
                 if change_id is None:
-                    return await self._attempts(None, build)
-                return await self._group.run(change_id, build)
+                    return await self._attempts(None, build, receipt)
+                return await self._group.run(change_id, build, receipt)
             except WorkflowError as refusal:
                 if audit_refusal:
                     await self.audit_refusal(change_id, actor, refusal)
                 raise
 
-    async def run_one(self, command: Command, audit_refusal: bool = True) -> Decision:
+    async def run_one(self, command: Command, audit_refusal: bool = True,
+                      receipt: str | None = None) -> Decision:
         """Decide one command in one unit of work, retrying on version conflicts."""
         return await self.run(command.change_id, command.actor, lambda _cr, _id: [command],
-                              audit_refusal)
+                              audit_refusal, receipt)
 
     async def get(self, change_id: str) -> ChangeRequest | None:
         """Read one change outside any command."""
@@ -64,11 +67,12 @@ class CommandRunner:
             raise ChangeNotFound(f"{change_id} does not exist")
         return cr
 
-    async def _attempts(self, change_id: str | None, build: Build) -> Decision:
+    async def _attempts(self, change_id: str | None, build: Build,
+                        receipt: str | None = None) -> Decision:
         """A group of one, written again from a fresh read while versions conflict."""
         for _ in range(self._max_attempts):
             try:
-                [outcome] = await self._writer.write([(change_id, build)])
+                [outcome] = await self._writer.write([(change_id, build, receipt)])
             except ConcurrencyConflict:
                 continue
             if isinstance(outcome, Exception):

@@ -11,6 +11,7 @@ from datetime import datetime
 from workflow.codec import event_to_dict
 from workflow.commands import Command
 from workflow.decide import decide
+from workflow.errors import Replayed
 from workflow.events import Event
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 # The commands to decide on a change as read in the transaction, and the change's id (a new
 # one for a change this call creates).
 Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
-# A command's change id (None: create a change) and how to build its commands.
-Item = tuple[str | None, Build]
+# A command's change id (None: create a change), how to build its commands, and the key of the
+# gesture it decides (None: not from one), recorded in the same transaction.
+Item = tuple[str | None, Build, str | None]
 # Told, once per transaction, every change it committed, as committed.
 CommitObserver = Callable[[Sequence[ChangeRequest]], None]
 # The version of the policy in force (None: not known to this writer).
@@ -52,12 +54,12 @@ class Writer:
         outcomes: list[Decision | Exception] = []
         saved: list[ChangeRequest] = []
         async with self._uow() as uow:
-            ids = [change_id for change_id, _ in items if change_id is not None]
+            ids = [change_id for change_id, _, _ in items if change_id is not None]
             stored = await uow.changes.get_many(ids) if ids else {}
             adds: list[ChangeRequest] = []
             saves: list[tuple[ChangeRequest, int]] = []
             events: list[Event] = []
-            for change_id, build in items:
+            for change_id, build, receipt in items:
                 before = stored.get(change_id) if change_id is not None else None
                 new_id = change_id if change_id is not None else await uow.changes.next_id()
                 try:
@@ -65,6 +67,11 @@ class Writer:
                     decision = replace(decision, events=versioned(decision.events, version))
                 except Exception as refusal:  # decided alone it would be refused just the same
                     outcomes.append(refusal)
+                    continue
+                if decision.changed and receipt is not None and not await uow.receipts.take(
+                        receipt, now):
+                    outcomes.append(Replayed(f"this was submitted already and decided once: "
+                                             f"see {decision.change.id}'s card"))
                     continue
                 if decision.changed:
                     if before is None:

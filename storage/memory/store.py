@@ -31,6 +31,7 @@ class MemoryStore:
     outbox_at: list[datetime] = field(default_factory=list)  # when each message was queued
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     outbox_state: dict[int, OutboxState] = field(default_factory=dict)  # by message id
+    receipts: dict[str, datetime] = field(default_factory=dict)  # gestures decided, first seen
     apply_leases: dict[str, ApplyLease] = field(default_factory=dict)  # by change id
 
 
@@ -163,6 +164,20 @@ class MemoryOutbox:
         self.staged.extend(messages)
 
 
+class MemoryReceipts:
+    """Gesture keys staged until commit, refused when the store holds one already."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.staged: dict[str, datetime] = {}
+
+    async def take(self, key: str, at: datetime) -> bool:
+        if key in self._store.receipts or key in self.staged:
+            return False
+        self.staged[key] = at
+        return True
+
+
 class MemoryUnitOfWork:
     """All-or-nothing commit of staged writes into the shared store."""
 
@@ -174,6 +189,7 @@ class MemoryUnitOfWork:
                                                                    lease_duration()))
         self.audit = MemoryAudit()
         self.outbox = MemoryOutbox()
+        self.receipts = MemoryReceipts(store)
 
     async def __aenter__(self) -> Self:
         return self
@@ -187,6 +203,7 @@ class MemoryUnitOfWork:
         self.changes.staged.clear()
         self.audit.staged.clear()
         self.outbox.staged.clear()
+        self.receipts.staged.clear()
 
     async def commit(self) -> None:
         await asyncio.sleep(0)
@@ -201,9 +218,11 @@ class MemoryUnitOfWork:
             self._store.audit.append(AuditRow(seq, prev, chain_hash(prev, record), record))
         self._store.outbox.extend(self.outbox.staged)
         self._store.outbox_at.extend([self._now()] * len(self.outbox.staged))
+        self._store.receipts.update(self.receipts.staged)
         self.changes.staged.clear()
         self.audit.staged.clear()
         self.outbox.staged.clear()
+        self.receipts.staged.clear()
 
 
 class MemoryUnitOfWorkFactory:

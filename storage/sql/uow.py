@@ -17,7 +17,8 @@ from storage.sql.changes import SqlChanges
 from storage.sql.engines import Database
 from storage.sql.errors import translated
 from storage.sql.outbox import SqlOutbox
-from workflow.ports import AuditLog, ChangeRepository, Outbox, UnitOfWorkFactory
+from storage.sql.receipts import SqlReceipts
+from workflow.ports import AuditLog, ChangeRepository, Outbox, Receipts, UnitOfWorkFactory
 
 Now = Callable[[], datetime]
 
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     changes: ChangeRepository
     audit: AuditLog
     outbox: Outbox
+    receipts: Receipts
 
     def __init__(self, db: Database, now: Now = utc_now, holder: Holder | None = None) -> None:
         self._db = db
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
         self.changes = SqlChanges(conn, now, self._holder)
         self.audit = SqlAudit(conn)
         self.outbox = SqlOutbox(conn, now)
+        self.receipts = SqlReceipts(conn)
         return self
 
     async def __aexit__(

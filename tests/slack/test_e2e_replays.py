@@ -5,9 +5,11 @@ twice (two gestures, one view) makes one change."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -174,3 +176,29 @@ async def test_one_click_sent_to_two_replicas_is_acted_on_once(
         assert (await audited(second, cr.id)).count("response") == 1
         assert sum("ignored a replayed Slack view_submission" in r.message
                    for r in caplog.records) == 3
+
+
+def stored_gestures(bot: Harness) -> int:
+    """Rows of slack_interactions, read straight from the bot's SQLite file."""
+    path = bot.runtime.settings.database_url.removeprefix("sqlite+aiosqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT count(*) FROM slack_interactions").fetchone()[0])
+
+
+async def test_a_click_that_opens_a_form_writes_nothing_and_its_form_writes_with_its_decision(
+        sql_bot: Harness) -> None:
+    bot = sql_bot
+    cr = await bot.seed()
+    card = await bot.card(cr.id)
+    await bot.settled()
+    before = stored_gestures(bot)
+
+    form = await bot.driver.open_form(SENIOR1, card, ids.APPROVE, ids.APPROVE_VIEW)
+    assert form is not None
+    opened = stored_gestures(bot)
+    reply = await bot.driver.submit(SENIOR1, form, {ids.COMMENT_BLOCK: payloads.text_value("")})
+
+    assert opened == before  # a replayed open is harmless: nothing is written for it
+    assert "You approved revision 1" in json.dumps(reply.json)  # acknowledged once committed
+    assert stored_gestures(bot) == before + 1  # the form's key, in the decision's commit
+    assert [r.person for r in (await change(bot, cr.id)).live_responses()] == [SENIOR1]

@@ -59,6 +59,10 @@ class ProbedUnit:
     def outbox(self) -> Any:
         return self._inner.outbox
 
+    @property
+    def receipts(self) -> Any:
+        return self._inner.receipts
+
     async def __aenter__(self) -> ProbedUnit:
         await self._inner.__aenter__()
         return self

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.slack.inbound import payload
 from bot.slack.inbound.change_form import open_change_form
-from bot.slack.inbound.submissions import _decide
+from bot.slack.inbound.decided import decide_then_ack
 from bot.slack.rendering import ids
 from bot.slack.rendering.blocks import context, modal, text_input
 from bot.slack.rendering.mrkdwn import clip, escape
@@ -48,11 +48,10 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
         change_id = str(payload.metadata(view).get("change", ""))
-        await ack(response_action="update", view=modal(f"Abort {change_id}", [
-            context("Asking the executor to stop…")], close="Close"))
-        await _decide(services, body, view, lambda user: services.engine.abort(
-            change_id, user, reason), f"Abort asked: *{change_id}* ends when its executor "
-            "has stopped; the card shows the outcome.")
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.abort(change_id, user, reason, receipt=receipt)),
+            f"Abort asked: *{change_id}* ends when its executor has stopped; the card shows "
+            "the outcome.")
 
 
 def _not_running(cr: ChangeRequest, _user: str) -> str | None:

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.slack.inbound import payload
 from bot.slack.inbound.change_form import open_change_form
-from bot.slack.inbound.submissions import _decide
+from bot.slack.inbound.decided import decide_then_ack
 from bot.slack.rendering import ids
 from bot.slack.rendering.blocks import context, modal, select_input, text_input
 from bot.slack.services import SlackServices
@@ -62,10 +62,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         change_id = str(payload.metadata(view).get("change", ""))
         links = tuple(line.strip() for line in payload.typed(view, LINKS_BLOCK).splitlines()
                       if line.strip())
-        await ack(response_action="update", view=modal(f"Review {change_id}", [
-            context("Recording…")], close="Close"))
-        await _decide(services, body, view, lambda user: services.engine.post_review(
-            change_id, user, ReviewOutcome(outcome), note, links),
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.post_review(change_id, user, ReviewOutcome(outcome), note, links,
+                                        receipt=receipt)),
             f"Recorded: *{change_id}* went {outcome.replace('_', ' ')}.")
 
 

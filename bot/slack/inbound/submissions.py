@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from bot.slack.inbound import payload
-from bot.slack.inbound.clicked import from_form
+from bot.slack.inbound.decided import decide_then_ack, show_view
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.proposal import form_errors, read_form, to_domain
 from bot.slack.rendering import ids
-from bot.slack.rendering.modals import Clicked, notice_modal, proposal_modal
+from bot.slack.rendering.modals import notice_modal, proposal_modal
 from bot.slack.rendering.mrkdwn import clip, escape
 from bot.slack.services import SlackServices
 from workflow.errors import InvalidInput, NoExecutor, WorkflowError
@@ -69,28 +66,25 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
         change_id, seen = _seen(view)
-        await ack(response_action="update", view=notice_modal(f"Reject {change_id}", "Rejecting…"))
-        await _decide(services, body, view, lambda user: services.engine.reject(
-            change_id, user, _bound(seen), reason,
-        ), f"You rejected *{change_id}*; the requester is told why.")
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.reject(change_id, user, _bound(seen), reason, receipt=receipt)),
+            f"You rejected *{change_id}*; the requester is told why.")
 
     @app.view(ids.APPROVE_VIEW)
     async def approve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         change_id, seen = _seen(view)
-        await ack(response_action="update",
-                  view=notice_modal(f"Approve {change_id}", "Approving…"))
-        await _decide(services, body, view, lambda user: services.engine.approve(
-            change_id, user, _bound(seen), payload.typed(view, ids.COMMENT_BLOCK),
-        ), f"You approved revision {seen.revision if seen else '?'} of *{change_id}*.")
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.approve(change_id, user, _bound(seen),
+                                    payload.typed(view, ids.COMMENT_BLOCK), receipt=receipt)),
+            f"You approved revision {seen.revision if seen else '?'} of *{change_id}*.")
 
     @app.view(ids.WITHDRAW_VIEW)
     async def withdraw(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         change_id = str(payload.metadata(view).get("change", ""))
-        await ack(response_action="update",
-                  view=notice_modal("Withdraw approval", "Withdrawing…"))
-        await _decide(services, body, view, lambda user: services.engine.withdraw_approval(
-            change_id, user, payload.typed(view, ids.COMMENT_BLOCK),
-        ), f"You withdrew your approval of *{change_id}*.")
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.withdraw_approval(
+                change_id, user, payload.typed(view, ids.COMMENT_BLOCK), receipt=receipt)),
+            f"You withdrew your approval of *{change_id}*.")
 
     @app.view(ids.COMMENT_VIEW)
     async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -99,10 +93,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors={ids.COMMENT_BLOCK: BLANK_COMMENT})
             return
         change_id = str(payload.metadata(view).get("change", ""))
-        await ack(response_action="update", view=notice_modal(f"Comment on {change_id}",
-                                                               "Posting…"))
-        await _decide(services, body, view, lambda user: services.engine.comment(
-            change_id, user, text), f"Your comment is in the thread of *{change_id}*.")
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.comment(change_id, user, text, receipt=receipt)),
+            f"Your comment is in the thread of *{change_id}*.")
 
 
     @app.view(ids.RESOLVE_VIEW)
@@ -118,9 +111,10 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors=errors)
             return
         change_id = str(payload.metadata(view).get("change", ""))
-        await ack(response_action="update", view=notice_modal(f"Settle {change_id}", "Recording…"))
-        await _decide(services, body, view, lambda user: services.engine.resolve(
-            change_id, user, ApplyStatus(outcome), note), f"*{change_id}* is marked {outcome}.")
+        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+            services.engine.resolve(change_id, user, ApplyStatus(outcome), note,
+                                    receipt=receipt)),
+            f"*{change_id}* is marked {outcome}.")
 
 
 def _seen(view: dict[str, Any]) -> tuple[str, Seen | None]:
@@ -143,38 +137,6 @@ def _bound(seen: Seen | None) -> Seen:
         raise InvalidInput("private_metadata", "this form does not say which revision and "
                            "dry-run you were shown: open it again from the change's card")
     return seen
-
-
-async def _decide(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
-                  act: Callable[[str], Awaitable[ChangeRequest]], done: str) -> None:
-    """Run the engine call as the submitting user and replace the modal with the outcome."""
-    user = payload.actor(body)
-    title = payload.title(view) or "ChangeGate"
-    clicked = from_form(payload.metadata(view))
-    decided: ChangeRequest | None = None
-    try:
-        decided = await act(user)
-        text = done
-    except WorkflowError as refusal:
-        text = f":no_entry: {escape(refusal.message)}"
-    except Exception:
-        log.exception("%s by %s failed", view.get("callback_id"), user)
-        text = f":warning: {FAILED}"
-    outcome = show_view(services, view, notice_modal(title, text))
-    if decided is not None and clicked is not None:  # the form and the card at the same time
-        await asyncio.gather(outcome, _show_on_card(services, decided, clicked))
-    else:
-        await outcome
-
-
-async def _show_on_card(services: SlackServices, cr: ChangeRequest, clicked: Clicked) -> None:
-    """The decision on the card it was made from (best effort: the card follows the commit in
-    any case)."""
-    try:
-        await services.delivery.show_clicked(cr, clicked.channel, clicked.ts,
-                                             clicked.response_url)
-    except Exception:
-        log.exception("card of %s not shown to its clicker", cr.id)
 
 
 async def dry_run_note(services: SlackServices, cr: ChangeRequest, user: str) -> str:
@@ -214,13 +176,3 @@ def _submitted(cr: ChangeRequest) -> str:
               else "It needs no approval; its card is posted in the channel")
     return (f"*{cr.id}* · {escape(clip(cr.metadata.title, 200))} is {state}. {posted}, and a "
             "copy is in your direct messages.")
-
-
-async def show_view(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
-                ) -> None:
-    """Replace the submitted view; a form shown again goes out signed like any other."""
-    try:
-        await services.client.views_update(view_id=str(view["id"]),
-                                           view=services.seal.sealed(replacement))
-    except SlackApiError as exc:
-        log.warning("view %s not updated: %s", view.get("id"), exc.response.get("error"))

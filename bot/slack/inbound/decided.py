@@ -1,0 +1,87 @@
+"""A form's decision, acknowledged once committed: the form Slack shows after Submit says what
+was recorded, so an acknowledged decision is never one a stopped process still held in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.inbound import payload
+from bot.slack.inbound.clicked import from_form
+from bot.slack.inbound.feedback import FAILED
+from bot.slack.inbound.replays import ignored_form, receipt
+from bot.slack.rendering.modals import Clicked, notice_modal
+from bot.slack.rendering.mrkdwn import escape
+from bot.slack.services import SlackServices
+from workflow.errors import Replayed, WorkflowError
+from workflow.model import ChangeRequest
+
+log = logging.getLogger(__name__)
+DECIDE_WITHIN_S = 2.0  # Slack drops a form's acknowledgement after three seconds
+NOT_YET = (":hourglass_flowing_sand: *Not recorded yet*: ChangeGate is busy. The card shows it "
+           "once it is; if it does not within a minute, submit again (a second approval of the "
+           "same revision changes nothing).")
+Act = Callable[[str, str | None], Awaitable[ChangeRequest]]  # as (user, receipt)
+
+
+async def decide_then_ack(services: SlackServices, ack: AsyncAck, body: dict[str, Any],
+                          view: dict[str, Any], act: Act, done: str) -> None:
+    """Run the engine call as the submitting user and acknowledge the form with its outcome
+    once committed; a decision slower than Slack allows is acknowledged as not recorded yet,
+    and its outcome replaces the form when it comes."""
+    user = payload.actor(body)
+    title = payload.title(view) or "ChangeGate"
+    deciding = asyncio.get_running_loop().create_task(
+        _outcome(lambda: act(user, receipt(body)), user, done, body))
+    try:
+        decided, text = await asyncio.wait_for(asyncio.shield(deciding), DECIDE_WITHIN_S)
+    except TimeoutError:
+        await ack(response_action="update", view=notice_modal(title, NOT_YET))
+        decided, text = await deciding
+        shown: Awaitable[object] = show_view(services, view, notice_modal(title, text))
+    else:
+        shown = ack(response_action="update", view=notice_modal(title, text))
+    clicked = from_form(payload.metadata(view))
+    if decided is not None and clicked is not None:  # the form and the card at the same time
+        await asyncio.gather(shown, _show_on_card(services, decided, clicked))
+    else:
+        await shown
+
+
+async def _outcome(act: Callable[[], Awaitable[ChangeRequest]], user: str, done: str,
+                   body: dict[str, Any]) -> tuple[ChangeRequest | None, str]:
+    """The change decided and `done`, or no change and the refusal (or failure) to show."""
+    try:
+        return await act(), done
+    except WorkflowError as refusal:
+        if isinstance(refusal, Replayed):
+            ignored_form(body)
+        return None, f":no_entry: {escape(refusal.message)}"
+    except Exception:
+        log.exception("%s by %s failed", body["view"].get("callback_id"), user)
+        return None, f":warning: {FAILED}"
+
+
+async def _show_on_card(services: SlackServices, cr: ChangeRequest, clicked: Clicked) -> None:
+    """The decision on the card it was made from (best effort: the card follows the commit in
+    any case)."""
+    try:
+        await services.delivery.show_clicked(cr, clicked.channel, clicked.ts,
+                                             clicked.response_url)
+    except Exception:
+        log.exception("card of %s not shown to its clicker", cr.id)
+
+
+async def show_view(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
+                    ) -> None:
+    """Replace the submitted view; a form shown again goes out signed like any other."""
+    try:
+        await services.client.views_update(view_id=str(view["id"]),
+                                           view=services.seal.sealed(replacement))
+    except SlackApiError as exc:
+        log.warning("view %s not updated: %s", view.get("id"), exc.response.get("error"))
