@@ -89,7 +89,8 @@ async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[s
     print(f"clicks sent in {wall:.1f} s; all shown on cards: {shown}; outbox drained "
           f"{drained:.1f} s after; Slack calls during the storm: {dict(sorted(calls.items()))}")
     return {
-        "acked_ok": sum(1 for s in sent if s is not None and s.status == 200),
+        "acked_ok": sum(1 for s in sent if s is not None and s.status == 200 and s.recorded),
+        "not_recorded": sum(1 for s in sent if s is not None and not s.recorded),
         "ack_p50": percentile(acks, 50) * 1000, "ack_p99": percentile(acks, 99) * 1000,
         "card_p50": percentile(to_card, 50) * 1000, "card_p99": percentile(to_card, 99) * 1000,
         "shown": len(fake.shown_at), "commit_s": commit_s,
@@ -191,7 +192,8 @@ async def main(args: argparse.Namespace) -> int:
           f"({base['stored']:.0f} stored)")
     print(f"counts: {ours['votes']:.0f} live approvals ({ours['distinct_votes']:.0f} distinct), "
           f"{ours['response_events']:.0f} response events, {ours['refused']:.0f} refusals, "
-          f"{ours['approved']:.0f}/{ours['changes']:.0f} changes approved\n")
+          f"{ours['approved']:.0f}/{ours['changes']:.0f} changes approved; "
+          f"{ours['not_recorded']:.0f} answered 'not recorded yet'\n")
     verdicts = judge(args, ours, base)
     return finish(verdicts, directory)
 

@@ -45,6 +45,7 @@ class Spread:
         self.kill_after = kill_after
         self.sent = 0
         self.errors = 0
+        self.unrecorded = 0  # answers "Not recorded yet", submitted again
         self.killed_at: float | None = None
 
     async def send(self, click: storm.Click) -> storm.Sent:
@@ -64,6 +65,10 @@ class Spread:
                                             {ids.COMMENT_BLOCK: payloads.text_value("")})
             except aiohttp.ClientError:
                 self.errors += 1
+                continue
+            if storm.says_not_recorded(reply):  # told so, the person submits again
+                self.unrecorded += 1
+                form = storm.approve_form(self.cluster.fake, click.user, card, SECRET)
                 continue
             return storm.Sent(reply.status, time.perf_counter() - started)
         return storm.Sent(0, time.perf_counter() - started)
@@ -107,7 +112,8 @@ async def run(args: argparse.Namespace, directory: Path, url: str) -> Verdicts:
         posted = Counter(m.text.split(" ", 1)[0] for m in fake.messages(storm.CHANNEL))
     acks = [s.ack_s for s in sent if s is not None and s.status == 200]
     to_card = [fake.shown_at[i] - fake.sent_at[i] for i in fake.shown_at]
-    print(f"clicks sent in {wall:.1f} s ({spread.errors} connection errors re-sent); all shown "
+    print(f"clicks sent in {wall:.1f} s ({spread.errors} connection errors and "
+          f"{spread.unrecorded} answers 'not recorded yet' re-sent); all shown "
           f"on cards: {shown}; outbox drained {drained:.1f} s after; everything done in "
           f"{done:.1f} s")
     print(f"ack p50 {percentile(acks, 50) * 1e3:.1f} ms, p99 {percentile(acks, 99) * 1e3:.1f} ms;"

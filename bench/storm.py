@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from bot.clock import SystemClock
 from bot.sandbox.fakeslack import FakeSlack, SlackDriver, Workspace
+from bot.sandbox.fakeslack.driver import Reply
 from bot.sandbox.fakeslack.payloads import text_value
 from bot.sandbox.fakeslack.state import Message, ViewRecord
+from bot.slack.inbound.decided import NOT_RECORDED
 from bot.slack.rendering import ids
 from bot.slack.rendering.modals import Clicked
 from bot.slack.sealing import MetadataSeal, metadata_key
@@ -140,10 +142,17 @@ def plan(change_ids: Sequence[str], votes: int, seed_value: int = 7) -> list[Cli
 
 @dataclass
 class Sent:
-    """What the storm saw for one click."""
+    """What the storm saw for one click: its status, how long its answer took, and whether the
+    answer said the decision was recorded (a slow one is answered "Not recorded yet")."""
 
     status: int
     ack_s: float
+    recorded: bool = True
+
+
+def says_not_recorded(reply: Reply) -> bool:
+    """Whether a form's answer says its decision is not recorded yet (a person submits again)."""
+    return NOT_RECORDED in json.dumps(reply.json or {})
 
 
 async def storm(clicks: Sequence[Click], concurrency: int,
@@ -175,7 +184,7 @@ def clicker(driver: SlackDriver, card_of: dict[str, Message],
         form = approve_form(driver.fake, click.user, card, SECRET)
         start = time.perf_counter()
         reply = await driver.submit(click.user, form, {ids.COMMENT_BLOCK: text_value("")})
-        return Sent(reply.status, time.perf_counter() - start)
+        return Sent(reply.status, time.perf_counter() - start, not says_not_recorded(reply))
 
     return send
 

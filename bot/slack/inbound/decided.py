@@ -23,7 +23,8 @@ from workflow.model import ChangeRequest
 
 log = logging.getLogger(__name__)
 DECIDE_WITHIN_S = 2.0  # Slack drops a form's acknowledgement after three seconds
-NOT_YET = (":hourglass_flowing_sand: *Not recorded yet*: ChangeGate is busy. The card shows it "
+NOT_RECORDED = "Not recorded yet"
+NOT_YET = (f":hourglass_flowing_sand: *{NOT_RECORDED}*: ChangeGate is busy. The card shows it "
            "once it is; if it does not within a minute, submit again (a second approval of the "
            "same revision changes nothing).")
 Act = Callable[[str, str | None], Awaitable[ChangeRequest]]  # as (user, receipt)
