@@ -1,5 +1,6 @@
 """Group commit: commands on different changes that wait while a transaction commits share the
-next one, and every caller still gets exactly its own outcome, on every backend."""
+next one, and every caller still gets exactly its own outcome, on every backend; a form's decision
+and its key are one commit."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.support.backends import Backend
 from tests.support.probed_uow import ProbedUnits
 from tests.support.world import World
 from workflow.digest import output_digest
-from workflow.errors import SelfApproval
+from workflow.errors import Replayed, SelfApproval
 from workflow.model import ChangeRequest, State
 from workflow.seen import Seen
 
@@ -193,3 +194,45 @@ async def test_two_commands_on_one_change_never_share_a_group(
         assert (await second).state is State.APPROVED
     assert all(len(ids) == len(set(ids)) for ids in probe.reads)
     assert sorted(await voters(world, b)) == ["n1", "n2"]
+
+
+# A submitted form's decision and its key are one commit (no write before it), and a replay of
+# the same key is refused without a write.
+
+KEY = "f" * 64
+
+
+async def test_an_approval_and_its_gesture_are_one_commit(world: World, probe: ProbedUnits
+                                                          ) -> None:
+    cr = await world.propose("high")
+    probe.reset()
+
+    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+
+    assert probe.committed == 1  # the decision, with the key in it
+    assert [r.person for r in approved.live_responses()] == ["n1"]
+
+
+async def test_a_replayed_gesture_is_refused_without_a_write(world: World, probe: ProbedUnits
+                                                             ) -> None:
+    cr = await world.propose("high")
+    await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+    await world.engine.withdraw_approval(cr.id, "n1")
+    probe.reset()
+
+    with pytest.raises(Replayed):
+        await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+
+    assert probe.committed == 0
+    after = await world.get(cr.id)
+    assert after.live_responses() == () and after.state is State.PENDING_REVIEW
+
+
+async def test_a_refused_gesture_leaves_its_key_free(world: World) -> None:
+    cr = await world.propose("high")
+    with pytest.raises(SelfApproval):
+        await world.engine.approve(cr.id, "req", Seen.of(cr), receipt=KEY)
+
+    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+
+    assert [r.person for r in approved.live_responses()] == ["n1"]
