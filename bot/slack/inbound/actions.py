@@ -16,6 +16,7 @@ from bot.slack.inbound.clicked import from_click
 from bot.slack.inbound.edit_form import edit_modal, edit_refusal
 from bot.slack.inbound.feedback import FAILED, tell
 from bot.slack.inbound.payload import actor, ident, obj
+from bot.slack.inbound.views import open_view
 from bot.slack.rendering import ids
 from bot.slack.rendering.change_modal import change_modal
 from bot.slack.rendering.dryrun_modal import dry_run_modal
@@ -189,8 +190,7 @@ async def _edit_form(services: SlackServices, body: dict[str, Any], cr: ChangeRe
 async def _open(services: SlackServices, body: dict[str, Any], view: dict[str, Any],
                 refuse: Callable[[str], Awaitable[None]]) -> None:
     try:
-        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                         view=services.seal.sealed(view))
+        await open_view(services, body, view)
     except SlackApiError as exc:
         await refuse(f"the window did not open ({exc.response.get('error')}): press the button "
                      "again")

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.inbound import payload
 from bot.slack.inbound.feedback import FAILED, tell
+from bot.slack.inbound.views import open_view
 from bot.slack.rendering import ids
 from bot.slack.rendering.bulk_views import (
     BULK_MAX,
@@ -70,9 +71,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await tell(services.client, user, "Nothing awaits your approval now.")
             return
         try:
-            await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                             view=services.seal.sealed(
-                                                 select_modal(verdict, page.items)))
+            await open_view(services, body, select_modal(verdict, page.items))
         except SlackApiError as exc:
             await tell(services.client, user, f":no_entry: the window did not open "
                        f"({exc.response.get('error')}): press the button again")

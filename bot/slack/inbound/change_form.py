@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncRespond
 
 from bot.slack.inbound import payload
 from bot.slack.inbound.feedback import tell
+from bot.slack.inbound.views import open_view
 from bot.slack.rendering import ids
 from bot.slack.rendering.mrkdwn import escape
 from bot.slack.services import SlackServices
@@ -28,5 +29,4 @@ async def open_change_form(
     if cr is None or problem is not None:
         await tell(services.client, user, f":no_entry: {problem}", respond=respond)
         return
-    await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                     view=services.seal.sealed(form(cr)))
+    await open_view(services, body, form(cr))

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
-from slack_sdk.errors import SlackApiError
 
 from bot.slack.inbound import payload
 from bot.slack.inbound.clicked import from_form
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.replays import ignored_form, receipt
+from bot.slack.inbound.views import show_view
 from bot.slack.rendering.modals import Clicked, notice_modal
 from bot.slack.rendering.mrkdwn import escape
 from bot.slack.services import SlackServices
@@ -76,13 +76,3 @@ async def _show_on_card(services: SlackServices, cr: ChangeRequest, clicked: Cli
                                              clicked.response_url)
     except Exception:
         log.exception("card of %s not shown to its clicker", cr.id)
-
-
-async def show_view(services: SlackServices, view: dict[str, Any], replacement: dict[str, Any]
-                    ) -> None:
-    """Replace the submitted view; a form shown again goes out signed like any other."""
-    try:
-        await services.client.views_update(view_id=str(view["id"]),
-                                           view=services.seal.sealed(replacement))
-    except SlackApiError as exc:
-        log.warning("view %s not updated: %s", view.get("id"), exc.response.get("error"))

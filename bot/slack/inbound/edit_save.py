@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.inbound import payload
-from bot.slack.inbound.decided import show_view
 from bot.slack.inbound.edit_form import edit_modal, saved_text
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.proposal import edited, form_errors, read_form
 from bot.slack.inbound.submissions import dry_run_note
+from bot.slack.inbound.views import show_view
 from bot.slack.rendering import ids
 from bot.slack.rendering.modals import notice_modal
 from bot.slack.services import SlackServices

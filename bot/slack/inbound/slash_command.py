@@ -13,6 +13,7 @@ from bot.slack.inbound.command_parse import parse, usage
 from bot.slack.inbound.edit_form import edit_modal, edit_refusal
 from bot.slack.inbound.feedback import FAILED, tell
 from bot.slack.inbound.payload import actor
+from bot.slack.inbound.views import open_view
 from bot.slack.rendering.card import render_card
 from bot.slack.rendering.card_context import CardContext
 from bot.slack.rendering.home import AWAITING, DECIDED, MINE
@@ -50,9 +51,7 @@ async def run(services: SlackServices, body: dict[str, Any], respond: AsyncRespo
         return
     if parsed.verb == "new":
         try:
-            await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                             view=services.seal.sealed(
-                                                 proposal_modal(origin=channel)))
+            await open_view(services, body, proposal_modal(origin=channel))
         except SlackApiError as exc:
             await answer(f":warning: The form did not open ({exc.response.get('error')}): "
                          "run `/change new` again.")
@@ -113,9 +112,7 @@ async def _open_edit(services: SlackServices, body: dict[str, Any], change_id: s
         return
     channel = str(body.get("channel_id", ""))
     try:
-        await services.client.views_open(trigger_id=str(body.get("trigger_id", "")),
-                                         view=services.seal.sealed(
-                                             edit_modal(cr, user, channel)))
+        await open_view(services, body, edit_modal(cr, user, channel))
     except SlackApiError as exc:
         await answer(f":warning: The form did not open ({exc.response.get('error')}): "
                      f"run `/change edit {cr.id}` again.")

@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.inbound import payload
-from bot.slack.inbound.decided import decide_then_ack, show_view
+from bot.slack.inbound.decided import decide_then_ack
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.proposal import form_errors, read_form, to_domain
+from bot.slack.inbound.views import show_view
 from bot.slack.rendering import ids
 from bot.slack.rendering.modals import notice_modal, proposal_modal
 from bot.slack.rendering.mrkdwn import clip, escape
