@@ -7,12 +7,12 @@ import logging
 
 from storage.ports.api_reads import ApiReads
 from storage.reads import ChangeFilter
-from workflow.model import ChangeRequest, State
+from workflow.model import TERMINAL_STATES, ChangeRequest, State
 from workflow.policy import Policy
 from workflow.policy_drift import kept_apart
 
 log = logging.getLogger(__name__)
-IN_FLIGHT = frozenset({State.PENDING_REVIEW, State.APPROVED, State.SCHEDULED, State.EXECUTING})
+IN_FLIGHT = frozenset(State) - TERMINAL_STATES - {State.DRAFT}  # submitted, not yet ended
 PAGE = 500
 
 
