@@ -1,4 +1,6 @@
-"""The outbox relay: delivers committed side effects, retries with backoff, dead-letters, alerts."""
+"""The outbox relay: delivers committed side effects, retries with backoff, dead-letters, alerts.
+A batched handler may leave part of a delivery for later (bot/outbox/later.py): what matters most
+(every change's card) goes out before what can wait (its thread replies and DMs)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.outbox.later import Later, LaterPhase
 from storage.leases import lease_duration, process_owner
 from storage.ports.outbox import Claimed, OutboxQueue
 from workflow.ports import Clock
@@ -27,8 +30,9 @@ DELIVERY_TIMEOUT = timedelta(minutes=5)
 
 Handler = Callable[[Claimed], Awaitable[None]]
 # Takes consecutive messages of one change and one topic at once: a relay that fell behind
-# then sends one Slack post for several events instead of one each.
-BatchHandler = Callable[[Sequence[Claimed]], Awaitable[None]]
+# then sends one Slack post for several events instead of one each. What it returns (if not
+# None) is the rest of their delivery, run after the first phase of every message claimed.
+BatchHandler = Callable[[Sequence[Claimed]], Awaitable[Later | None]]
 Alert = Callable[[Claimed, str], Awaitable[None]]
 
 
@@ -41,6 +45,7 @@ class Round:
     failed: int = 0
     dead: int = 0
     released: int = 0  # claimed, then handed back unattempted because the relay stopped
+    deferred: int = 0  # first phase done, the rest left for later
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Tally:
     failed: int = 0
     dead: int = 0
     released: int = 0
+    deferred: int = 0
 
     def finished(self, message_ids: Sequence[int], *, released: bool = False) -> None:
         self.pending.difference_update(message_ids)
@@ -96,6 +102,7 @@ class Relay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._round = asyncio.Lock()
+        self.later = LaterPhase(queue, clock, self.owner, self._lease, timeout, self._give_up)
 
     async def run_once(self) -> Round:
         """Claim one batch and deliver it: each change's messages in order, several changes at
@@ -117,7 +124,8 @@ class Relay:
         room = asyncio.Semaphore(self._parallel)
         async with running(self._renew(tally)):
             await asyncio.gather(*(self._lane(batch, tally, room) for batch in lanes.values()))
-        return Round(len(claimed), tally.delivered, tally.failed, tally.dead, tally.released)
+        return Round(len(claimed), tally.delivered, tally.failed, tally.dead, tally.released,
+                     tally.deferred)
 
     async def _renew(self, tally: Tally) -> None:
         """Every third of the lease, extend it for the messages still being delivered."""
@@ -141,7 +149,12 @@ class Relay:
                     await self._queue.release(rest, self.owner)
                     tally.finished(rest, released=True)
                     break
-                error = await self._deliver(run)
+                error, later = await self._deliver(run)
+                if error is None and later is not None:
+                    self.later.defer(run, later)
+                    tally.deferred += len(run)
+                    tally.finished([m.id for m in run])
+                    continue
                 if error is None:
                     done.extend(m.id for m in run)
                     continue
@@ -166,17 +179,24 @@ class Relay:
 
     async def _failed(self, message: Claimed, error: str, tally: Tally) -> None:
         tally.failed += 1
+        if await self._give_up(message, error):
+            tally.dead += 1
+        tally.finished([message.id])
+
+    async def _give_up(self, message: Claimed, error: str) -> bool:
+        """Record a failed delivery (retried after a backoff); whether it was dead-lettered."""
         log.warning("outbox message %s (%s) failed, attempt %s: %s",
                     message.id, message.topic, message.attempts, error)
         if await self._queue.mark_failed(message.id, self.owner, error, self._clock.now()):
-            tally.dead += 1
             await self._raise_alert(message, error)
-        tally.finished([message.id])
+            return True
+        return False
 
     async def run(self) -> None:
         """Deliver until stopped; sleep `idle` (or until woken) when nothing is due."""
         self._stopping = False
         while not self._stopping:
+            await self.later.room()
             try:
                 done = await self.run_once()
             except Exception:
@@ -184,6 +204,7 @@ class Relay:
                 done = Round()
             if done.claimed < self._batch and not done.released:
                 await self._pause()
+        await self.later.close()
 
     def wake(self) -> None:
         """Look for messages now (call after a commit) instead of at the next idle tick."""
@@ -200,25 +221,26 @@ class Relay:
                 await self._wake.wait()
         self._wake.clear()
 
-    async def _deliver(self, run: list[Claimed]) -> str | None:
-        """None when delivered, else what went wrong."""
+    async def _deliver(self, run: list[Claimed]) -> tuple[str | None, Later | None]:
+        """(None, what is left for later, if anything) when delivered, else what went wrong."""
         topic = run[0].topic
         batched = self._batched.get(topic)
         handler = self._handlers.get(topic)
         if batched is None and handler is None:
-            return f"no handler for topic {topic!r}"
+            return f"no handler for topic {topic!r}", None
+        later: Later | None = None
         try:
             async with asyncio.timeout(self._timeout.total_seconds()):
                 if batched is not None:
-                    await batched(run)
+                    later = await batched(run)
                 else:
                     assert handler is not None and len(run) == 1
                     await handler(run[0])
         except TimeoutError:
-            return f"the handler did not finish within {self._timeout.total_seconds():g} s"
+            return f"the handler did not finish within {self._timeout.total_seconds():g} s", None
         except Exception as error:  # a failed delivery is retried, whatever the cause
-            return f"{type(error).__name__}: {error}"
-        return None
+            return f"{type(error).__name__}: {error}", None
+        return None, later
 
     async def _raise_alert(self, message: Claimed, error: str) -> None:
         log.error("outbox message %s (%s) dead-lettered after %s attempts: %s",

@@ -27,11 +27,17 @@ class RelayTask:
 
     async def drain(self) -> int:
         """Deliver everything due now, in this task, once the round the loop may be delivering
-        is done: when it returns, every message committed before the call has been handled."""
+        is done, second phases included: when it returns, every message committed before the
+        call has been handled."""
+        before = self._relay.later.delivered
         delivered = 0
-        while (done := await self._relay.run_once()).claimed:
+        while True:
+            done = await self._relay.run_once()
             delivered += done.delivered
-        return delivered
+            await self._relay.later.settled()  # the loop's second phases too
+            if not done.claimed:
+                break
+        return delivered + self._relay.later.delivered - before
 
     async def close(self) -> None:
         if self._task is not None:

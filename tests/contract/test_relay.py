@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.outbox.later import Later, LaterPhase
 from bot.outbox.relay import Relay
 from storage.ports.outbox import Claimed, OutboxQueue
 from tests.support.clock import TestClock
@@ -217,3 +218,86 @@ async def test_a_round_asked_for_during_a_round_starts_when_that_one_is_done(
     assert loop_round.done() and (await loop_round).delivered == 1
     assert drained.delivered == 1
     assert order == ["start CHG-1", "end CHG-1", "start CHG-2", "end CHG-2"]
+
+
+async def test_second_phases_run_after_every_first_phase_then_their_messages_are_delivered(
+    outbox: Outbox
+) -> None:
+    """Cards first: each change's second phase (its DMs) waits for every change's first phase
+    (its card) claimed with it, and its messages count as delivered only once it ran."""
+    await outbox.put("CHG-1", "CHG-2", "CHG-3")
+    order: list[str] = []
+
+    async def cards_first(messages: Sequence[Claimed]) -> Later:
+        name = str(messages[0].payload["n"])
+        order.append(f"card {name}")
+
+        async def later() -> None:
+            order.append(f"dms {name}")
+        return later
+
+    clock = TestClock()
+    relay = Relay(outbox.queue(8), clock, {}, batched={TOPIC: cards_first}, owner="r1")
+    done = await relay.run_once()
+    assert (done.claimed, done.delivered, done.deferred) == (3, 0, 3)
+    await relay.later.settled()
+
+    assert order[:3] == ["card CHG-1", "card CHG-2", "card CHG-3"]
+    assert sorted(order[3:]) == ["dms CHG-1", "dms CHG-2", "dms CHG-3"]
+    assert relay.later.delivered == 3
+    clock.advance(days=1)
+    assert (await relay.run_once()).claimed == 0
+
+
+async def test_a_failed_second_phase_is_retried_with_its_first(outbox: Outbox) -> None:
+    """A second phase that fails leaves its messages to be delivered again, none lost."""
+    await outbox.put("CHG-1")
+    attempts: list[str] = []
+
+    async def flaky_dms(messages: Sequence[Claimed]) -> Later:
+        attempts.append("card")
+
+        async def later() -> None:
+            attempts.append("dms")
+            if attempts.count("dms") == 1:
+                raise ConnectionError("slack is down")
+        return later
+
+    clock = TestClock()
+    relay = Relay(outbox.queue(8), clock, {}, batched={TOPIC: flaky_dms}, owner="r1")
+    await relay.run_once()
+    await relay.later.settled()
+    assert relay.later.delivered == 0
+    clock.advance(minutes=5)
+    assert (await relay.run_once()).claimed == 1
+    await relay.later.settled()
+    assert (attempts, relay.later.delivered) == (["card", "dms", "card", "dms"], 1)
+
+
+async def test_second_phases_not_started_when_the_relay_stops_are_handed_back(
+    outbox: Outbox
+) -> None:
+    """A stopping relay releases what it had not begun, so another replica sends it now."""
+    await outbox.put("CHG-1", "CHG-2")
+    started, go = asyncio.Event(), asyncio.Event()
+
+    async def slow_dms(messages: Sequence[Claimed]) -> Later:
+        async def later() -> None:
+            started.set()
+            await go.wait()
+        return later
+
+    relay = Relay(outbox.queue(8), TestClock(), {}, batched={TOPIC: slow_dms}, owner="r1")
+    relay.later = LaterPhase(outbox.queue(8), TestClock(), "r1", timedelta(minutes=1),
+                             timedelta(minutes=1), relay._give_up, parallel=1)
+    await relay.run_once()
+    await started.wait()
+    closing = asyncio.create_task(relay.later.close())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    go.set()
+    await closing
+
+    other = await outbox.queue(8).claim("r2", 10, timedelta(minutes=1), TestClock().now())
+    assert len(other) == 1  # the one not begun; the one running finished
+    assert relay.later.delivered == 1

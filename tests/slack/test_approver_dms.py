@@ -163,8 +163,10 @@ async def test_thread_replies_follow_the_order_things_happened(bot: Harness) -> 
     ]
     assert bot.runtime.slack is not None
 
-    await bot.runtime.slack.services.delivery.deliver_many(
+    later = await bot.runtime.slack.services.delivery.deliver_many(
         [OutboxMessage(TOPIC, cr.id, event_to_dict(e)) for e in events])
+    assert later is not None
+    await later()
 
     texts = [r.text for r in bot.fake.thread(CHANNEL, card.ts)[before:]]
     assert len(texts) == 3

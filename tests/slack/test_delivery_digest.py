@@ -37,7 +37,9 @@ async def test_two_votes_delivered_at_once_are_one_reply_and_one_dm(bot: Harness
     assert bot.runtime.slack is not None
     delivery = bot.runtime.slack.services.delivery
 
-    await delivery.deliver_many([vote(cr.id, SENIOR1, bot), vote(cr.id, SENIOR2, bot)])
+    later = await delivery.deliver_many([vote(cr.id, SENIOR1, bot), vote(cr.id, SENIOR2, bot)])
+    assert later is not None
+    await later()
 
     replies = bot.fake.thread(CHANNEL, card.ts)[replies_before:]
     assert len(replies) == 1

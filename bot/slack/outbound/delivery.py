@@ -1,6 +1,8 @@
 """Turns committed change events into Slack: cards posted and updated in place, thread replies,
 requester DMs, approvers told (bot/slack/outbound/nudges.py) and App Home refreshes. Safe to repeat:
-cards render current state."""
+cards render current state. In two phases: every change's channel card first, then what can wait
+(the requester's copy, thread replies, DMs, Home tabs), so a team watching the channel sees each
+change at Slack's one post a second per channel, not behind thirty approvers' DMs of another."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.outbox.later import Later
 from bot.slack.outbound.card_updates import CardUpdates, Render, Via, through_response_url
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.notices import requester_digest, thread_digest
@@ -43,6 +46,8 @@ ONLY_ACTOR_AND_REQUESTER = frozenset({EventKind.RESPONSE, EventKind.COMMENT,
                                       EventKind.DRY_RUN_RECORDED, EventKind.REMINDED})
 WIDE = STAGE_OPENERS | {EventKind.APPROVED, EventKind.REJECTED, EventKind.CANCELLED,
                         EventKind.EXPIRED, EventKind.RETURNED_TO_DRAFT}
+FIRST = (Audience.CHANNEL,)  # the copies posted in the first phase
+EVERY_COPY = (Audience.CHANNEL, Audience.REQUESTER)  # copies every change has once submitted
 
 
 def fingerprint(message: Message) -> str:
@@ -86,31 +91,51 @@ class SlackDelivery:
         # what is stored is not trusted for them until a render lands again.
         self._doubted: set[tuple[str, str]] = set()
 
-    async def deliver_many(self, messages: Sequence[Queued]) -> None:
+    async def deliver_many(self, messages: Sequence[Queued]) -> Later | None:
         """Bring Slack in line with several committed events, in order: each change's cards
-        synced once, and its events told in one thread reply and one requester DM."""
+        synced once, the channel's posted now; the rest (the requester's copy, the events told
+        in one thread reply and one requester DM, the approvers' DMs) returned for later."""
         by_change: dict[str, list[Event]] = {}
         for message in messages:
             if message.topic == TOPIC and message.change_id:
                 by_change.setdefault(message.change_id, []).append(
                     event_from_dict(dict(message.payload)))
+        for change_id in by_change:
+            async with self._locks.setdefault(change_id, asyncio.Lock()):
+                cr = await self._changes.get(change_id)
+                if cr is not None:
+                    await self._sync_once(cr, FIRST)
+        if not by_change:
+            return None
+        return lambda: self._tell_all(by_change)
+
+    async def _tell_all(self, by_change: dict[str, list[Event]]) -> None:
+        """The second phase: each change's remaining copies posted and its events told."""
         for change_id, events in by_change.items():
             async with self._locks.setdefault(change_id, asyncio.Lock()):
                 cr = await self._changes.get(change_id)
                 if cr is None:
                     continue
-                refs = await self._sync_once(cr)
+                refs = await self._sync_once(cr, EVERY_COPY)
                 await self._tell(events, cr, refs)
             await self._refresh_homes(events, cr)
 
-    async def _sync_once(self, cr: ChangeRequest) -> list[CardRef]:
-        """Sync the cards once per version: the events a command wrote together, and those
-        delivered after the cards already show a later state, cost no further reads or calls."""
+    async def _sync_once(self, cr: ChangeRequest,
+                         audiences: Sequence[Audience]) -> list[CardRef]:
+        """Sync the cards once per version (posting the missing copies of `audiences`): the
+        events a command wrote together, and those delivered after the cards already show a
+        later state, cost no further reads or calls."""
         synced = self._synced.pop(cr.id, None)
         if synced is None or synced[0] != cr.version:
             refused = self._refused
-            synced = (cr.version, await self.sync(cr))
+            synced = (cr.version, await self.sync(cr, audiences))
             if self._refused != refused:  # a copy was not posted: try again next event
+                return synced[1]
+        elif synced[1] or cr.state is not State.DRAFT:
+            refused = self._refused
+            refs = synced[1] + await self._post_missing(cr, synced[1], audiences)
+            synced = (cr.version, [ref for ref in refs if ref.ts])
+            if self._refused != refused:
                 return synced[1]
         self._synced[cr.id] = synced
         if len(self._synced) > REMEMBERED_SYNCS:
@@ -124,24 +149,39 @@ class SlackDelivery:
             if cr is not None:
                 await self.sync(cr)
 
-    async def sync(self, cr: ChangeRequest) -> list[CardRef]:
-        """Post the missing copies (channel, requester DM) and update the changed ones."""
+    async def sync(self, cr: ChangeRequest,
+                   audiences: Sequence[Audience] = EVERY_COPY) -> list[CardRef]:
+        """Post the missing copies of `audiences` (channel, requester DM) and update the
+        changed ones."""
         refs = list(await self._cards.cards(cr.id))
         if not refs and cr.state is State.DRAFT:
             return []
         base = await self._base(cr)
         for ref in refs:
             await self._update(cr, ref, base)
-        audiences = {ref.audience for ref in refs}
-        if Audience.CHANNEL not in audiences:
-            channel = (cr.workflow.channel if cr.workflow else None) or self._default_channel
-            if channel:
-                refs.append(await self._post_card(cr, channel, Audience.CHANNEL, base))
-        if Audience.REQUESTER not in audiences:
-            dm = await self._dm(cr.requester)
-            if dm:
-                refs.append(await self._post_card(cr, dm, Audience.REQUESTER, base))
+        refs += await self._post_missing(cr, refs, audiences, base)
         return [ref for ref in refs if ref.ts]
+
+    async def _post_missing(self, cr: ChangeRequest, refs: Sequence[CardRef],
+                            audiences: Sequence[Audience],
+                            base: CardContext | None = None) -> list[CardRef]:
+        """The copies of `audiences` not among `refs`, posted now."""
+        have = {ref.audience for ref in refs}
+        posted: list[CardRef] = []
+        for audience in audiences:
+            if audience in have:
+                continue
+            home = await self._home(cr, audience)
+            if home:
+                base = base or await self._base(cr)
+                posted.append(await self._post_card(cr, home, audience, base))
+        return posted
+
+    async def _home(self, cr: ChangeRequest, audience: Audience) -> str | None:
+        """Where the copy for `audience` is posted: the workflow's channel, or the DM."""
+        if audience is Audience.CHANNEL:
+            return (cr.workflow.channel if cr.workflow else None) or self._default_channel
+        return await self._dm(cr.requester)
 
     async def _base(self, cr: ChangeRequest) -> CardContext:
         """What every copy's rendering shares besides the change."""
