@@ -33,6 +33,7 @@ from workflow.errors import (
     NoWorkflowMatches,
 )
 from workflow.events import EventKind
+from workflow.gesture import Gesture
 from workflow.idempotency import request_hash, same_request
 from workflow.membership import Membership, MembershipUnknown
 from workflow.model import (
@@ -227,34 +228,34 @@ class Engine:
 
     async def approve(
         self, change_id: str, actor: str, seen: Seen, comment: str = "", *,
-        receipt: str | None = None,
+        gesture: Gesture | None = None,
     ) -> ChangeRequest:
         """Approve with the actor's live group membership, bound to the revision and dry-run
         digest the approver was shown."""
         caller(actor)
         return await self._as_member(actor, lambda m: self._complete(Approve(
-            change_id, actor, _names(m), seen, comment, membership=m), receipt))
+            change_id, actor, _names(m), seen, comment, membership=m), gesture))
 
     async def reject(
         self, change_id: str, actor: str, seen: Seen, comment: str, *,
-        receipt: str | None = None,
+        gesture: Gesture | None = None,
     ) -> ChangeRequest:
         """Reject with a reason, bound like an approval to what the rejecter was shown."""
         caller(actor)
         return await self._as_member(actor, lambda m: self._complete(Reject(
-            change_id, actor, _names(m), seen, comment, membership=m), receipt))
+            change_id, actor, _names(m), seen, comment, membership=m), gesture))
 
     async def comment(self, change_id: str, actor: str, text: str, *,
-                      receipt: str | None = None) -> ChangeRequest:
+                      gesture: Gesture | None = None) -> ChangeRequest:
         """Add a note that never counts."""
         caller(actor)
-        return await self._complete(AddComment(change_id, actor, text), receipt)
+        return await self._complete(AddComment(change_id, actor, text), gesture)
 
     async def withdraw_approval(self, change_id: str, actor: str, comment: str = "", *,
-                                receipt: str | None = None) -> ChangeRequest:
+                                gesture: Gesture | None = None) -> ChangeRequest:
         """An approver takes back their approval, optionally saying why."""
         caller(actor)
-        return await self._complete(WithdrawApproval(change_id, actor, comment), receipt)
+        return await self._complete(WithdrawApproval(change_id, actor, comment), gesture)
 
     async def withdraw_request(self, change_id: str, actor: str) -> ChangeRequest:
         """The requester cancels the change."""
@@ -294,7 +295,7 @@ class Engine:
             change_id, actor, key, status, output, _names(m), reported=True, membership=m)))
 
     async def abort(self, change_id: str, actor: str, reason: str, *,
-                    receipt: str | None = None) -> ChangeRequest:
+                    gesture: Gesture | None = None) -> ChangeRequest:
         """An operator stops the running apply: the request is decided and recorded first, then
         the executor is told; its outcome is recorded as any apply's (failed, aborted)."""
         caller(actor)
@@ -302,44 +303,44 @@ class Engine:
         executor = self._gate.executor_for(cr)
         decision = await self._as_member(actor, lambda m: self.handle(RequestAbort(
             change_id, actor, _names(m), reason, cannot_abort(executor, cr), membership=m),
-            receipt=receipt))
+            gesture=gesture))
         if any(e.kind is EventKind.ABORT_REQUESTED for e in decision.events):
             await signal_abort(executor, decision.change)
         return decision.change
 
     async def resolve(
         self, change_id: str, actor: str, status: ApplyStatus, note: str, *,
-        receipt: str | None = None,
+        gesture: Gesture | None = None,
     ) -> ChangeRequest:
         """A person settles an apply whose outcome was unknown."""
         caller(actor)
         return await self._as_member(actor, lambda m: self._complete(ResolveUnknown(
-            change_id, actor, _names(m), status, note, membership=m), receipt))
+            change_id, actor, _names(m), status, note, membership=m), gesture))
 
     async def post_review(
         self, change_id: str, actor: str, outcome: ReviewOutcome, note: str,
-        links: tuple[str, ...] = (), *, receipt: str | None = None,
+        links: tuple[str, ...] = (), *, gesture: Gesture | None = None,
     ) -> ChangeRequest:
         """The requester records how an applied or failed change went."""
         caller(actor)
         return await self._complete(RecordPostReview(change_id, actor, outcome, note, links),
-                                    receipt)
+                                    gesture)
 
     async def handle(self, command: Command, *, audit_refusal: bool = True,
-                     receipt: str | None = None) -> Decision:
-        """Decide one command in one unit of work, retrying on version conflicts; `receipt`,
-        the key of the gesture (a submitted form) it decides, is recorded in the same commit,
-        and a gesture recorded before is refused as replayed."""
-        return await self._runner.run_one(command, audit_refusal, receipt)
+                     gesture: Gesture | None = None) -> Decision:
+        """Decide one command in one unit of work, retrying on version conflicts; the key of
+        `gesture` (a submitted form) it decides is recorded in the same commit, and a gesture
+        recorded before is refused as replayed."""
+        return await self._runner.run_one(command, audit_refusal, gesture)
 
     async def recover_interrupted_applies(self) -> list[str]:
         """An apply no live process holds any more (its process died, or gave it up) has an
         unknown outcome: never re-apply it. Applies another replica is running are left alone."""
         return await self._gate.recover_interrupted()
 
-    async def _complete(self, command: Command, receipt: str | None = None) -> ChangeRequest:
+    async def _complete(self, command: Command, gesture: Gesture | None = None) -> ChangeRequest:
         """Handle a command, then run what its decision asks for."""
-        return await self._gate.follow_up(await self.handle(command, receipt=receipt))
+        return await self._gate.follow_up(await self.handle(command, gesture=gesture))
 
     async def _as_member(self, actor: str, act: Callable[[Membership], Awaitable[T]]) -> T:
         """Run `act` with the actor's membership of the policy's groups, looked up outside any

@@ -9,11 +9,12 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from workflow.gesture import Gesture
 from workflow.outcome import Decision
 from workflow.writer import Build, Item
 
 Write = Callable[[Sequence[Item]], Awaitable[list[Decision | Exception]]]
-Alone = Callable[[str, Build, str | None], Awaitable[Decision]]
+Alone = Callable[[str, Build, Gesture | None], Awaitable[Decision]]
 MAX_GROUP = 64
 
 
@@ -23,7 +24,7 @@ class Job:
 
     change_id: str
     build: Build
-    receipt: str | None  # the key of the gesture it decides, recorded with it
+    gesture: Gesture | None  # the gesture it decides, its key recorded with it
     done: asyncio.Future[Decision] = field(repr=False)
 
 
@@ -44,10 +45,11 @@ class GroupCommit:
         self._queue: list[Job] = []
         self._worker: asyncio.Task[None] | None = None
 
-    async def run(self, change_id: str, build: Build, receipt: str | None = None) -> Decision:
+    async def run(self, change_id: str, build: Build, gesture: Gesture | None = None
+                  ) -> Decision:
         """Decide and commit one command with whatever else is waiting."""
         loop = asyncio.get_running_loop()
-        job = Job(change_id, build, receipt, loop.create_future())
+        job = Job(change_id, build, gesture, loop.create_future())
         self._queue.append(job)
         if self._worker is None or self._worker.done():
             self._worker = loop.create_task(self._work(), name="group-commit")
@@ -57,7 +59,7 @@ class GroupCommit:
         while self._queue:
             group, self._queue = self._next_group()
             try:
-                outcomes = await self._write([(job.change_id, job.build, job.receipt)
+                outcomes = await self._write([(job.change_id, job.build, job.gesture)
                                               for job in group])
             except Exception:
                 await asyncio.gather(*(self._again(job) for job in group))
@@ -82,7 +84,7 @@ class GroupCommit:
     async def _again(self, job: Job) -> None:
         try:
             outcome: Decision | Exception = await self._alone(job.change_id, job.build,
-                                                              job.receipt)
+                                                              job.gesture)
         except Exception as error:
             outcome = error
         _settle(job, outcome)

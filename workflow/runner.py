@@ -7,6 +7,7 @@ from workflow.admission import Admission
 from workflow.commands import Command
 from workflow.errors import Busy, ChangeNotFound, ConcurrencyConflict, WorkflowError
 from workflow.events import Event, EventKind
+from workflow.gesture import Gesture
 from workflow.group_commit import GroupCommit
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision, event
@@ -35,25 +36,25 @@ class CommandRunner:
 
     async def run(
         self, change_id: str | None, actor: str, build: Build, audit_refusal: bool = True,
-        receipt: str | None = None,
+        gesture: Gesture | None = None,
     ) -> Decision:
-        """Read, decide every built command, compare-and-set, audit, outbox, commit; `receipt`
-        (the key of the gesture decided) is recorded in the same commit."""
+        """Read, decide every built command, compare-and-set, audit, outbox, commit; the key of
+        `gesture` (the gesture decided) is recorded in the same commit."""
         async with self.admission.admitted(change_id):
             try:
                 if change_id is None:
-                    return await self._attempts(None, build, receipt)
-                return await self._group.run(change_id, build, receipt)
+                    return await self._attempts(None, build, gesture)
+                return await self._group.run(change_id, build, gesture)
             except WorkflowError as refusal:
                 if audit_refusal:
                     await self.audit_refusal(change_id, actor, refusal)
                 raise
 
     async def run_one(self, command: Command, audit_refusal: bool = True,
-                      receipt: str | None = None) -> Decision:
+                      gesture: Gesture | None = None) -> Decision:
         """Decide one command in one unit of work, retrying on version conflicts."""
         return await self.run(command.change_id, command.actor, lambda _cr, _id: [command],
-                              audit_refusal, receipt)
+                              audit_refusal, gesture)
 
     async def get(self, change_id: str) -> ChangeRequest | None:
         """Read one change outside any command."""
@@ -68,11 +69,11 @@ class CommandRunner:
         return cr
 
     async def _attempts(self, change_id: str | None, build: Build,
-                        receipt: str | None = None) -> Decision:
+                        gesture: Gesture | None = None) -> Decision:
         """A group of one, written again from a fresh read while versions conflict."""
         for _ in range(self._max_attempts):
             try:
-                [outcome] = await self._writer.write([(change_id, build, receipt)])
+                [outcome] = await self._writer.write([(change_id, build, gesture)])
             except ConcurrencyConflict:
                 continue
             if isinstance(outcome, Exception):

@@ -1,5 +1,6 @@
 """The one write path of every command: read, decide, compare-and-set, audit, outbox, commit,
-then tell whoever waits for commits which changes were committed."""
+then tell whoever waits for commits which changes were committed, and which gestures it decided
+ask to be answered."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from workflow.commands import Command
 from workflow.decide import decide
 from workflow.errors import Replayed
 from workflow.events import Event
+from workflow.gesture import Committed, Gesture, Reply
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision
 from workflow.ports import OutboxMessage, UnitOfWorkFactory
@@ -22,10 +24,11 @@ log = logging.getLogger(__name__)
 # The commands to decide on a change as read in the transaction, and the change's id (a new
 # one for a change this call creates).
 Build = Callable[[ChangeRequest | None, str], Sequence[Command]]
-# A command's change id (None: create a change), how to build its commands, and the key of the
-# gesture it decides (None: not from one), recorded in the same transaction.
-Item = tuple[str | None, Build, str | None]
-# Told, once per transaction, every change it committed, as committed.
+# A command's change id (None: create a change), how to build its commands, and the gesture it
+# decides (None: not from one), whose key is recorded in the same transaction.
+Item = tuple[str | None, Build, Gesture | None]
+# Told, once per transaction, every change it committed, as committed (a `Committed`, which
+# also names the gestures to answer).
 CommitObserver = Callable[[Sequence[ChangeRequest]], None]
 # The version of the policy in force (None: not known to this writer).
 PolicyVersion = Callable[[], str | None]
@@ -53,13 +56,14 @@ class Writer:
         now, version = self._now(), self._policy_version()
         outcomes: list[Decision | Exception] = []
         saved: list[ChangeRequest] = []
+        replies: list[Reply] = []
         async with self._uow() as uow:
             ids = [change_id for change_id, _, _ in items if change_id is not None]
             stored = await uow.changes.get_many(ids) if ids else {}
             adds: list[ChangeRequest] = []
             saves: list[tuple[ChangeRequest, int]] = []
             events: list[Event] = []
-            for change_id, build, receipt in items:
+            for change_id, build, gesture in items:
                 before = stored.get(change_id) if change_id is not None else None
                 new_id = change_id if change_id is not None else await uow.changes.next_id()
                 try:
@@ -68,8 +72,9 @@ class Writer:
                 except Exception as refusal:  # decided alone it would be refused just the same
                     outcomes.append(refusal)
                     continue
-                if decision.changed and receipt is not None and not await uow.receipts.take(
-                        receipt, now):
+                key = gesture.key if gesture is not None else None
+                if decision.changed and key is not None and not await uow.receipts.take(
+                        key, now):
                     outcomes.append(Replayed(f"this was submitted already and decided once: "
                                              f"see {decision.change.id}'s card"))
                     continue
@@ -80,6 +85,8 @@ class Writer:
                         saves.append((decision.change, before.version))
                     events.extend(decision.events)
                     saved.append(decision.change)
+                    if gesture is not None and gesture.reply is not None:
+                        replies.append(Reply(decision.change, gesture.reply))
                 outcomes.append(decision)
             if saved:
                 for change in adds:
@@ -89,10 +96,10 @@ class Writer:
                 await uow.outbox.put(outbox_messages(events))
                 await uow.commit()
         if saved:
-            self._committed(saved)
+            self._committed(Committed(saved, replies))
         return outcomes
 
-    def _committed(self, changes: Sequence[ChangeRequest]) -> None:
+    def _committed(self, changes: Committed) -> None:
         for observer in self._observers:
             try:
                 observer(changes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -16,6 +16,7 @@ from tests.support.probed_uow import ProbedUnits
 from tests.support.world import World
 from workflow.digest import output_digest
 from workflow.errors import Replayed, SelfApproval
+from workflow.gesture import Committed, Gesture
 from workflow.model import ChangeRequest, State
 from workflow.seen import Seen
 
@@ -207,7 +208,7 @@ async def test_an_approval_and_its_gesture_are_one_commit(world: World, probe: P
     cr = await world.propose("high")
     probe.reset()
 
-    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr), gesture=Gesture(KEY))
 
     assert probe.committed == 1  # the decision, with the key in it
     assert [r.person for r in approved.live_responses()] == ["n1"]
@@ -216,12 +217,12 @@ async def test_an_approval_and_its_gesture_are_one_commit(world: World, probe: P
 async def test_a_replayed_gesture_is_refused_without_a_write(world: World, probe: ProbedUnits
                                                              ) -> None:
     cr = await world.propose("high")
-    await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+    await world.engine.approve(cr.id, "n1", Seen.of(cr), gesture=Gesture(KEY))
     await world.engine.withdraw_approval(cr.id, "n1")
     probe.reset()
 
     with pytest.raises(Replayed):
-        await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+        await world.engine.approve(cr.id, "n1", Seen.of(cr), gesture=Gesture(KEY))
 
     assert probe.committed == 0
     after = await world.get(cr.id)
@@ -231,8 +232,26 @@ async def test_a_replayed_gesture_is_refused_without_a_write(world: World, probe
 async def test_a_refused_gesture_leaves_its_key_free(world: World) -> None:
     cr = await world.propose("high")
     with pytest.raises(SelfApproval):
-        await world.engine.approve(cr.id, "req", Seen.of(cr), receipt=KEY)
+        await world.engine.approve(cr.id, "req", Seen.of(cr), gesture=Gesture(KEY))
 
-    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr), receipt=KEY)
+    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr), gesture=Gesture(KEY))
 
     assert [r.person for r in approved.live_responses()] == ["n1"]
+
+
+async def test_a_committed_gesture_is_told_after_commit_with_where_to_answer_it(
+        world: World) -> None:
+    """How a form's answer on its card reaches delivery: through the commit, like any effect;
+    a refused gesture asks for no answer."""
+    cr = await world.propose("high")
+    commits: list[Committed] = []
+    world.engine.on_commit(lambda changes: commits.append(cast(Committed, changes)))
+
+    with pytest.raises(SelfApproval):
+        await world.engine.approve(cr.id, "req", Seen.of(cr), gesture=Gesture(KEY, "card-a"))
+    approved = await world.engine.approve(cr.id, "n1", Seen.of(cr),
+                                          gesture=Gesture(KEY, "card-b"))
+    await world.engine.comment(cr.id, "n2", "looks fine")
+
+    assert [[(r.change.version, r.to) for r in c.replies] for c in commits] == [
+        [(approved.version, "card-b")], []]

@@ -48,8 +48,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
         change_id = str(payload.metadata(view).get("change", ""))
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
-            services.engine.abort(change_id, user, reason, receipt=receipt)),
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
+            services.engine.abort(change_id, user, reason, gesture=gesture)),
             f"Abort asked: *{change_id}* ends when its executor has stopped; the card shows "
             "the outcome.")
 

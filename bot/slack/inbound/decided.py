@@ -19,6 +19,7 @@ from bot.slack.rendering.modals import Clicked, notice_modal
 from bot.slack.rendering.mrkdwn import escape
 from bot.slack.services import SlackServices
 from workflow.errors import Replayed, WorkflowError
+from workflow.gesture import Gesture
 from workflow.model import ChangeRequest
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ NOT_RECORDED = "Not recorded yet"
 NOT_YET = (f":hourglass_flowing_sand: *{NOT_RECORDED}*: ChangeGate is busy. The card shows it "
            "once it is; if it does not within a minute, submit again (a second approval of the "
            "same revision changes nothing).")
-Act = Callable[[str, str | None], Awaitable[ChangeRequest]]  # as (user, receipt)
+Act = Callable[[str, Gesture], Awaitable[ChangeRequest]]  # as (user, the form's gesture)
 
 
 async def decide_then_ack(services: SlackServices, ack: AsyncAck, body: dict[str, Any],
@@ -38,7 +39,7 @@ async def decide_then_ack(services: SlackServices, ack: AsyncAck, body: dict[str
     user = payload.actor(body)
     title = payload.title(view) or "ChangeGate"
     deciding = asyncio.get_running_loop().create_task(
-        _outcome(lambda: act(user, receipt(body)), user, done, body))
+        _outcome(lambda: act(user, Gesture(receipt(body))), user, done, body))
     try:
         decided, text = await asyncio.wait_for(asyncio.shield(deciding), DECIDE_WITHIN_S)
     except TimeoutError:

@@ -62,9 +62,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         change_id = str(payload.metadata(view).get("change", ""))
         links = tuple(line.strip() for line in payload.typed(view, LINKS_BLOCK).splitlines()
                       if line.strip())
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.post_review(change_id, user, ReviewOutcome(outcome), note, links,
-                                        receipt=receipt)),
+                                        gesture=gesture)),
             f"Recorded: *{change_id}* went {outcome.replace('_', ' ')}.")
 
 

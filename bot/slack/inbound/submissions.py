@@ -67,24 +67,24 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: BLANK_REASON})
             return
         change_id, seen = _seen(view)
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
-            services.engine.reject(change_id, user, _bound(seen), reason, receipt=receipt)),
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
+            services.engine.reject(change_id, user, _bound(seen), reason, gesture=gesture)),
             f"You rejected *{change_id}*; the requester is told why.")
 
     @app.view(ids.APPROVE_VIEW)
     async def approve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         change_id, seen = _seen(view)
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.approve(change_id, user, _bound(seen),
-                                    payload.typed(view, ids.COMMENT_BLOCK), receipt=receipt)),
+                                    payload.typed(view, ids.COMMENT_BLOCK), gesture=gesture)),
             f"You approved revision {seen.revision if seen else '?'} of *{change_id}*.")
 
     @app.view(ids.WITHDRAW_VIEW)
     async def withdraw(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         change_id = str(payload.metadata(view).get("change", ""))
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.withdraw_approval(
-                change_id, user, payload.typed(view, ids.COMMENT_BLOCK), receipt=receipt)),
+                change_id, user, payload.typed(view, ids.COMMENT_BLOCK), gesture=gesture)),
             f"You withdrew your approval of *{change_id}*.")
 
     @app.view(ids.COMMENT_VIEW)
@@ -94,8 +94,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors={ids.COMMENT_BLOCK: BLANK_COMMENT})
             return
         change_id = str(payload.metadata(view).get("change", ""))
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
-            services.engine.comment(change_id, user, text, receipt=receipt)),
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
+            services.engine.comment(change_id, user, text, gesture=gesture)),
             f"Your comment is in the thread of *{change_id}*.")
 
 
@@ -112,9 +112,9 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await ack(response_action="errors", errors=errors)
             return
         change_id = str(payload.metadata(view).get("change", ""))
-        await decide_then_ack(services, ack, body, view, lambda user, receipt: (
+        await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.resolve(change_id, user, ApplyStatus(outcome), note,
-                                    receipt=receipt)),
+                                    gesture=gesture)),
             f"*{change_id}* is marked {outcome}.")
 
 
