@@ -217,6 +217,17 @@ slack_cards = Table(
     Column("posted_at", UTCDateTime, nullable=False),
 )
 
+# Each approver's one DM digest of the changes awaiting them (bot/slack/outbound/dm_digest.py):
+# where it was posted and what it shows, so it is updated in place after a restart.
+slack_dm_digests = Table(
+    "slack_dm_digests",
+    metadata,
+    Column("person", String, primary_key=True),
+    Column("channel", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("rendered", String, nullable=False),
+)
+
 # Slack interactions already acted on, by a hash of who made which gesture: a captured request
 # replayed while its signature is still valid is acknowledged and ignored, on every replica.
 slack_interactions = Table(

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox.later import Later
 from bot.slack.outbound.card_updates import CardUpdates, Render, Via, through_response_url
+from bot.slack.outbound.dm_digest import ApproverDigests
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.notices import requester_digest, thread_digest
 from bot.slack.outbound.nudges import StageNudges
@@ -28,11 +29,12 @@ from bot.slack.rendering.card import render_card
 from bot.slack.rendering.card_context import CardContext, Message
 from storage.ports.cards import Audience, CardRef, CardStore
 from storage.ports.change_queries import ChangeQueries
+from storage.ports.dm_digests import DmDigests
 from storage.ports.outbox import Queued
 from workflow.codec import event_from_dict
 from workflow.events import Event, EventKind
 from workflow.model import SYSTEM_ACTOR, ChangeRequest, State
-from workflow.ports import Clock
+from workflow.ports import Clock, Directory
 
 log = logging.getLogger(__name__)
 TOPIC = "change.event"
@@ -62,7 +64,8 @@ class SlackDelivery:
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, cards: CardStore,
                  people: People, homes: HomePublisher, clock: Clock, *,
                  default_channel: str | None = None, pacer: ChannelPacer | None = None,
-                 updates: CardUpdates | None = None, under_limits: bool = False) -> None:
+                 updates: CardUpdates | None = None, under_limits: bool = False,
+                 digests: DmDigests | None = None, directory: Directory | None = None) -> None:
         self._client = client
         self._changes = changes
         self._cards = cards
@@ -80,7 +83,11 @@ class SlackDelivery:
         self._under_limits = under_limits
         self._locks: dict[str, asyncio.Lock] = {}
         self._dms: dict[str, str] = {}
-        self._nudges = StageNudges(people, self._post, self._dm, default_channel)
+        # With a digest store and a directory, an approver awaited by more than a few changes
+        # gets one DM digest kept up to date instead of a card per change.
+        self._digests = (ApproverDigests(changes, directory, digests, self._post, self.updates)
+                         if digests is not None and directory is not None else None)
+        self._nudges = StageNudges(people, self._post, self._dm, default_channel, self._digests)
         self._synced: dict[str, tuple[int, list[CardRef]]] = {}  # by change id, oldest first
         self._refused = 0  # posts Slack refused so far
         # What each copy shows since its last update here. Without Slack's limits only a post is
@@ -339,6 +346,8 @@ class SlackDelivery:
         if kinds & WIDE:
             concerned |= await self._people.of_workflow(cr, HOME_FANOUT)
         await self._homes.refresh(sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT])
+        if self._digests is not None:  # what awaits them is what their DM digest lists
+            await self._digests.refresh(sorted(concerned - {SYSTEM_ACTOR})[:HOME_FANOUT], cr.id)
 
     async def _dm(self, user: str) -> str | None:
         """The bot's DM channel with a person (cached); None if Slack does not know them."""

@@ -1,5 +1,7 @@
 """Telling the approvers of a stage that it opened, is reminded or is escalated: a mention in
-the card's thread, a DM each with their own copy of the card, or both, as the workflow says."""
+the card's thread, a DM each with their own copy of the card, or both, as the workflow says. An
+approver awaited by more than a few changes gets their one DM digest brought up to date instead
+of another copy (bot/slack/outbound/dm_digest.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.slack.outbound.dm_digest import ApproverDigests
 from bot.slack.outbound.people import LISTED_MEMBERS, People
 from bot.slack.rendering.card_parts import stage_title
 from bot.slack.rendering.mrkdwn import people
@@ -28,11 +31,12 @@ class StageNudges:
     """Once per stage and moment: the channel hears of it, each awaited approver by DM."""
 
     def __init__(self, people_: People, post: Post, open_dm: OpenDm,
-                 default_channel: str | None) -> None:
+                 default_channel: str | None, digests: ApproverDigests | None = None) -> None:
         self._people = people_
         self._post = post
         self._open_dm = open_dm
         self._default_channel = default_channel
+        self._digests = digests
         self._told: dict[tuple[str, ...], None] = {}
 
     async def tell(self, event: Event, cr: ChangeRequest, home: CardRef | None,
@@ -91,7 +95,10 @@ class StageNudges:
     async def _direct(self, event: Event, cr: ChangeRequest, key: tuple[str, ...], title: str,
                       refs: Sequence[CardRef], post_card: PostCard) -> None:
         """Each awaited approver gets their own copy of the card, once; a later moment (a stage
-        opening for them again, a reminder, an escalation) is told under it."""
+        opening for them again, a reminder, an escalation) is told under it. One awaited by
+        more than a few changes, and without a copy yet, has their digest brought up to date
+        instead; a reminder or an escalation is told in its thread, not broadcast, so their DM
+        keeps one message however many changes are reminded at once."""
         known, unknown = await self._awaited(cr)
         if unknown:
             log.warning("%s: members of %s are unknown, so they get no DM", cr.id,
@@ -106,6 +113,13 @@ class StageNudges:
             if dm is None:
                 continue
             ref = by_channel.get(dm)
+            digest = None
+            if ref is None and self._digests is not None:
+                digest = await self._digests.take(person, dm)
+            if digest is not None:
+                if event.kind in (EventKind.REMINDED, EventKind.ESCALATED):
+                    await self._post(dm, text=_dm_text(event, title), thread_ts=digest)
+                continue  # else the digest listing it is the news
             if ref is None:
                 ref = await post_card(cr, dm)
                 if event.kind not in (EventKind.REMINDED, EventKind.ESCALATED) or not ref.ts:
