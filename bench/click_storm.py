@@ -6,6 +6,7 @@ signature-checking, one-transaction-per-click server as a baseline.
 Run from the repository root:
     python -m bench.click_storm [--changes 500 --clicks 5000 --concurrency 50]
     python -m bench.click_storm --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+    python -m bench.click_storm --role split   # web and relay as two processes, one database
 Not a test: it prints numbers and pass/fail against the targets (docs/performance.md).
 """
 
@@ -32,6 +33,7 @@ from storage.database import open_database
 from workflow.seen import Seen
 
 SHOWN_WAIT_S = 600.0
+ALL, SPLIT = "all", "split"  # --role: the bot as one process, or as web + relay processes
 
 
 async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[str, float]:
@@ -49,8 +51,16 @@ async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[s
                     SLACK_CHANNEL=storm.CHANNEL, SLACK_TEAM_ID=fake.workspace.team_id,
                     BENCH_PACING_S=str(1.0 if args.slack_limits else args.pacing))
     bot: Server | None = None
+    relay: Server | None = None
     try:
-        bot = await start(["-m", "bench.serve"], env, directory / "bot.log")
+        if args.role == SPLIT:  # `serve --role web` and `serve --role relay` on one database
+            bot = await start(["-m", "bench.serve"], {**env, "CHANGEGATE_ROLE": "web"},
+                              directory / "bot.log")
+            relay = await start(["-m", "bench.serve"], {**env, "CHANGEGATE_ROLE": "relay"},
+                                directory / "relay.log")
+        else:
+            bot = await start(["-m", "bench.serve"], env, directory / "bot.log")
+        print(f"measuring {mode(args, bot, relay)}", flush=True)
         settle = await storm.until_idle(url, storm.LIMITED_WAIT_S if args.slack_limits
                                          else storm.IDLE_WAIT_S)
         card_of = storm.cards(fake)
@@ -79,6 +89,8 @@ async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[s
     finally:
         if bot is not None:
             await bot.stop()
+        if relay is not None:
+            await relay.stop()
         await fake.close()
     acks = [s.ack_s for s in sent if s is not None]
     to_card = [fake.shown_at[c.index] - sent_at for c, sent_at in _sent_times(fake, clicks)
@@ -99,6 +111,14 @@ async def run_bot(args: argparse.Namespace, directory: Path, url: str) -> dict[s
         "response_events": counted.response_events, "refused": counted.refused_events,
         "approved": counted.approved, "changes": counted.changes,
     }
+
+
+def mode(args: argparse.Namespace, bot: Server, relay: Server | None) -> str:
+    """Which deployment the numbers are of."""
+    if relay is None:
+        return f"role all: one process (pid {bot.pid}) takes the clicks and delivers to Slack"
+    return (f"role split: a web process (pid {bot.pid}) takes the clicks, a relay process "
+            f"(pid {relay.pid}) delivers to Slack, on one database")
 
 
 async def start_profiler(path: Path | None, pid: int) -> asyncio.subprocess.Process | None:
@@ -182,7 +202,7 @@ async def main(args: argparse.Namespace) -> int:
     async with bench_database(directory, args.postgres, "cg_storm") as url:
         ours = await run_bot(args, directory, url)
     base = await run_baseline(args, directory)
-    print(f"\nChangeGate ({'PostgreSQL' if args.postgres else 'SQLite'}): "
+    print(f"\nChangeGate ({'PostgreSQL' if args.postgres else 'SQLite'}, role {args.role}): "
           f"ack p50 {ours['ack_p50']:.1f} ms, p99 {ours['ack_p99']:.1f} ms; click-to-card p50 "
           f"{ours['card_p50']:.0f} ms, p99 {ours['card_p99']:.0f} ms; "
           f"{ours['decisions_per_s']:.0f} decisions/s ({ours['response_events']:.0f} in "
@@ -213,6 +233,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slack-limits", action="store_true",
                         help="the fake Slack enforces Slack's published rate limits (429 with "
                              "Retry-After) and the bot keeps to them, as serve does")
+    parser.add_argument("--role", choices=(ALL, SPLIT), default=ALL,
+                        help="all: the bot as one process (serve's default); split: a web "
+                             "process taking the clicks and a relay process delivering to "
+                             "Slack, on one database (serve --role web / --role relay)")
     return parser.parse_args(argv)
 
 

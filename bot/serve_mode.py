@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.settings import Settings, SettingsError, default_database_url
+from bot.settings import Role, Settings, SettingsError, default_database_url
 
 SANDBOX_DATABASE_FILE = "sandbox.db"  # the sandbox's own database, beside the policy file
 SERVE_SLACK = "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) to serve Slack"
+ONE_ROLE = "drop --role and CHANGEGATE_ROLE"
 
 
 def serve_settings(settings: Settings) -> Settings:
     """The settings `serve` runs with, or a SettingsError naming the missing variable."""
     if settings.sandbox:
+        if settings.role is not Role.ALL:
+            raise SettingsError(f"--sandbox runs as role all only (web and relay in one "
+                                f"process), not role {settings.role}: {ONE_ROLE}")
         return sandboxed(settings)
     given = settings.slack_settings_given()
     if not given:
@@ -22,6 +26,10 @@ def serve_settings(settings: Settings) -> Settings:
             raise SettingsError(
                 f"no Slack settings, and CHANGEGATE_DATABASE_URL is not the sandbox's own "
                 f"database: {SERVE_SLACK}, or pass --sandbox to serve the sandbox workspace")
+        if settings.role is not Role.ALL:
+            raise SettingsError(f"role {settings.role} is for Slack, but no Slack settings "
+                                f"are set: {SERVE_SLACK}; without them serve runs the "
+                                f"sandbox, as role all only: {ONE_ROLE}")
         return sandboxed(settings)
     problem = missing_slack_setting(settings)
     if problem is not None:

@@ -15,11 +15,12 @@ from bot.listen_error import cannot_listen
 from bot.policy_reload import reloading
 from bot.problem_server import ProblemRunner
 from bot.root_page import add_root_page
-from bot.settings import Settings
+from bot.settings import Role, Settings
 from storage.database import redact_url
 
 VersionOf = Callable[[], str]
 POLICY_VERSION: web.AppKey[VersionOf] = web.AppKey("policy_version")
+ROLE: web.AppKey[Role] = web.AppKey("role")
 SHUTDOWN_TIMEOUT = 10.0  # seconds in-flight requests get to finish after a stop signal
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -29,19 +30,28 @@ class ServerError(Exception):
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness probe; also tells which policy file version the process runs with now."""
-    return web.json_response({"status": "ok", "policy_version": request.app[POLICY_VERSION]()})
+    """Liveness probe; also tells which policy file version the process runs with now, and its
+    role when it runs only part of the bot (`serve --role web|relay`)."""
+    body = {"status": "ok", "policy_version": request.app[POLICY_VERSION]()}
+    role = request.app.get(ROLE)
+    if role is not None and role is not Role.ALL:
+        body["role"] = role.value
+    return web.json_response(body)
 
 
 def create_app(policy_version: str, runtime: Runtime | None = None) -> web.Application:
     """Build the aiohttp application with every route of the bot; the version reported is the
-    runtime's policy in force (it follows reloads), else `policy_version`."""
+    runtime's policy in force (it follows reloads), else `policy_version`. A relay process
+    (`--role relay`) serves its health probes only: /healthz and /api/v1/readyz."""
     app = web.Application()
     app[POLICY_VERSION] = (lambda: runtime.policy.version) if runtime else (lambda: policy_version)
     app.router.add_get("/healthz", healthz)
     if runtime is not None:
+        app[ROLE] = runtime.settings.role
         runtime.add_routes(app)
-        mount_api(app, api_for(runtime))  # REST API under /api/v1 (bot/api)
+        mount_api(app, api_for(runtime))  # REST API under /api/v1 (bot/api); a relay's: readyz
+        if not runtime.settings.role.serves_web:
+            return app
     add_root_page(app)
     return app
 
@@ -86,7 +96,7 @@ async def _serve(settings: Settings, policy_version: str, runtime: Runtime) -> N
                 print(
                     f"ChangeGate listening on http://{url_host(settings.host)}:{port} "
                     f"(policy {policy_version[:12]}, database "
-                    f"{redact_url(settings.database_url)})",
+                    f"{redact_url(settings.database_url)}{role_note(settings.role)})",
                     flush=True,
                 )
                 received = await stopped
@@ -113,6 +123,15 @@ def stop_signals() -> Iterator[asyncio.Future[signal.Signals]]:
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
+
+
+def role_note(role: Role) -> str:
+    """What the listening line adds for a process running part of the bot."""
+    if role is Role.WEB:
+        return "; role web: Slack delivery is left to a relay process"
+    if role is Role.RELAY:
+        return "; role relay: delivering to Slack, serving health checks only"
+    return ""
 
 
 def url_host(host: str) -> str:

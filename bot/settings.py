@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 DEFAULT_POLICY = "changegate.yaml"
@@ -28,6 +29,27 @@ class SettingsError(ValueError):
     """A setting is malformed; the message names the variable and the value it expects."""
 
 
+class Role(StrEnum):
+    """What one `serve` process runs (docs/operations.md#running-web-and-relay-apart)."""
+
+    WEB = "web"  # Slack's requests, the API and the deadline timers; leaves the outbox alone
+    RELAY = "relay"  # the outbox relay delivering to Slack; health probes its only HTTP
+    ALL = "all"  # both, in one process (the default; the sandbox's only role)
+
+    @property
+    def serves_web(self) -> bool:
+        """Slack's requests, the REST API and the timers run in this process."""
+        return self is not Role.RELAY
+
+    @property
+    def relays(self) -> bool:
+        """The outbox relay delivers to Slack from this process."""
+        return self is not Role.WEB
+
+
+ROLES = ", ".join(role.value for role in Role)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the process is configured with; secrets are kept out of the repr."""
@@ -47,12 +69,14 @@ class Settings:
     sandbox_host: str = DEFAULT_HOST
     replicas: int = 1  # processes serving one Slack app: each keeps to its share of the limits
     metadata_key: str | None = field(default=None, repr=False)  # else from the Slack secrets
+    role: Role = Role.ALL  # what this serve process runs: web, relay or all
 
     @classmethod
     def load(cls, environ: Mapping[str, str], *, policy: str | None = None,
-             sandbox: bool = False) -> Settings:
+             sandbox: bool = False, role: str | None = None) -> Settings:
         """Build settings from `environ`; a `--policy` given on the command line wins, and
-        `--sandbox` asks for the sandbox workspace whatever the Slack variables say."""
+        `--sandbox` asks for the sandbox workspace whatever the Slack variables say; a
+        `--role` wins over CHANGEGATE_ROLE."""
         policy_path = Path(policy or _get(environ, "CHANGEGATE_POLICY") or DEFAULT_POLICY)
         database_given = _get(environ, "CHANGEGATE_DATABASE_URL") is not None
         return cls(
@@ -73,6 +97,7 @@ class Settings:
             sandbox_host=_get(environ, "CHANGEGATE_SANDBOX_HOST") or DEFAULT_HOST,
             replicas=_replicas(environ),
             metadata_key=_metadata_key(environ),
+            role=_role(environ, role),
         )
 
     @property
@@ -128,6 +153,19 @@ def _metadata_key(environ: Mapping[str, str]) -> str | None:
         raise SettingsError(f"CHANGEGATE_METADATA_KEY must be at least {METADATA_KEY_MIN} "
                             f"characters, got {len(key)}")
     return key
+
+
+def _role(environ: Mapping[str, str], given: str | None) -> Role:
+    """`--role` if given, else CHANGEGATE_ROLE, else all; anything else names where it came
+    from and quotes the value back."""
+    name, raw = ("--role", given.strip()) if given is not None else (
+        "CHANGEGATE_ROLE", _get(environ, "CHANGEGATE_ROLE"))
+    if raw is None:
+        return Role.ALL
+    try:
+        return Role(raw.lower())
+    except ValueError:
+        raise SettingsError(f"{name} must be one of {ROLES}, got {raw!r}") from None
 
 
 def _bounded(environ: Mapping[str, str], name: str, default: int, low: int, high: int,

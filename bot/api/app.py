@@ -14,6 +14,7 @@ from storage.errors import StorageError
 from workflow.errors import WorkflowError
 
 log = logging.getLogger(__name__)
+PROBES = ("readyz",)  # the operations a relay process serves
 
 
 @web.middleware
@@ -57,6 +58,17 @@ def create_api(dependencies: ApiDependencies) -> web.Application:
             api.router.add_route(route.method, route.path, route.web_handler(),
                                  name=route.operation)
     api.router.add_get("/openapi.json", openapi_json, name="openapi")
+    return api
+
+
+def create_probe_api(dependencies: ApiDependencies) -> web.Application:
+    """Only the API's readiness probe (GET /readyz, no token): what a `serve --role relay`
+    process serves under /api/v1, so one probe fits both roles and nothing there acts."""
+    api = web.Application(middlewares=[problems])
+    api[DEPENDENCIES] = dependencies
+    for route in ROUTES:
+        if route.operation in PROBES:
+            api.router.add_get(route.path, route.web_handler(), name=route.operation)
     return api
 
 

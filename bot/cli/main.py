@@ -34,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command = args.command
     try:
         settings = Settings.load(os.environ, policy=args.policy,
-                                 sandbox=getattr(args, "sandbox", False))
+                                 sandbox=getattr(args, "sandbox", False),
+                                 role=getattr(args, "role", None))
     except SettingsError as exc:
         return fail(str(exc))
     try:
@@ -79,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
                              help="serve the sandbox workspace at /sandbox, where anyone can "
                              "act as anyone, ignoring any Slack settings (without them and "
                              "without CHANGEGATE_DATABASE_URL it is served anyway)")
+            sub.add_argument("--role", metavar="{web,relay,all}",
+                             help="what this process runs (default: $CHANGEGATE_ROLE, else "
+                             "all): web serves Slack's requests, the API and the timers and "
+                             "leaves Slack delivery to a relay process on the same database; "
+                             "relay delivers the outbox to Slack and serves only health "
+                             "checks; all does both (the sandbox runs all only)")
     add_policy_arguments(commands, _add_policy)
     add_arguments(commands, _add_policy)
     add_token_arguments(commands, _add_policy)

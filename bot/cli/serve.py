@@ -34,7 +34,9 @@ def serve(settings: Settings, policy: Policy) -> int:
             await run_server(settings, policy.version)
 
     try:
-        with serving(settings.database_url):  # a second serve of one SQLite file stops here
+        # a second serve of one SQLite file stops here; one web and one relay may share it
+        with serving(settings.database_url, web=settings.role.serves_web,
+                     relay=settings.role.relays):
             asyncio.run(start())
     except (DatabaseError, ServerError) as exc:
         return fail(str(exc))

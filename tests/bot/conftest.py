@@ -17,6 +17,7 @@ VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
+    "CHANGEGATE_ROLE",
 )
 
 
