@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.api.app import create_api
+from bot.api.app import create_api, create_probe_api
 from bot.api.context import ApiDependencies
 from bot.api.metrics import Metrics
 from bot.api.wiring import waking
@@ -32,7 +33,7 @@ from bot.outbox.relay import IDLE, Relay
 from bot.outbox.relay_task import RelayTask
 from bot.policy_reload import PolicyHolder
 from bot.serve_mode import missing_slack_setting
-from bot.settings import SLACK_API, Settings
+from bot.settings import SLACK_API, Role, Settings
 from bot.slack.app import build_app
 from bot.slack.inbound.http import EVENTS_PATH, events_handler
 from bot.slack.outbound.card_follower import CardFollower, paced_updates
@@ -40,7 +41,13 @@ from bot.slack.outbound.delivery import TOPIC, SlackDelivery
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.membership import UsergroupMembership
 from bot.slack.outbound.paced_client import PacedWebClient
-from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S, ChannelPacer, SlackPacer, method_budget
+from bot.slack.outbound.pacing import (
+    DEFAULT_INTERVAL_S,
+    ChannelPacer,
+    SlackPacer,
+    Sleep,
+    method_budget,
+)
 from bot.slack.outbound.people import People
 from bot.slack.sealing import MetadataSeal, metadata_key
 from bot.slack.services import BotIdentity, SlackServices
@@ -49,6 +56,7 @@ from storage.database import DatabaseError, open_database
 from storage.memory.api_reads import MemoryApiReads
 from storage.memory.cards import MemoryCardStore
 from storage.memory.change_queries import MemoryChangeQueries
+from storage.memory.dm_digests import MemoryDmDigests
 from storage.memory.interactions import MemoryInteractions
 from storage.memory.store import MemoryOutboxQueue, MemoryQueries, MemoryUnitOfWorkFactory
 from storage.memory.tokens import MemoryTokens
@@ -56,6 +64,7 @@ from storage.ports.api_reads import ApiReads
 from storage.ports.cards import CardStore
 from storage.ports.change_queries import ChangeQueries
 from storage.ports.deadlines import DeadlineSource
+from storage.ports.dm_digests import DmDigests
 from storage.ports.interactions import SeenInteractions
 from storage.ports.outbox import OutboxQueue
 from storage.ports.tokens import TokenStore
@@ -63,6 +72,7 @@ from storage.sql.api_reads import SqlApiReads
 from storage.sql.card_store import SqlCardStore
 from storage.sql.cards import SqlCards
 from storage.sql.change_queries import SqlChangeQueries
+from storage.sql.dm_digests import SqlDmDigests
 from storage.sql.interactions import SqlInteractions
 from storage.sql.outbox import SqlOutboxQueue
 from storage.sql.queries import Queries
@@ -75,6 +85,8 @@ from workflow.ports import Clock, Directory, ExecutorRegistry, UnitOfWorkFactory
 
 RATE_LIMIT_RETRIES = 3
 IDLE_S = IDLE.total_seconds()
+# A relay process hears of no commit (the web process makes them all): it looks this often.
+RELAY_ROLE_IDLE_S = 0.1
 HOME_STOP_WAIT_S = 5.0  # finishing the App Home tabs in flight when the bot stops
 
 
@@ -101,6 +113,7 @@ class Storage:
     api_reads: ApiReads
     tokens: TokenStore
     close: Callable[[], Awaitable[None]] = _nothing
+    dm_digests: DmDigests = field(default_factory=MemoryDmDigests)  # approvers' DM digests
 
 
 def memory_storage() -> Storage:
@@ -126,7 +139,8 @@ async def sql_storage(settings: Settings) -> Storage:
     queries = Queries(db)
     cards = SqlCardStore(SqlCards(db), SystemClock())
     return Storage(uow, SqlChangeQueries(queries), cards, SqlOutboxQueue(db), queries,
-                   SqlInteractions(db), SqlApiReads(db), SqlTokens(db), db.dispose)
+                   SqlInteractions(db), SqlApiReads(db), SqlTokens(db), db.dispose,
+                   dm_digests=SqlDmDigests(db))
 
 
 async def open_storage(settings: Settings, *, memory: bool = False) -> Storage:
@@ -169,8 +183,10 @@ class Runtime:
     _started: bool = field(default=False, repr=False)
 
     def add_routes(self, app: web.Application) -> None:
-        """Mount POST /slack/events when Slack runs in HTTP mode, and every extra mount."""
-        if self.slack is not None and self.slack.http_handler is not None:
+        """Mount POST /slack/events when Slack runs in HTTP mode (not in a relay process), and
+        every extra mount."""
+        if (self.settings.role.serves_web and self.slack is not None
+                and self.slack.http_handler is not None):
             app.router.add_post(EVENTS_PATH, self.slack.http_handler)
         for mount in self.mounts:
             mount.add_routes(app)
@@ -181,15 +197,20 @@ class Runtime:
         return await report_kept_apart(self.policy(), self.storage.api_reads)
 
     async def start(self) -> None:
-        """Settle interrupted applies, arm every deadline, start delivering, connect Socket Mode."""
+        """Settle interrupted applies, arm every deadline, start delivering, connect Socket Mode:
+        what the settings' role runs. The web part has the timers (they decide, as requests do,
+        and settle interrupted applies) and Socket Mode; the relay part delivers to Slack."""
         if self._started:
             return
         self._started = True
-        await self.timers.start()
+        role = self.settings.role
+        if role.serves_web:
+            await self.timers.start()
         if self.slack is None:
             return
-        self.slack.relay.start()
-        if self.slack.socket is not None:
+        if role.relays:
+            self.slack.relay.start()
+        if role.serves_web and self.slack.socket is not None:
             await self.slack.socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
@@ -198,7 +219,7 @@ class Runtime:
         for mount in self.mounts:
             await mount.close()
         if self.slack is not None:
-            if self.slack.socket is not None:
+            if self.settings.role.serves_web and self.slack.socket is not None:
                 await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
             await self.slack.relay.close()
             with contextlib.suppress(TimeoutError):  # a hung views.publish never blocks a stop
@@ -211,7 +232,8 @@ def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application
     """The API over the runtime's engine and storage, with the directory Slack uses if any.
 
     Pass the `Metrics` the Slack side counts its Web API errors on (`count_slack_error`) to
-    expose them in GET /api/v1/metrics.
+    expose them in GET /api/v1/metrics. A relay process (`--role relay`) serves only the
+    readiness probe of it.
     """
     directory: Directory = (runtime.slack.services.directory if runtime.slack is not None
                             else PolicyDirectory(runtime.policy))
@@ -219,6 +241,8 @@ def api_for(runtime: Runtime, metrics: Metrics | None = None) -> web.Application
     dependencies = waking(ApiDependencies(runtime.engine, storage.api_reads, storage.tokens,
                                           directory, runtime.clock, metrics or Metrics()))
     dependencies.policy = runtime.policy
+    if not runtime.settings.role.serves_web:
+        return create_probe_api(dependencies)
     return create_api(dependencies)
 
 
@@ -239,17 +263,22 @@ async def open_runtime(
     pacing_s: float = DEFAULT_INTERVAL_S,
     memory: bool = False,
     environ: Mapping[str, str] | None = None,
-    relay_idle_s: float = IDLE_S,
+    relay_idle_s: float | None = None,
     mounts: Sequence[Mount] = (),
     pacer: SlackPacer | None = None,
+    pacing_clock: Callable[[], float] = time.monotonic,
+    pacing_sleep: Sleep = asyncio.sleep,
 ) -> Runtime:
     """Build the process from settings; with a bot token, Slack too (auth.test checked now).
 
     `memory` keeps everything in this process instead of the database (tests, demos);
     `environ` is what the policy's executors see instead of this process's environment;
     `relay_idle_s` is how often delivery looks for messages no commit here woke it for
-    (another replica's); `mounts` are served beside it and closed with it (the sandbox);
-    `pacer` keeps Slack's limits instead of the one pacing builds (tests: a method held).
+    (another replica's; default IDLE_S, a relay process's RELAY_ROLE_IDLE_S); `mounts` are
+    served beside it and closed with it (the sandbox);
+    `pacer` keeps Slack's limits instead of the one pacing builds (tests: a method held);
+    `pacing_clock` and `pacing_sleep` are the seconds pacing counts and waits by (tests: a
+    clock that moves on when something sleeps).
     """
     policy = load(settings)
     clock = clock or SystemClock()
@@ -261,8 +290,10 @@ async def open_runtime(
                        armed_timers(engine, storage, clock), mounts=list(mounts))
     session = aiohttp.ClientSession()
     try:
+        if relay_idle_s is None:
+            relay_idle_s = RELAY_ROLE_IDLE_S if settings.role is Role.RELAY else IDLE_S
         runtime = await _with_slack(settings, policy, clock, storage, executors, pacing_s,
-                                    relay_idle_s, session, pacer)
+                                    relay_idle_s, session, pacer, pacing_clock, pacing_sleep)
         runtime.mounts.extend(mounts)
         return runtime
     except BaseException:
@@ -274,15 +305,16 @@ async def open_runtime(
 async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                       storage: Storage, executors: ExecutorRegistry | None, pacing_s: float,
                       relay_idle_s: float, session: aiohttp.ClientSession,
-                      pacer: SlackPacer | None) -> Runtime:
+                      pacer: SlackPacer | None, pacing_clock: Callable[[], float],
+                      pacing_sleep: Sleep) -> Runtime:
     token = settings.slack_bot_token
     assert token is not None
     problem = missing_slack_setting(settings)
     if problem is not None:
         raise StartupError(problem)
-    # Slack's rate limits kept, each replica to its share (pacing is off in tests)
+    # Slack's rate limits kept, each replica to its share (off when pacing_s is 0)
     if pacer is None and pacing_s:
-        pacer = SlackPacer(replicas=settings.replicas)
+        pacer = SlackPacer(pacing_clock, pacing_sleep, replicas=settings.replicas)
     client = web_client(settings, session, token, pacer)
     identity = await identify(client, settings.slack_team_id)
     membership = UsergroupMembership(client)
@@ -294,16 +326,18 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                           method_budget("views.publish", settings.replicas) if pacer else None)
     delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
                              default_channel=settings.slack_channel,
-                             pacer=ChannelPacer(pacing_s),
+                             pacer=ChannelPacer(pacing_s, pacing_clock, pacing_sleep),
                              updates=paced_updates(client, pacer) if pacer else None,
-                             under_limits=pacer is not None)
+                             under_limits=pacer is not None,
+                             digests=storage.dm_digests, directory=directory)
     # one relay over either storage's outbox queue; outbox times are wall-clock
     relay = RelayTask(Relay(storage.outbox, SystemClock(), {},
                             batched={TOPIC: delivery.deliver_many},
                             idle=timedelta(seconds=relay_idle_s)))
     engine.on_commit(lambda _changes: relay.kick())  # deliver what was just committed
-    if pacer is not None:  # cards follow commits within chat.update's budget
-        engine.on_commit(CardFollower(delivery.follow, pacer).committed)
+    # cards follow commits within chat.update's budget; a web process leaves Slack to the relay
+    if pacer is not None and settings.role.relays:
+        engine.on_commit(CardFollower(delivery.follow, pacer, pacing_sleep).committed)
     # forms are signed with a key every replica derives alike, so each verifies the others'
     seal = MetadataSeal(metadata_key(settings.metadata_key, settings.slack_signing_secret,
                                      settings.slack_app_token))

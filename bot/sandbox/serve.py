@@ -7,9 +7,11 @@ whole application takes the same socket over. Nothing else can grab the port in 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -24,7 +26,7 @@ from bot.sandbox.mount import SandboxWorkspace
 from bot.sandbox.web import POLL_S
 from bot.server import ServerError, create_app, runner_for, stop_signals, url_host
 from bot.settings import Settings
-from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S
+from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S, Sleep
 from storage.database import redact_url
 from workflow.policy import Policy
 from workflow.ports import Clock
@@ -69,9 +71,12 @@ async def run_sandbox(settings: Settings, policy: Policy) -> None:
 @asynccontextmanager
 async def running_sandbox(settings: Settings, policy: Policy, policy_version: str, *,
                           clock: Clock | None = None, pacing_s: float = DEFAULT_INTERVAL_S,
-                          memory: bool = False, poll_s: float = POLL_S
+                          memory: bool = False, poll_s: float = POLL_S,
+                          pacing_clock: Callable[[], float] = time.monotonic,
+                          pacing_sleep: Sleep = asyncio.sleep
                           ) -> AsyncIterator[RunningSandbox]:
-    """Serve the sandbox until the block ends; `memory` keeps changes in this process."""
+    """Serve the sandbox until the block ends; `memory` keeps changes in this process;
+    `pacing_clock` and `pacing_sleep` as for open_runtime (tests: a clock moved by sleeps)."""
     try:
         directory = load_directory(policy, settings.policy_path)
     except DirectoryError as exc:
@@ -82,7 +87,8 @@ async def running_sandbox(settings: Settings, policy: Policy, policy_version: st
         internal = f"http://{url_host(LOOPBACK.get(settings.host, settings.host))}:{port}"
         workspace = SandboxWorkspace(directory, internal, poll_s)
         async with _answering(workspace, sock):
-            runtime = await _runtime(settings, workspace, clock, pacing_s, memory)
+            runtime = await _runtime(settings, workspace, clock, pacing_s, memory,
+                                     pacing_clock, pacing_sleep)
         try:
             runner = runner_for(create_app(policy_version, runtime))
             await runner.setup()
@@ -103,14 +109,16 @@ async def running_sandbox(settings: Settings, policy: Policy, policy_version: st
 
 
 async def _runtime(settings: Settings, workspace: SandboxWorkspace, clock: Clock | None,
-                   pacing_s: float, memory: bool) -> Runtime:
+                   pacing_s: float, memory: bool, pacing_clock: Callable[[], float],
+                   pacing_sleep: Sleep) -> Runtime:
     w = workspace.fake.workspace
     sandboxed = sandbox_settings(settings, api_url=workspace.api_url, bot_token=w.bot_token,
                                  team_id=w.team_id, signing_secret=workspace.signing_secret,
                                  channel=workspace.directory.default_channel)
     try:
         return await open_runtime(sandboxed, clock=clock, pacing_s=pacing_s, memory=memory,
-                                  environ=sandbox_environ(), mounts=[workspace])
+                                  environ=sandbox_environ(), mounts=[workspace],
+                                  pacing_clock=pacing_clock, pacing_sleep=pacing_sleep)
     except StartupError as exc:
         raise ServerError(str(exc)) from exc
 

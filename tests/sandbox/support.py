@@ -15,6 +15,13 @@ from bot.sandbox.guard import TOKEN_HEADER
 from bot.sandbox.serve import RunningSandbox, running_sandbox
 from bot.settings import Settings
 from storage.database import create_database
+from tests.support.pacing_clock import (
+    PacingClock,
+    keeping_limits,
+    paced_by,
+    stop_following,
+    waiting_by,
+)
 from workflow.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,16 +43,25 @@ def copy_examples(into: Path) -> Path:
 
 
 @asynccontextmanager
-async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0
+async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0, paced: bool = True
                         ) -> AsyncIterator[RunningSandbox]:
-    """The sandbox as `changegate serve --sandbox` runs it, on port 0 and unpaced."""
+    """The sandbox as `changegate serve --sandbox` runs it, on port 0: paced as it is, by a
+    PacingClock its fake Slack keeps Slack's limits by too (so no wait takes wall time), or
+    unpaced (`paced=False`)."""
     policy_path = copy_examples(tmp_path)
     settings = Settings.load({"CHANGEGATE_PORT": "0"}, policy=str(policy_path))
     await create_database(settings.database_url)
     policy = load_policy(policy_path)
-    async with running_sandbox(settings, policy, policy.version, pacing_s=0,
-                               poll_s=poll_s) as running:
-        yield running
+    pacing = PacingClock() if paced else None
+    async with running_sandbox(settings, policy, policy.version, poll_s=poll_s,
+                               **(paced_by(pacing) if pacing else {"pacing_s": 0})) as running:
+        if pacing is not None:  # before any call the limits count (auth.test has none)
+            keeping_limits(running.workspace.fake, pacing)
+            waiting_by(running.runtime, pacing)
+        try:
+            yield running
+        finally:
+            await stop_following(running.runtime)
 
 
 def page_token(html: str) -> str:

@@ -21,6 +21,13 @@ from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
+from tests.support.pacing_clock import (
+    PacingClock,
+    keeping_limits,
+    paced_by,
+    stop_following,
+    waiting_by,
+)
 from workflow.engine import Engine
 from workflow.model import ChangeRequest, Content, Metadata, Risk, State
 
@@ -105,6 +112,7 @@ class Harness:
     clock: TestClock
     executor: ScriptedExecutor
     url: str
+    pacing: PacingClock | None = None  # what Slack's limits are kept by; None: unpaced
 
     @property
     def engine(self) -> Engine:
@@ -200,10 +208,13 @@ class Harness:
 
     async def settled(self) -> None:
         """Deliver everything committed so far (the relay also does so on its own), and let
-        the App Home tabs being published finish."""
-        assert self.runtime.slack is not None
-        await self.runtime.slack.relay.drain()
-        await self.runtime.slack.services.homes.idle()
+        the card updates waiting for Slack's budget and the App Home tabs being published
+        finish."""
+        slack = self.runtime.slack
+        assert slack is not None
+        await slack.relay.drain()
+        await slack.services.delivery.updates.settle()
+        await slack.services.homes.idle()
 
 
 def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,
@@ -227,33 +238,45 @@ def settings_for(fake: FakeSlack, policy: Path, *, socket: bool = False,
 
 @asynccontextmanager
 async def running_bot(tmp_path: Path, *, socket: bool = False, storage: str = "memory",
-                      policy: str = POLICY, channel: str | None = CHANNEL
+                      policy: str = POLICY, channel: str | None = CHANNEL, paced: bool = True
                       ) -> AsyncIterator[Harness]:
     """Fake Slack, then the bot (built by the composition root) on its own server at :0;
-    `channel` is SLACK_CHANNEL, the cards' channel where a workflow names none."""
+    `channel` is SLACK_CHANNEL, the cards' channel where a workflow names none; `paced` as
+    for bot_on."""
     async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, socket=socket,
                                                       memory=storage == "memory",
-                                                      policy_text=policy,
-                                                      channel=channel) as harness:
+                                                      policy_text=policy, channel=channel,
+                                                      paced=paced) as harness:
         yield harness
 
 
 @asynccontextmanager
 async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memory: bool = True,
                  database_url: str | None = None, policy_text: str = POLICY,
-                 channel: str | None = CHANNEL, pacer: SlackPacer | None = None
+                 channel: str | None = CHANNEL, pacer: SlackPacer | None = None,
+                 paced: bool = True, pacing: PacingClock | None = None
                  ) -> AsyncIterator[Harness]:
     """The bot on its own server at :0, talking to `fake`; over `database_url` (else SQLite in
-    `tmp_path`) unless `memory`. Bots on one fake and one database are replicas. Slack's limits
-    are not kept unless a `pacer` is given."""
+    `tmp_path`) unless `memory`. Bots on one fake and one database are replicas.
+
+    Paced, the bot keeps Slack's limits as `serve` does (a post a second per channel, every
+    method within its tier, cards under limits) and the fake keeps them too, both by one
+    PacingClock (`pacing`, else the fake's, else a new one): no wait takes wall time. Unpaced
+    (`paced=False`) nothing is paced and the fake's limits are left as they are. A `pacer`
+    keeps Slack's limits instead of the one pacing builds (a method held); unpaced, it alone
+    does, with no post a second per channel."""
     policy = tmp_path / "changegate.yaml"
     policy.write_text(policy_text, encoding="utf-8")
     clock = TestClock()
     executor = ScriptedExecutor()
     settings = settings_for(fake, policy, socket=socket, database_url=database_url,
                             channel=channel)
+    pacing = keeping_limits(fake, pacing) if paced else None
     runtime = await open_runtime(settings, clock=clock, executors=SingleExecutorRegistry(executor),
-                                 pacing_s=0, memory=memory, pacer=pacer)
+                                 memory=memory, pacer=pacer,
+                                 **(paced_by(pacing) if pacing else {"pacing_s": 0}))
+    if pacing is not None:
+        waiting_by(runtime, pacing)
     runner = web.AppRunner(create_app("test-policy", runtime), shutdown_timeout=1.0)
     try:
         await runner.setup()
@@ -262,7 +285,8 @@ async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memor
         url = f"http://{host}:{port}"
         await runtime.start()
         async with SlackDriver(fake, f"{url}/slack/events", SECRET, socket=socket) as driver:
-            yield Harness(fake, runtime, driver, clock, executor, url)
+            yield Harness(fake, runtime, driver, clock, executor, url, pacing)
     finally:
+        await stop_following(runtime)
         await runtime.close()
         await runner.cleanup()

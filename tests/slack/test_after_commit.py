@@ -23,6 +23,7 @@ from tests.api.test_api_pipeline import ObservedWatch
 from tests.slack.harness import POLICY, SECRET, SENIOR1, SENIOR2, Harness, settings_for, workspace
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
+from tests.support.pacing_clock import keeping_limits, paced_by, stop_following, waiting_by
 from workflow.model import ChangeRequest
 
 AN_HOUR_S = 3600.0
@@ -60,15 +61,18 @@ class Both:
 @asynccontextmanager
 async def slack_and_api(tmp_path: Path, storage: str) -> AsyncIterator[Both]:
     """The bot over memory or SQLite (the durable relay) with its API mounted, delivering only
-    when a commit wakes it."""
+    when a commit wakes it; paced as in production, by a PacingClock the fake keeps Slack's
+    limits by."""
     policy = tmp_path / "changegate.yaml"
     policy.write_text(POLICY, encoding="utf-8")
     clock, executor = TestClock(), ScriptedExecutor()
     async with FakeSlack(workspace()) as fake:
+        pacing = keeping_limits(fake)
         runtime = await open_runtime(settings_for(fake, policy), clock=clock,
                                      memory=storage == "memory",
-                                     executors=SingleExecutorRegistry(executor), pacing_s=0,
-                                     relay_idle_s=AN_HOUR_S)
+                                     executors=SingleExecutorRegistry(executor),
+                                     relay_idle_s=AN_HOUR_S, **paced_by(pacing))
+        waiting_by(runtime, pacing)
         app = web.Application()
         runtime.add_routes(app)
         api = api_for(runtime)
@@ -82,9 +86,10 @@ async def slack_and_api(tmp_path: Path, storage: str) -> AsyncIterator[Both]:
             url = f"http://{host}:{port}"
             await runtime.start()
             async with SlackDriver(fake, f"{url}/slack/events", SECRET) as driver:
-                bot = Harness(fake, runtime, driver, clock, executor, url)
+                bot = Harness(fake, runtime, driver, clock, executor, url, pacing)
                 yield Both(bot, api[DEPENDENCIES])
         finally:
+            await stop_following(runtime)
             await runtime.close()
             await runner.cleanup()
 

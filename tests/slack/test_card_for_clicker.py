@@ -24,22 +24,30 @@ from tests.slack.harness import (
     bot_on,
     workspace,
 )
+from tests.support.pacing_clock import PacingClock
 from tests.support.reviews import approve_seen
 
 UPDATE = "chat.update"
 
 
 @pytest.fixture
-async def held() -> SlackPacer:
+def pacing() -> PacingClock:
+    """The test's time: ten minutes, so a wait of an hour is never over."""
+    return PacingClock(lasts_s=600)
+
+
+@pytest.fixture
+async def held(pacing: PacingClock) -> SlackPacer:
     """Slack's limits kept, and chat.update held as after a 429 with a long Retry-After."""
-    pacer = SlackPacer()
+    pacer = SlackPacer(pacing, pacing.sleep)
     pacer.hold(UPDATE, 3600)
     return pacer
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, held: SlackPacer) -> AsyncIterator[Harness]:
-    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, pacer=held) as harness:
+async def bot(tmp_path: Path, held: SlackPacer, pacing: PacingClock) -> AsyncIterator[Harness]:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, pacer=held,
+                                                      pacing=pacing) as harness:
         yield harness
 
 
@@ -75,8 +83,7 @@ async def test_a_later_decision_on_the_same_card_shows_too_each_through_its_own_
 
 async def test_with_room_the_clicked_card_is_updated_once_by_whichever_way_comes_first(
         tmp_path: Path) -> None:
-    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
-                                                      pacer=SlackPacer()) as bot:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
         await bot.seed()
         card = await bot.card("CHG-1")
 
@@ -90,8 +97,7 @@ async def test_with_room_the_clicked_card_is_updated_once_by_whichever_way_comes
 
 async def test_a_decision_made_elsewhere_reaches_the_card_through_chat_update(
         tmp_path: Path) -> None:
-    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
-                                                      pacer=SlackPacer()) as bot:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
         await bot.seed()
         await approve_seen(bot.engine, "CHG-1", SENIOR1, revision=1)  # the API's or the CLI's way
 
@@ -129,7 +135,9 @@ async def test_a_copy_another_replica_brought_up_to_date_is_not_sent_again(
 
 async def test_a_change_another_replica_committed_since_is_left_to_that_replicas_follower(
         tmp_path: Path) -> None:
-    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
+    # Unpaced, the bot stores no card's fingerprint after an update, so the copies are behind
+    # as far as the replica can tell (paced, it would store them: nothing left to follow).
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path, paced=False) as bot:
         cr = await bot.seed()
         await bot.settled()
         approved = await approve_seen(bot.engine, cr.id, SENIOR1, revision=1)
@@ -174,8 +182,7 @@ async def test_a_render_that_lands_after_a_later_state_is_followed_by_the_curren
 
 async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by_the_current(
         tmp_path: Path) -> None:
-    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
-                                                      pacer=SlackPacer()) as bot:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
         cr = await bot.seed()
         card = await bot.card(cr.id)
         held = fake.hold_next(UPDATE, lambda args: args.get("channel") == CHANNEL)
@@ -196,8 +203,7 @@ async def test_an_older_update_that_lands_after_the_clicked_cards_is_followed_by
 async def test_a_late_render_is_followed_even_when_the_later_ones_fingerprint_was_stored_after_it(
         tmp_path: Path) -> None:
     """With the click's response_url used up, the catch-up takes chat.update."""
-    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path,
-                                                      pacer=SlackPacer()) as bot:
+    async with FakeSlack(workspace()) as fake, bot_on(fake, tmp_path) as bot:
         cr = await bot.seed()
         card = await bot.card(cr.id)
         earlier = await approve_seen(bot.engine, cr.id, SENIOR1, revision=1)

@@ -26,28 +26,14 @@ from bot.slack.outbound.card_updates import (
 from bot.slack.outbound.limits import POST_PER_CHANNEL, TIER_3, Limit
 from bot.slack.outbound.paced_client import PacedWebClient
 from bot.slack.outbound.pacing import SlackPacer
+from tests.support.pacing_clock import PacingClock as Clock
 
 CHANNEL = "C0CHANGES"
 
 
-class Clock:
-    """Seconds that move only when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
 @pytest.fixture
 def clock() -> Clock:
+    """Seconds that move only when something sleeps."""
     return Clock()
 
 

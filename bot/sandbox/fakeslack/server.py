@@ -155,9 +155,11 @@ class FakeSlack:
                                                        message_ts)
         return f"{self.base_url}/response/{handle}"
 
-    def with_limits(self) -> Self:
-        """Answer calls over Slack's published limits 429 with Retry-After (off by default)."""
-        self.limits = RateLimits(self.clock)
+    def with_limits(self, clock: Callable[[], float] | None = None) -> Self:
+        """Answer calls over Slack's published limits 429 with Retry-After (off by default),
+        counted by `clock` (seconds; the fake's own clock when not given): a test counts them by
+        the clock its bot paces itself by, while triggers and response URLs expire in real time."""
+        self.limits = RateLimits(clock or self.clock)
         return self
 
     def fail_next(self, method: str, *, status: int = 429, error: str = "ratelimited",
