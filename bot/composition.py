@@ -36,7 +36,7 @@ from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Role, Settings
 from bot.slack.app import build_app
 from bot.slack.inbound.http import EVENTS_PATH, events_handler
-from bot.slack.outbound.card_follower import CardFollower, paced_updates
+from bot.slack.outbound.card_sync import CardSync
 from bot.slack.outbound.delivery import TOPIC, SlackDelivery
 from bot.slack.outbound.homepub import HomePublisher
 from bot.slack.outbound.membership import UsergroupMembership
@@ -156,6 +156,7 @@ class SlackRuntime:
     identity: BotIdentity
     relay: RelayTask
     session: aiohttp.ClientSession
+    cards: CardSync
     http_handler: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None
     socket: AsyncSocketModeHandler | None = None
 
@@ -222,6 +223,7 @@ class Runtime:
             if self.settings.role.serves_web and self.slack.socket is not None:
                 await self.slack.socket.close_async()  # type: ignore[no-untyped-call]
             await self.slack.relay.close()
+            await self.slack.cards.close()  # before the session and storage it uses
             with contextlib.suppress(TimeoutError):  # a hung views.publish never blocks a stop
                 await asyncio.wait_for(self.slack.services.homes.idle(), HOME_STOP_WAIT_S)
             await self.slack.session.close()
@@ -323,21 +325,24 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     timers = armed_timers(engine, storage, clock)
     people = People(policy, membership)
     homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url,
-                          method_budget("views.publish", settings.replicas) if pacer else None)
-    delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, clock,
+                          method_budget("views.publish", settings.replicas, pacing_clock)
+                          if pacer else None, pacing_sleep)
+    # the one place the ways to a card are chosen: paced as Slack's limits are kept, or not;
+    # a web process answers clicks on their cards and leaves following commits to its relay
+    card_sync = (CardSync.paced(client, storage.queries, storage.cards, people, clock, pacer,
+                                pacing_sleep, follows=settings.role.relays)
+                 if pacer is not None
+                 else CardSync.unpaced(client, storage.queries, storage.cards, people, clock))
+    delivery = SlackDelivery(client, storage.queries, storage.cards, people, homes, card_sync,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s, pacing_clock, pacing_sleep),
-                             updates=paced_updates(client, pacer) if pacer else None,
-                             under_limits=pacer is not None,
                              digests=storage.dm_digests, directory=directory)
     # one relay over either storage's outbox queue; outbox times are wall-clock
     relay = RelayTask(Relay(storage.outbox, SystemClock(), {},
                             batched={TOPIC: delivery.deliver_many},
                             idle=timedelta(seconds=relay_idle_s)))
     engine.on_commit(lambda _changes: relay.kick())  # deliver what was just committed
-    # cards follow commits within chat.update's budget; a web process leaves Slack to the relay
-    if pacer is not None and settings.role.relays:
-        engine.on_commit(CardFollower(delivery.follow, pacer, pacing_sleep).committed)
+    engine.on_commit(card_sync.committed)  # every copy of a card follows its change
     # forms are signed with a key every replica derives alike, so each verifies the others'
     seal = MetadataSeal(metadata_key(settings.metadata_key, settings.slack_signing_secret,
                                      settings.slack_app_token))
@@ -346,7 +351,7 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     app = build_app(services, identity, bot_token=token,
                     signing_secret=settings.slack_signing_secret,
                     client=web_client(settings, session, None), seen=storage.interactions)
-    slack = SlackRuntime(services, identity, relay, session)
+    slack = SlackRuntime(services, identity, relay, session, card_sync)
     if settings.slack_signing_secret is not None:
         slack.http_handler = events_handler(app, settings.slack_signing_secret)
     if settings.slack_app_token is not None:

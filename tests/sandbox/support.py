@@ -19,8 +19,6 @@ from tests.support.pacing_clock import (
     PacingClock,
     keeping_limits,
     paced_by,
-    stop_following,
-    waiting_by,
 )
 from workflow.policy import load_policy
 
@@ -57,11 +55,7 @@ async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0, paced: bool = T
                                **(paced_by(pacing) if pacing else {"pacing_s": 0})) as running:
         if pacing is not None:  # before any call the limits count (auth.test has none)
             keeping_limits(running.workspace.fake, pacing)
-            waiting_by(running.runtime, pacing)
-        try:
-            yield running
-        finally:
-            await stop_following(running.runtime)
+        yield running
 
 
 def page_token(html: str) -> str:

@@ -25,8 +25,6 @@ from tests.support.pacing_clock import (
     PacingClock,
     keeping_limits,
     paced_by,
-    stop_following,
-    waiting_by,
 )
 from workflow.engine import Engine
 from workflow.model import ChangeRequest, Content, Metadata, Risk, State
@@ -213,7 +211,7 @@ class Harness:
         slack = self.runtime.slack
         assert slack is not None
         await slack.relay.drain()
-        await slack.services.delivery.updates.settle()
+        await slack.cards.settle()
         await slack.services.homes.idle()
 
 
@@ -275,8 +273,6 @@ async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memor
     runtime = await open_runtime(settings, clock=clock, executors=SingleExecutorRegistry(executor),
                                  memory=memory, pacer=pacer,
                                  **(paced_by(pacing) if pacing else {"pacing_s": 0}))
-    if pacing is not None:
-        waiting_by(runtime, pacing)
     runner = web.AppRunner(create_app("test-policy", runtime), shutdown_timeout=1.0)
     try:
         await runner.setup()
@@ -287,6 +283,5 @@ async def bot_on(fake: FakeSlack, tmp_path: Path, *, socket: bool = False, memor
         async with SlackDriver(fake, f"{url}/slack/events", SECRET, socket=socket) as driver:
             yield Harness(fake, runtime, driver, clock, executor, url, pacing)
     finally:
-        await stop_following(runtime)
         await runtime.close()
         await runner.cleanup()

@@ -23,7 +23,7 @@ from tests.api.test_api_pipeline import ObservedWatch
 from tests.slack.harness import POLICY, SECRET, SENIOR1, SENIOR2, Harness, settings_for, workspace
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
-from tests.support.pacing_clock import keeping_limits, paced_by, stop_following, waiting_by
+from tests.support.pacing_clock import keeping_limits, paced_by
 from workflow.model import ChangeRequest
 
 AN_HOUR_S = 3600.0
@@ -72,7 +72,6 @@ async def slack_and_api(tmp_path: Path, storage: str) -> AsyncIterator[Both]:
                                      memory=storage == "memory",
                                      executors=SingleExecutorRegistry(executor),
                                      relay_idle_s=AN_HOUR_S, **paced_by(pacing))
-        waiting_by(runtime, pacing)
         app = web.Application()
         runtime.add_routes(app)
         api = api_for(runtime)
@@ -89,7 +88,6 @@ async def slack_and_api(tmp_path: Path, storage: str) -> AsyncIterator[Both]:
                 bot = Harness(fake, runtime, driver, clock, executor, url, pacing)
                 yield Both(bot, api[DEPENDENCIES])
         finally:
-            await stop_following(runtime)
             await runtime.close()
             await runner.cleanup()
 

@@ -11,10 +11,11 @@ import pytest
 
 from bot.sandbox.fakeslack import FakeSlack
 from bot.sandbox.fakeslack.state import RESPONSE_URL_USES
+from bot.slack.outbound.card_sync import PACED, CardSync
 from bot.slack.outbound.card_updates import CardUpdates
-from bot.slack.outbound.delivery import SlackDelivery
 from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
+from bot.slack.rendering.modals import Clicked
 from tests.slack.harness import (
     CHANNEL,
     SENIOR1,
@@ -26,6 +27,8 @@ from tests.slack.harness import (
 )
 from tests.support.pacing_clock import PacingClock
 from tests.support.reviews import approve_seen
+from workflow.gesture import Committed, Reply
+from workflow.model import ChangeRequest
 
 UPDATE = "chat.update"
 
@@ -112,10 +115,8 @@ async def test_a_copy_another_replica_brought_up_to_date_is_not_sent_again(
         services = bot.runtime.slack.services if bot.runtime.slack else None
         assert services is not None
 
-        def replica() -> SlackDelivery:  # another process's delivery: it remembers nothing
-            return SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
-                                 services.people, services.homes, services.clock,
-                                 under_limits=True)
+        def replica() -> CardSync:  # another process's: it remembers nothing
+            return another_replica(bot)
 
         one, two = replica(), replica()
         await bot.seed()
@@ -144,9 +145,7 @@ async def test_a_change_another_replica_committed_since_is_left_to_that_replicas
         await bot.settled()
         services = bot.runtime.slack.services if bot.runtime.slack else None
         assert services is not None
-        replica = SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
-                                services.people, services.homes, services.clock,
-                                under_limits=True)
+        replica = another_replica(bot)
         sent = len(fake.calls_to(UPDATE))
 
         await replica.follow(cr.id, approved.version - 1)  # its commit came before the last
@@ -165,14 +164,13 @@ async def test_a_render_that_lands_after_a_later_state_is_followed_by_the_curren
         await bot.card(cr.id, shows="2 of 2")  # another replica already showed the later state
         services = bot.runtime.slack.services if bot.runtime.slack else None
         assert services is not None
-        late = SlackDelivery(services.client, services.changes, bot.runtime.storage.cards,
-                             services.people, services.homes, services.clock, under_limits=True)
+        late = another_replica(bot)
 
         await bot.settled()
         updates = len(fake.calls_to(UPDATE))
 
-        await late.show_clicked(earlier, card.channel, card.ts,  # its answer came in late
-                                fake.issue_response_url(card.channel, SENIOR1, card.ts))
+        await answered(late, earlier, Clicked(card.channel, card.ts, fake.issue_response_url(
+            card.channel, SENIOR1, card.ts)))  # its answer came in late
 
         assert "2 of 2" in blocks_text(await bot.card(cr.id))
         # Caught up through the same response_url, sparing chat.update's budget.
@@ -224,13 +222,31 @@ async def test_a_late_render_is_followed_even_when_the_later_ones_fingerprint_wa
             lambda channel, ts, message: services.client.chat_update(
                 channel=channel, ts=ts, **message),
             lambda: waits[0] if waits else 0.0, stored_late, serial=True)
-        late = SlackDelivery(services.client, services.changes, cards, services.people,
-                             services.homes, services.clock, under_limits=True, updates=updates)
+        late = CardSync(services.client, services.changes, cards, services.people,
+                        services.clock, updates, PACED)
 
         url = fake.issue_response_url(card.channel, SENIOR1, card.ts)
         fake.state.response_urls[url.rsplit("/", 1)[-1]].uses = RESPONSE_URL_USES - 1
 
-        await late.show_clicked(earlier, card.channel, card.ts, url)  # lands on "2 of 2"
+        await answered(late, earlier, Clicked(card.channel, card.ts, url))  # lands on "2 of 2"
         await updates.settle()
 
         assert "2 of 2" in blocks_text(await bot.card(cr.id))
+
+
+def another_replica(bot: Harness) -> CardSync:
+    """The card sync of another process on the same database and Slack: it remembers nothing,
+    and follows no commit of its own."""
+    services = bot.runtime.slack.services if bot.runtime.slack else None
+    assert services is not None
+    pacing = bot.pacing or PacingClock()
+    return CardSync.paced(services.client, services.changes, bot.runtime.storage.cards,
+                          services.people, services.clock, SlackPacer(pacing, pacing.sleep),
+                          pacing.sleep, follows=False)
+
+
+async def answered(sync: CardSync, cr: ChangeRequest, clicked: Clicked) -> None:
+    """`sync` told of a commit of `cr` decided from a form opened on the card `clicked`, as the
+    engine tells it, and done with what that asks."""
+    sync.committed(Committed([cr], [Reply(cr, clicked.as_reply())]))
+    await sync.settle()

@@ -1,5 +1,7 @@
 """A form's decision, acknowledged once committed: the form Slack shows after Submit says what
-was recorded, so an acknowledged decision is never one a stopped process still held in memory."""
+was recorded, so an acknowledged decision is never one a stopped process still held in memory.
+The card the form was opened from is named in the decision's gesture: the commit brings it to
+the card (bot/slack/outbound/card_sync.py), as every other effect, not this listener."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from bot.slack.inbound.clicked import from_form
 from bot.slack.inbound.feedback import FAILED
 from bot.slack.inbound.replays import ignored_form, receipt
 from bot.slack.inbound.views import show_view
-from bot.slack.rendering.modals import Clicked, notice_modal
+from bot.slack.rendering.modals import notice_modal
 from bot.slack.rendering.mrkdwn import escape
 from bot.slack.services import SlackServices
 from workflow.errors import Replayed, WorkflowError
@@ -38,42 +40,29 @@ async def decide_then_ack(services: SlackServices, ack: AsyncAck, body: dict[str
     and its outcome replaces the form when it comes."""
     user = payload.actor(body)
     title = payload.title(view) or "ChangeGate"
+    clicked = from_form(payload.metadata(view))
+    gesture = Gesture(receipt(body), clicked.as_reply() if clicked is not None else None)
     deciding = asyncio.get_running_loop().create_task(
-        _outcome(lambda: act(user, Gesture(receipt(body))), user, done, body))
+        _outcome(lambda: act(user, gesture), user, done, body))
     try:
-        decided, text = await asyncio.wait_for(asyncio.shield(deciding), DECIDE_WITHIN_S)
+        text = await asyncio.wait_for(asyncio.shield(deciding), DECIDE_WITHIN_S)
     except TimeoutError:
         await ack(response_action="update", view=notice_modal(title, NOT_YET))
-        decided, text = await deciding
-        shown: Awaitable[object] = show_view(services, view, notice_modal(title, text))
+        await show_view(services, view, notice_modal(title, await deciding))
     else:
-        shown = ack(response_action="update", view=notice_modal(title, text))
-    clicked = from_form(payload.metadata(view))
-    if decided is not None and clicked is not None:  # the form and the card at the same time
-        await asyncio.gather(shown, _show_on_card(services, decided, clicked))
-    else:
-        await shown
+        await ack(response_action="update", view=notice_modal(title, text))
 
 
 async def _outcome(act: Callable[[], Awaitable[ChangeRequest]], user: str, done: str,
-                   body: dict[str, Any]) -> tuple[ChangeRequest | None, str]:
-    """The change decided and `done`, or no change and the refusal (or failure) to show."""
+                   body: dict[str, Any]) -> str:
+    """`done` once decided, else the refusal (or failure) to show."""
     try:
-        return await act(), done
+        await act()
     except WorkflowError as refusal:
         if isinstance(refusal, Replayed):
             ignored_form(body)
-        return None, f":no_entry: {escape(refusal.message)}"
+        return f":no_entry: {escape(refusal.message)}"
     except Exception:
         log.exception("%s by %s failed", body["view"].get("callback_id"), user)
-        return None, f":warning: {FAILED}"
-
-
-async def _show_on_card(services: SlackServices, cr: ChangeRequest, clicked: Clicked) -> None:
-    """The decision on the card it was made from (best effort: the card follows the commit in
-    any case)."""
-    try:
-        await services.delivery.show_clicked(cr, clicked.channel, clicked.ts,
-                                             clicked.response_url)
-    except Exception:
-        log.exception("card of %s not shown to its clicker", cr.id)
+        return f":warning: {FAILED}"
+    return done

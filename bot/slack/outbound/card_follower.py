@@ -15,22 +15,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.outbound.card_updates import CardUpdates
 from bot.slack.outbound.pacing import SlackPacer, Sleep
 from workflow.model import ChangeRequest
 
 log = logging.getLogger(__name__)
 UPDATE = "chat.update"
-
-
-def paced_updates(client: AsyncWebClient, pacer: SlackPacer) -> CardUpdates:
-    """Card updates sent one at a time as chat.update has room: at once in the caller's task
-    when it has and no other is in flight, else by each card's own task."""
-    return CardUpdates(
-        lambda channel, ts, message: client.chat_update(channel=channel, ts=ts, **message),
-        lambda: pacer.wait_s(UPDATE), serial=True)
 
 
 class CardFollower:

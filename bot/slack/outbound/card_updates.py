@@ -116,6 +116,14 @@ class CardUpdates:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def close(self) -> None:
+        """Drop the updates still waiting for the budget (the process stops: the next one
+        renders every copy from current state again)."""
+        waiting = list(self._tasks)
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+
     def _start(self, card: Card, *, inline: bool) -> Awaitable[None] | None:
         """Run the card's chat.update sender: at once in the caller's task while the budget
         has room (the caller awaits what this returns), else as the card's own task."""

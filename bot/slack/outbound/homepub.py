@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.outbound.budget import Budget
+from bot.slack.outbound.pacing import Sleep
 from bot.slack.rendering.home import (
     AWAITING,
     DECIDED,
@@ -46,8 +47,9 @@ class HomePublisher:
 
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, directory: Directory,
                  cards: CardStore, workspace_url: str = "https://slack.com/",
-                 budget: Budget | None = None) -> None:
+                 budget: Budget | None = None, sleep: Sleep = asyncio.sleep) -> None:
         self._client = client
+        self._sleep = sleep  # waits for the budget, by the clock it counts on
         self._changes = changes
         self._directory = directory
         self._cards = cards
@@ -144,7 +146,7 @@ class HomePublisher:
 
     async def _catch_up(self) -> None:
         while self._due:
-            await asyncio.sleep(self._budget.wait_s())
+            await self._sleep(self._budget.wait_s())
             if not self._due or not self._budget.take():
                 continue
             person = next(iter(self._due))

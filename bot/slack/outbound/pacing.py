@@ -82,8 +82,8 @@ class SlackPacer:
         return self._buckets[key]
 
 
-def method_budget(method: str, replicas: int = 1) -> Budget:
+def method_budget(method: str, replicas: int = 1, clock: Clock = time.monotonic) -> Budget:
     """A budget as the pacer keeps one method's tier: for callers that would rather put work
     off (App Home tabs) than wait for the pacer."""
     limit = TIERED[method].kept(replicas)
-    return Budget(limit.burst, limit.per_s)
+    return Budget(limit.burst, limit.per_s, clock)

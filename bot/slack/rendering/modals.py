@@ -95,6 +95,19 @@ class Clicked:
     def as_json(self) -> dict[str, str]:
         return {"channel": self.channel, "ts": self.ts, "response_url": self.response_url}
 
+    def as_reply(self) -> str:
+        """Where a form's decision is answered, as its gesture carries it to the commit."""
+        return json.dumps(self.as_json(), sort_keys=True)
+
+    @classmethod
+    def from_reply(cls, reply: str) -> Clicked | None:
+        """The card a committed gesture asks to be answered on (None: not a card's)."""
+        try:
+            card = json.loads(reply)
+            return cls(str(card["channel"]), str(card["ts"]), str(card["response_url"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
 
 def reject_modal(cr: ChangeRequest, origin: str, seen: Seen,
                  clicked: Clicked | None = None) -> View:
