@@ -100,9 +100,9 @@ class Receipts(Protocol):
     """Keys of the gestures (a submitted form) whose decision was committed: written in the
     deciding transaction, so a gesture is decided once, and one decision is one commit."""
 
-    async def take(self, key: str, at: datetime) -> bool:
-        """Record `key` with this unit of work; False when a committed one holds it already
-        (the gesture was replayed)."""
+    async def take_all(self, keys: Sequence[str], at: datetime) -> set[str]:
+        """Record `keys` with this unit of work, in one statement; the keys taken now (one a
+        committed gesture holds already was replayed: it is left out)."""
         ...
 
 

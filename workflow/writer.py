@@ -63,21 +63,28 @@ class Writer:
             adds: list[ChangeRequest] = []
             saves: list[tuple[ChangeRequest, int]] = []
             events: list[Event] = []
-            for change_id, build, gesture in items:
+            decided: list[Decision | Exception] = []
+            for change_id, build, _ in items:
                 before = stored.get(change_id) if change_id is not None else None
                 new_id = change_id if change_id is not None else await uow.changes.next_id()
                 try:
-                    decision = decide_all(before, build(before, new_id), now)
-                    decision = replace(decision, events=versioned(decision.events, version))
+                    fold = decide_all(before, build(before, new_id), now)
+                    decided.append(replace(fold, events=versioned(fold.events, version)))
                 except Exception as refusal:  # decided alone it would be refused just the same
-                    outcomes.append(refusal)
+                    decided.append(refusal)
+            taken = await uow.receipts.take_all(_keys(items, decided), now)
+            for (change_id, _, gesture), decision in zip(items, decided, strict=True):
+                if isinstance(decision, Exception):
+                    outcomes.append(decision)
                     continue
+                before = stored.get(change_id) if change_id is not None else None
                 key = gesture.key if gesture is not None else None
-                if decision.changed and key is not None and not await uow.receipts.take(
-                        key, now):
-                    outcomes.append(Replayed(f"this was submitted already and decided once: "
-                                             f"see {decision.change.id}'s card"))
-                    continue
+                if decision.changed and key is not None:
+                    if key not in taken:  # held by a committed gesture, or by one before it here
+                        outcomes.append(Replayed(f"this was submitted already and decided once:"
+                                                 f" see {decision.change.id}'s card"))
+                        continue
+                    taken.discard(key)
                 if decision.changed:
                     if before is None:
                         adds.append(decision.change)
@@ -105,6 +112,13 @@ class Writer:
                 observer(changes)
             except Exception:
                 log.exception("a commit observer failed on %s", ", ".join(c.id for c in changes))
+
+
+def _keys(items: Sequence[Item], decided: Sequence[Decision | Exception]) -> list[str]:
+    """The gesture keys to record: those of the items whose decision changes something."""
+    return [gesture.key for (_, _, gesture), decision in zip(items, decided, strict=True)
+            if gesture is not None and gesture.key is not None
+            and isinstance(decision, Decision) and decision.changed]
 
 
 def decide_all(

@@ -171,11 +171,11 @@ class MemoryReceipts:
         self._store = store
         self.staged: dict[str, datetime] = {}
 
-    async def take(self, key: str, at: datetime) -> bool:
-        if key in self._store.receipts or key in self.staged:
-            return False
-        self.staged[key] = at
-        return True
+    async def take_all(self, keys: Sequence[str], at: datetime) -> set[str]:
+        taken = {key for key in keys
+                 if key not in self._store.receipts and key not in self.staged}
+        self.staged.update(dict.fromkeys(taken, at))
+        return taken
 
 
 class MemoryUnitOfWork:

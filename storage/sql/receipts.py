@@ -4,6 +4,7 @@ commit, then inserts nothing and hears it was a replay."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,13 +15,16 @@ from storage.sql.schema import slack_interactions as t
 
 
 class SqlReceipts:
-    """slack_interactions, inside one unit of work."""
+    """slack_interactions, inside one unit of work: a group's keys in one statement."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def take(self, key: str, at: datetime) -> bool:
+    async def take_all(self, keys: Sequence[str], at: datetime) -> set[str]:
+        if not keys:
+            return set()
         insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(t).values(key=key, seen_at=at).on_conflict_do_nothing(
+        rows = [{"key": key, "seen_at": at} for key in dict.fromkeys(keys)]
+        statement = insert(t).values(rows).on_conflict_do_nothing(
             index_elements=[t.c.key]).returning(t.c.key)
-        return (await self._conn.execute(statement)).first() is not None
+        return {str(key) for key in (await self._conn.execute(statement)).scalars()}

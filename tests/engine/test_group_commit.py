@@ -255,3 +255,18 @@ async def test_a_committed_gesture_is_told_after_commit_with_where_to_answer_it(
 
     assert [[(r.change.version, r.to) for r in c.replies] for c in commits] == [
         [(approved.version, "card-b")], []]
+
+
+async def test_one_gesture_twice_in_a_group_decides_once(world: World) -> None:
+    """A group's keys are taken in one statement: the same key in it twice decides one
+    change only, the other answered as a replay."""
+    a, b = await world.propose("high"), await world.propose("high")
+
+    outcomes = await asyncio.gather(
+        world.engine.approve(a.id, "n1", Seen.of(a), gesture=Gesture(KEY)),
+        world.engine.approve(b.id, "n1", Seen.of(b), gesture=Gesture(KEY)),
+        return_exceptions=True)
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["ChangeRequest", "Replayed"]
+    voted = [len((await world.get(cr.id)).live_responses()) for cr in (a, b)]
+    assert sorted(voted) == [0, 1]
