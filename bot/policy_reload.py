@@ -52,7 +52,7 @@ class PolicyHolder:
     def __init__(self, path: str | os.PathLike[str], policy: Policy) -> None:
         self.path = Path(path)
         self._policy = policy
-        self._seen = _fingerprint(self.path)
+        self._seen = file_seen(self.path)
 
     def __call__(self) -> Policy:
         return self._policy
@@ -64,7 +64,7 @@ class PolicyHolder:
 
     def reload(self) -> Reloaded:
         """Read the file again; a valid one is in force from now, an invalid one raises."""
-        self._seen = _fingerprint(self.path)
+        self._seen = file_seen(self.path)
         previous = self._policy.version
         try:
             policy = load_policy(self.path)
@@ -79,14 +79,17 @@ class PolicyHolder:
 
     def check(self) -> Reloaded | None:
         """The watcher's step: reload when the file changed since it was last read."""
-        if _fingerprint(self.path) == self._seen:
+        if file_seen(self.path) == self._seen:
             return None
         with contextlib.suppress(PolicyRefused):  # logged; tried again at the next change
             return self.reload()
         return None
 
 
-def _fingerprint(path: Path) -> tuple[int, int, str] | None:
+FileSeen = tuple[int, int, str] | None
+
+
+def file_seen(path: Path) -> FileSeen:
     """mtime, size and content hash: a same-second rewrite is still seen by its content."""
     try:
         stat = path.stat()

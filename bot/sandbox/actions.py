@@ -63,8 +63,8 @@ class Actions:
         body: Json = reply.json if isinstance(reply.json, dict) else {"text": reply.text}
         text = str(body.get("text") or "")
         blocks: list[Json] = body["blocks"] if isinstance(body.get("blocks"), list) else []
-        self.fake.state.ephemerals.append(Ephemeral(channel, user, text, blocks, "response",
-                                                    self.fake.state.next_ts()))
+        self.fake.state.put_ephemeral(Ephemeral(channel, user, text, blocks, "response",
+                                                self.fake.state.next_ts()))
         await self.fake.changed()
 
     async def _click(self, user: str, body: Json) -> Json:

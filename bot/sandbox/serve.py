@@ -21,13 +21,16 @@ from aiohttp import web
 from bot.composition import Runtime, StartupError, open_runtime
 from bot.listen_error import cannot_listen
 from bot.policy_reload import reloading
-from bot.sandbox.directory import DirectoryError, load_directory
+from bot.sandbox.directory import DirectoryError
 from bot.sandbox.mount import SandboxWorkspace
+from bot.sandbox.people import People, watching
 from bot.sandbox.web import POLL_S
+from bot.sandbox.workspace_file import WorkspaceFile, WorkspaceFileError, open_workspace_file
 from bot.server import ServerError, create_app, runner_for, stop_signals, url_host
 from bot.settings import Settings
 from bot.slack.outbound.pacing import DEFAULT_INTERVAL_S, Sleep
-from storage.database import redact_url
+from storage.database import DatabaseError, redact_url
+from storage.errors import StorageError
 from workflow.policy import Policy
 from workflow.ports import Clock
 
@@ -59,8 +62,14 @@ async def run_sandbox(settings: Settings, policy: Policy) -> None:
     """Serve the sandbox until SIGINT or SIGTERM; the start-up line names the page and warns
     that whoever reaches it can act as anyone."""
     async with running_sandbox(settings, policy, policy.version) as sandbox:
+
+        async def reloaded() -> None:
+            await sandbox.workspace.refresh()  # a person the new policy names, at once
+            await sandbox.runtime.kept_apart()
+
         with stop_signals() as stopped:
-            async with reloading(sandbox.runtime.policy, reloaded=sandbox.runtime.kept_apart):
+            async with reloading(sandbox.runtime.policy, reloaded=reloaded), \
+                    watching(sandbox.workspace.refresh):
                 print(f"ChangeGate listening on {sandbox.url} (policy {policy.version[:12]}, "
                       f"database {redact_url(settings.database_url)}); sandbox workspace: open "
                       f"{sandbox.page_url} ({ANYONE})", flush=True)
@@ -75,37 +84,59 @@ async def running_sandbox(settings: Settings, policy: Policy, policy_version: st
                           pacing_clock: Callable[[], float] = time.monotonic,
                           pacing_sleep: Sleep = asyncio.sleep
                           ) -> AsyncIterator[RunningSandbox]:
-    """Serve the sandbox until the block ends; `memory` keeps changes in this process;
-    `pacing_clock` and `pacing_sleep` as for open_runtime (tests: a clock moved by sleeps)."""
+    """Serve the sandbox until the block ends; `memory` keeps changes, and what the workspace
+    shows, in this process (else the workspace is kept in its file beside the database,
+    bot/sandbox/workspace_file.py); `pacing_clock` and `pacing_sleep` as for open_runtime
+    (tests: a clock moved by sleeps)."""
+    people = People(settings.policy_path)
     try:
-        directory = load_directory(policy, settings.policy_path)
+        directory = people.load(policy)
     except DirectoryError as exc:
         raise ServerError(str(exc)) from None
-    sock = listen(settings.host, settings.port)
+    kept = None if memory else await _workspace_file(settings)
     try:
-        port = sock.getsockname()[1]
-        internal = f"http://{url_host(LOOPBACK.get(settings.host, settings.host))}:{port}"
-        workspace = SandboxWorkspace(directory, internal, poll_s)
-        async with _answering(workspace, sock):
-            runtime = await _runtime(settings, workspace, clock, pacing_s, memory,
-                                     pacing_clock, pacing_sleep)
+        sock = listen(settings.host, settings.port)
         try:
-            runner = runner_for(create_app(policy_version, runtime))
-            await runner.setup()
-        except BaseException:
-            await runtime.close()
-            raise
-        try:
-            await web.SockSite(runner, sock).start()
-            await workspace.open()
-            await runtime.start()
-            url = f"http://{url_host(settings.host)}:{port}"
-            yield RunningSandbox(url, workspace.page_url, runtime, workspace)
+            port = sock.getsockname()[1]
+            internal = f"http://{url_host(LOOPBACK.get(settings.host, settings.host))}:{port}"
+            workspace = SandboxWorkspace(directory, internal, poll_s, store=kept)
+            async with _answering(workspace, sock):
+                runtime = await _runtime(settings, workspace, clock, pacing_s, memory,
+                                         pacing_clock, pacing_sleep)
+            workspace.follow(people, runtime.policy)
+            try:
+                runner = runner_for(create_app(policy_version, runtime))
+                await runner.setup()
+            except BaseException:
+                await runtime.close()
+                raise
+            try:
+                await web.SockSite(runner, sock).start()
+                await workspace.open()
+                await runtime.start()
+                url = f"http://{url_host(settings.host)}:{port}"
+                yield RunningSandbox(url, workspace.page_url, runtime, workspace)
+            finally:
+                await runtime.close()  # stops timers and delivery while the fake still answers
+                await runner.cleanup()
         finally:
-            await runtime.close()  # stops timers and delivery while the fake still answers
-            await runner.cleanup()
+            sock.close()
     finally:
-        sock.close()
+        if kept is not None:  # after the last request the fake answered
+            kept.close()
+
+
+async def _workspace_file(settings: Settings) -> WorkspaceFile:
+    """The sandbox's workspace file for its database, or a ServerError saying why not."""
+    try:
+        return await open_workspace_file(settings.database_url, settings.policy_path)
+    except WorkspaceFileError as exc:
+        raise ServerError(str(exc)) from None
+    except DatabaseError:
+        raise  # its message names the database and what to do
+    except StorageError as exc:
+        raise ServerError(f"cannot open database {redact_url(settings.database_url)}: {exc}"
+                          ) from exc
 
 
 async def _runtime(settings: Settings, workspace: SandboxWorkspace, clock: Clock | None,

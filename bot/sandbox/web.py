@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from aiohttp import web
@@ -23,11 +24,13 @@ class SandboxPage:
     """Serves the page, and answers it from the fake Slack's state."""
 
     def __init__(self, fake: FakeSlack, actions: Actions, poll_s: float = POLL_S,
-                 token: str = "") -> None:
+                 token: str = "", *, refresh: Callable[[], Awaitable[object]] | None = None
+                 ) -> None:
         self.fake = fake
         self.actions = actions
         self.poll_s = poll_s
         self.token = token  # issued in the page; its actions send it back (bot/sandbox/guard.py)
+        self.refresh = refresh  # before each state: the people read again if their files changed
         self.closing = False
         self.waiting = 0  # long polls in progress
 
@@ -61,6 +64,8 @@ class SandboxPage:
     async def state(self, request: web.Request) -> web.Response:
         """The page as `as` sees it (the first person when unknown), as soon as the fake's
         version differs from `after`, or after a while."""
+        if self.refresh is not None:
+            await self.refresh()  # a person named since, or an edited users file, is news
         people = [u.id for u in self.fake.workspace.users.values() if not u.is_bot]
         user = request.query.get("as", "")
         if user not in people:

@@ -41,13 +41,16 @@ def copy_examples(into: Path) -> Path:
 
 
 @asynccontextmanager
-async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0, paced: bool = True
-                        ) -> AsyncIterator[RunningSandbox]:
-    """The sandbox as `changegate serve --sandbox` runs it, on port 0: paced as it is, by a
-    PacingClock its fake Slack keeps Slack's limits by too (so no wait takes wall time), or
-    unpaced (`paced=False`)."""
-    policy_path = copy_examples(tmp_path)
-    settings = Settings.load({"CHANGEGATE_PORT": "0"}, policy=str(policy_path))
+async def serve_sandbox(tmp_path: Path, *, poll_s: float = 25.0, paced: bool = True,
+                        port: int = 0) -> AsyncIterator[RunningSandbox]:
+    """The sandbox as `changegate serve --sandbox` runs it, on `port` (0: a free one): paced as
+    it is, by a PacingClock its fake Slack keeps Slack's limits by too (so no wait takes wall
+    time), or unpaced (`paced=False`). Served again on the same tmp_path, it is a restart: the
+    example files are copied the first time only, the databases are those of the run before."""
+    policy_path = tmp_path / "sandbox.yaml"
+    if not policy_path.exists():
+        copy_examples(tmp_path)
+    settings = Settings.load({"CHANGEGATE_PORT": str(port)}, policy=str(policy_path))
     await create_database(settings.database_url)
     policy = load_policy(policy_path)
     pacing = PacingClock() if paced else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import aiohttp
 
 from bot.sandbox.fakeslack import payloads
 from bot.sandbox.fakeslack.server import FakeSlack
-from bot.sandbox.fakeslack.state import Ephemeral, Message, ViewRecord
+from bot.sandbox.fakeslack.state import HANDLES, Ephemeral, Message, ViewRecord
 
 FORM = "application/x-www-form-urlencoded"
 ACK_DEADLINE_S = 3.0  # Slack gives up on an unacknowledged envelope after three seconds
@@ -50,7 +49,6 @@ class SlackDriver:
         self.socket = socket
         self.ack_within_s = ACK_DEADLINE_S
         self._session: aiohttp.ClientSession | None = None
-        self._event_ids = itertools.count(1)
 
     async def __aenter__(self) -> Self:
         self._session = aiohttp.ClientSession()
@@ -175,8 +173,10 @@ class SlackDriver:
     async def event(self, event: dict[str, Any], *, team_id: str | None = None,
                     event_id: str | None = None) -> Reply:
         """Deliver an Events API event."""
+        if event_id is None:
+            event_id = f"Ev{self.fake.state.next_number(HANDLES):08d}"
         body = payloads.event_callback(self.fake.workspace, event, team_id=team_id,
-                                       event_id=event_id or f"Ev{next(self._event_ids):08d}")
+                                       event_id=event_id)
         if self.socket:
             return await self._over_socket("events_api", body)
         return await self.post(json.dumps(body), "application/json")
@@ -204,7 +204,9 @@ def _apply_view_response(fake: FakeSlack, view: ViewRecord, body: dict[str, Any]
     if action == "update" and isinstance(body.get("view"), dict):
         view.view = body["view"]
         view.hash = hashlib.sha1(json.dumps(view.view, sort_keys=True).encode()).hexdigest()[:20]
+        fake.state.put_view(view)
         return
     stack = [v for v in fake.state.views.values() if v.root_id == view.root_id]
     for record in stack if action == "clear" or view.id == view.root_id else [view]:
         record.closed = True
+        fake.state.put_view(record)

@@ -60,7 +60,7 @@ def post_message(fake: Fake, args: Args) -> Result:
         raise ApiError("thread_not_found")
     message = Message(channel, fake.state.next_ts(), text, blocks, fake.workspace.bot_user_id,
                       thread_ts, flag(args, "reply_broadcast"))
-    fake.state.messages[(channel, message.ts)] = message
+    fake.state.put_message(message)
     return {"channel": channel, "ts": message.ts, "message": message.as_json()}
 
 
@@ -76,6 +76,7 @@ def update(fake: Fake, args: Args) -> Result:
     message.text = _text(args, blocks)
     message.blocks = blocks
     message.edits += 1
+    fake.state.put_message(message)
     return {"channel": channel, "ts": ts, "text": message.text, "message": message.as_json()}
 
 
@@ -87,7 +88,7 @@ def post_ephemeral(fake: Fake, args: Args) -> Result:
     blocks = _blocks(args)
     text = _text(args, blocks)
     ts = fake.state.next_ts()
-    fake.state.ephemerals.append(Ephemeral(channel, user, text, blocks, "chat.postEphemeral", ts))
+    fake.state.put_ephemeral(Ephemeral(channel, user, text, blocks, "chat.postEphemeral", ts))
     return {"message_ts": ts}
 
 

@@ -56,7 +56,7 @@ def views_open(fake: Fake, args: Args) -> Result:
     view_id = fake.state.next_id("V")
     record = ViewRecord(view_id, user, view, _hash(view, view_id), view_id,
                         view.get("external_id"))
-    fake.state.views[view_id] = record
+    fake.state.put_view(record)
     return _answer(fake, record)
 
 
@@ -71,7 +71,7 @@ def views_push(fake: Fake, args: Args) -> Result:
         raise ApiError("push_limit_reached")
     view_id = fake.state.next_id("V")
     record = ViewRecord(view_id, user, view, _hash(view, view_id), root, view.get("external_id"))
-    fake.state.views[view_id] = record
+    fake.state.put_view(record)
     return _answer(fake, record)
 
 
@@ -83,6 +83,7 @@ def views_update(fake: Fake, args: Args) -> Result:
         raise ApiError("hash_conflict")
     record.view = view
     record.hash = _hash(view, record.hash)
+    fake.state.put_view(record)
     return _answer(fake, record)
 
 
@@ -109,5 +110,5 @@ def views_publish(fake: Fake, args: Args) -> Result:
         raise ApiError("hash_conflict")
     view_id = previous.id if previous else fake.state.next_id("V")
     record = ViewRecord(view_id, user, view, _hash(view, view_id), view_id)
-    fake.state.homes[user] = record
+    fake.state.put_home(record)
     return _answer(fake, record)

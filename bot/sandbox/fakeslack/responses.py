@@ -27,7 +27,7 @@ def respond_to_url(fake: Fake, handle: ResponseUrl | None, body: Any) -> tuple[i
     handle.uses += 1
     original = (handle.channel, handle.message_ts) if handle.message_ts else None
     if body.get("delete_original") and original:
-        fake.state.messages.pop(original, None)
+        fake.state.drop_message(*original)
         return 200, "ok"
     text = str(body.get("text") or "")
     blocks = body.get("blocks") or []
@@ -37,12 +37,12 @@ def respond_to_url(fake: Fake, handle: ResponseUrl | None, body: Any) -> tuple[i
         message = fake.state.messages[original]
         message.text, message.blocks = text, blocks
         message.edits += 1
+        fake.state.put_message(message)
         return 200, "ok"
     if body.get("response_type") == "in_channel":
-        ts = fake.state.next_ts()
-        fake.state.messages[(handle.channel, ts)] = Message(
-            handle.channel, ts, text, blocks, fake.workspace.bot_user_id)
+        fake.state.put_message(Message(handle.channel, fake.state.next_ts(), text, blocks,
+                                       fake.workspace.bot_user_id))
         return 200, "ok"
-    fake.state.ephemerals.append(Ephemeral(handle.channel, handle.user, text, blocks,
-                                           "response_url", fake.state.next_ts()))
+    fake.state.put_ephemeral(Ephemeral(handle.channel, handle.user, text, blocks,
+                                       "response_url", fake.state.next_ts()))
     return 200, "ok"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 from collections.abc import Callable
@@ -17,7 +16,14 @@ from bot.sandbox.fakeslack.api import ApiError, Args, Fake, Method
 from bot.sandbox.fakeslack.ratelimit import RateLimits
 from bot.sandbox.fakeslack.responses import respond_to_url
 from bot.sandbox.fakeslack.socket import SocketLink
-from bot.sandbox.fakeslack.state import Message, ResponseUrl, SlackState, Trigger, ViewRecord
+from bot.sandbox.fakeslack.state import (
+    HANDLES,
+    Message,
+    ResponseUrl,
+    SlackState,
+    Trigger,
+    ViewRecord,
+)
 from bot.sandbox.fakeslack.workspace import Workspace
 
 T = TypeVar("T")
@@ -94,7 +100,6 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._changed = asyncio.Condition()
-        self._handles = itertools.count(1)
         self.socket = SocketLink(self.workspace.app_id, self._notify)
         self.fake = Fake(self.workspace, self.state, lambda: self.clock(), self._socket_url)
         self.version = 0  # counts changes, so a client can ask for what happened after one
@@ -143,14 +148,14 @@ class FakeSlack:
 
     def issue_trigger(self, user: str) -> str:
         """A trigger_id as Slack sends with an interaction: one use, three seconds."""
-        trigger = Trigger(f"{next(self._handles)}.{int(self.clock() * 1000)}.trigger", user,
-                          self.clock())
+        trigger = Trigger(f"{self.state.next_number(HANDLES)}.{int(self.clock() * 1000)}.trigger",
+                          user, self.clock())
         self.state.triggers[trigger.id] = trigger
         return trigger.id
 
     def issue_response_url(self, channel: str, user: str, message_ts: str | None = None) -> str:
         """A response_url: five uses within thirty minutes."""
-        handle = f"R{next(self._handles):08d}"
+        handle = f"R{self.state.next_number(HANDLES):08d}"
         self.state.response_urls[handle] = ResponseUrl(handle, channel, user, self.clock(),
                                                        message_ts)
         return f"{self.base_url}/response/{handle}"
@@ -210,9 +215,10 @@ class FakeSlack:
 
     def close_view(self, view: ViewRecord) -> None:
         """The person closed a modal: Slack closes it with every view stacked on it."""
-        for record in self.state.views.values():
+        for record in list(self.state.views.values()):
             if record.root_id == view.root_id:
                 record.closed = True
+                self.state.put_view(record)
         self._notify()
 
     def _notify(self) -> None:
