@@ -15,9 +15,10 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.events import EventKind
-from workflow.model import SYSTEM_ACTOR, ApplyStatus, ChangeRequest
+from workflow.model import SYSTEM_ACTOR, ApplyStatus, ChangeRequest, DryRunRule, DryRunSource
 from workflow.outcome import Decision
 from workflow.ports import ApplyResult, Executor, ExecutorRegistry, UnitOfWorkFactory
+from workflow.rules_dry_run import report_output, source_refusal
 from workflow.runner import CommandRunner
 
 
@@ -35,22 +36,32 @@ class ApplyGate:
         """The executor bound to the change's family, if any."""
         return self._executors.for_change(cr) if self._executors else None
 
-    async def run_dry_run(self, change_id: str, actor: str) -> Decision:
-        """Dry-run through the executor, pinned to the revision it ran on."""
+    async def run_dry_run(self, change_id: str, actor: str,
+                          accepts: DryRunRule = DryRunRule.EITHER) -> Decision:
+        """Dry-run through the executor, pinned to the revision it ran on. `accepts` is what
+        the workflow that would review a draft takes (a submitted change keeps its own): output
+        it would refuse is refused before the executor runs."""
         current = await self._runner.require(change_id)
         executor = self.executor_for(current)
         if executor is None:
             raise NoExecutor(
                 f"{change_id} has no executor bound to family {current.content.family}: "
-                "record its dry-run through the API"
+                f"report its dry-run output instead ({report_output(change_id)})"
             )
+        rule = current.workflow.dry_run if current.workflow else accepts
+        refusal = source_refusal(current, rule, DryRunSource.EXECUTOR)
+        if refusal is not None:
+            refused = DryRunNotAccepted(refusal)
+            await self._runner.audit_refusal(change_id, actor, refused)
+            raise refused
         try:
             output = await executor.dry_run(current)
         except Exception as exc:  # any executor failure: nothing recorded, the caller is told
             failed = DryRunFailed(f"the dry-run of {change_id} failed: {exc}")
             await self._runner.audit_refusal(change_id, actor, failed)
             raise failed from exc
-        command = RecordDryRun(change_id, actor, output, current.revision, from_executor=True)
+        command = RecordDryRun(change_id, actor, output, current.revision, from_executor=True,
+                               accepts=accepts)
         return await self._runner.run_one(command)
 
     async def recover_interrupted(self) -> list[str]:

@@ -19,7 +19,8 @@ from workflow.seen import Seen
 
 @dataclass(frozen=True, slots=True)
 class Create:
-    """Propose a new change request as a draft."""
+    """Propose a new change request as a draft; `copied_from` names the change and revision a
+    copy was made from (workflow.rules_copy), recorded in its `proposed` event."""
 
     change_id: str
     actor: str
@@ -27,6 +28,7 @@ class Create:
     metadata: Metadata
     idempotency_key: str | None = None
     request_hash: str | None = None
+    copied_from: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class RecordDryRun:
     `from_executor` marks output the bound executor produced; output typed in by a caller is
     accepted only from the requester or an author, since approvers judge the change by it.
     `accepts` is what the policy would accept for a draft, which has no workflow snapshot yet.
+    `proposing` marks output that comes with the change's proposal: the change exists only once
+    that transaction commits, so a refusal must not name it.
     """
 
     change_id: str
@@ -56,15 +60,18 @@ class RecordDryRun:
     revision: int | None = None
     from_executor: bool = False
     accepts: DryRunRule = DryRunRule.EITHER
+    proposing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Submit:
-    """Send a draft for review under the workflow the policy selected."""
+    """Send a draft for review under the workflow the policy selected; `proposing` marks a
+    submission made with the proposal, in the transaction that creates the change."""
 
     change_id: str
     actor: str
     workflow: WorkflowSnapshot
+    proposing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,16 +22,40 @@ def short(digest: str) -> str:
     return f"{DIGEST_PREFIX}{digest[:12]}"
 
 
-def source_refusal(cr: ChangeRequest, rule: DryRunRule, source: DryRunSource) -> str | None:
-    """Why a dry-run of `source` is not accepted under `rule`, or None when it is."""
+def ask_executor(change_id: str) -> str:
+    """The ways to have a change's bound executor produce its dry-run."""
+    return (f"`changegate dry-run {change_id}` without --file, POST /changes/{change_id}/dry-run "
+            "with no output, or Run dry-run on its card")
+
+
+def report_output(change_id: str) -> str:
+    """The ways to report a change's dry-run output produced elsewhere."""
+    return (f"`changegate dry-run {change_id} --file out.txt`, or POST "
+            f"/changes/{change_id}/dry-run with the output")
+
+
+def source_refusal(cr: ChangeRequest, rule: DryRunRule, source: DryRunSource, *,
+                   proposing: bool = False) -> str | None:
+    """Why a dry-run of `source` is not accepted under `rule`, or None when it is; said with
+    what works instead. `proposing`: the output came with the proposal, which is refused whole,
+    so the change (whose id was never committed) is not named."""
     if rule.allows(source):
         return None
-    executor = cr.workflow.executor if cr.workflow and cr.workflow.executor else "its executor"
+    named = cr.workflow.executor if cr.workflow and cr.workflow.executor else ""
+    executor = f"its executor {named}" if named else "its executor"
+    if rule is DryRunRule.EXECUTOR and proposing:
+        return ("nothing was proposed: this change's workflow accepts only a dry-run produced "
+                "by its executor, not output reported by a person or pipeline: propose it "
+                "without the output (`changegate submit` without --dry-run-file then runs the "
+                "executor's dry-run; through the API, POST /changes without dry_run, then "
+                "POST /changes/{id}/dry-run with no output)")
     if rule is DryRunRule.EXECUTOR:
         return (f"{cr.id} accepts only a dry-run produced by {executor}, not output reported "
-                "by a person or pipeline: run the dry-run through the executor")
+                "by a person or pipeline: run the dry-run through the executor instead "
+                f"({ask_executor(cr.id)})")
     return (f"{cr.id} accepts only a dry-run reported by its pipeline (policy dry_run: reported)"
-            ", not one produced by an executor")
+            f", not one produced by an executor: report the output instead "
+            f"({report_output(cr.id)})")
 
 
 HINTS = {  # (no dry-run yet, stale dry-run) for each use

@@ -35,7 +35,12 @@ from workflow.model import (
 from workflow.outcome import Decision, event, require_state
 from workflow.progress import active_stage
 from workflow.rules_apply import start_apply
-from workflow.rules_dry_run import check_revision, source_refusal
+from workflow.rules_dry_run import (
+    ask_executor,
+    check_revision,
+    report_output,
+    source_refusal,
+)
 from workflow.rules_metadata import edit_metadata
 from workflow.rules_post_review import remind_post_review
 from workflow.time_range import TIME_RANGE, within_range
@@ -81,8 +86,10 @@ def create(cmd: Create, now: datetime) -> Decision:
         idempotency_key=cmd.idempotency_key,
         request_hash=cmd.request_hash,
     )
+    copied: dict[str, object] = {} if cmd.copied_from is None else {
+        "copied_from": cmd.copied_from[0], "copied_revision": cmd.copied_from[1]}
     return Decision(cr, (event(cr, EventKind.PROPOSED, cmd.actor, now, title=cmd.metadata.title,
-                               **content_facts(cmd.content, cmd.metadata)),))
+                               **content_facts(cmd.content, cmd.metadata), **copied),))
 
 
 def edit(cr: ChangeRequest, cmd: Edit, now: datetime) -> Decision:
@@ -135,7 +142,8 @@ def record_dry_run(cr: ChangeRequest, cmd: RecordDryRun, now: datetime) -> Decis
             f"this dry-run is for revision {cmd.revision} but {cr.id} is at revision {cr.revision}"
         )
     source = DryRunSource.EXECUTOR if cmd.from_executor else DryRunSource.REPORTED
-    refusal = source_refusal(cr, cr.workflow.dry_run if cr.workflow else cmd.accepts, source)
+    refusal = source_refusal(cr, cr.workflow.dry_run if cr.workflow else cmd.accepts, source,
+                             proposing=cmd.proposing)
     if refusal is not None:
         raise DryRunNotAccepted(refusal)
     digest = output_digest(cmd.output)
@@ -161,11 +169,14 @@ def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
         raise NotRequester(f"only the requester or an author of {cr.id} can submit it")
     if applies_unreviewed(cmd.workflow, cr.content):
         refusal = None if cr.dry_run is None else source_refusal(
-            cr, cmd.workflow.dry_run, cr.dry_run.source)
+            cr, cmd.workflow.dry_run, cr.dry_run.source, proposing=cmd.proposing)
+        if cr.dry_run is None and cmd.proposing:
+            raise NoDryRun(_proposed_without_dry_run(cmd.workflow))
         if cr.dry_run is None or refusal is not None:
             raise NoDryRun(
                 f"{cr.id} needs no approval under workflow {cmd.workflow.name} and applies by "
-                f"itself once submitted: {refusal or 'record its dry-run first'}, then submit"
+                f"itself once submitted: {refusal or _get_dry_run(cr.id, cmd.workflow)}, "
+                "then submit"
             )
     after = review_armed(cr, cmd.workflow.timing, now, workflow=cmd.workflow,
                          state=State.PENDING_REVIEW, submitted_at=now, reminders_sent=0,
@@ -175,6 +186,33 @@ def submit(cr: ChangeRequest, cmd: Submit, now: datetime) -> Decision:
     if cmd.workflow.stages:
         return Decision(after, tuple(events))
     return after_approval_change(after, now, events, reason="no approval required")
+
+
+def _executor_runs_dry_run(workflow: WorkflowSnapshot) -> bool:
+    """Whether the change's own executor produces the dry-run its workflow accepts."""
+    return workflow.runs_own_executor and workflow.dry_run.allows(DryRunSource.EXECUTOR)
+
+
+def _get_dry_run(change_id: str, workflow: WorkflowSnapshot) -> str:
+    """How an existing draft gets the dry-run its workflow accepts."""
+    if _executor_runs_dry_run(workflow):
+        return f"run its dry-run first ({ask_executor(change_id)})"
+    return f"record its dry-run first ({report_output(change_id)})"
+
+
+def _proposed_without_dry_run(workflow: WorkflowSnapshot) -> str:
+    """A proposal submitted at once without the dry-run it needs is refused whole: the change
+    is never created, so this names no id and says how to propose it instead."""
+    if _executor_runs_dry_run(workflow):
+        fix = ("propose it as a draft (submit: false), run its executor's dry-run (POST "
+               "/changes/{id}/dry-run with no output), then submit it; `changegate submit` "
+               "does all three")
+    else:
+        fix = ("propose it with its dry-run output (`changegate submit --dry-run-file "
+               "out.txt`, or dry_run in POST /changes)")
+    return (f"nothing was proposed: this change needs no approval under workflow "
+            f"{workflow.name} and applies by itself once submitted, so it needs its dry-run "
+            f"first: {fix}")
 
 
 def applies_unreviewed(workflow: WorkflowSnapshot, content: Content) -> bool:

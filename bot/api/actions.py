@@ -14,9 +14,10 @@ from bot.api.bodies import COMMENT, DRY_RUN, EMPTY, RESOLVE, RESULT, REVIEW, WIT
 from bot.api.body import json_body
 from bot.api.changes import answer
 from bot.api.context import deps
-from bot.api.problems import bad_input
+from bot.api.problems import bad_input, refusal_of_field
 from storage.tokens import ApiToken
 from workflow.engine import Engine
+from workflow.errors import DryRunNotAccepted
 from workflow.model import ApplyStatus, ChangeRequest
 from workflow.seen import seen_from_wire
 
@@ -27,8 +28,11 @@ async def dry_run(request: web.Request, token: ApiToken) -> web.Response:
     change_id = params.change_id(request)
     values = await json_body(request, DRY_RUN)
     if "output" in values:
-        cr = await d.engine.record_dry_run(change_id, token.user, values["output"],
-                                           values.get("revision"))
+        try:
+            cr = await d.engine.record_dry_run(change_id, token.user, values["output"],
+                                               values.get("revision"))
+        except DryRunNotAccepted as refused:  # an executor's family: the output is the problem
+            raise refusal_of_field(refused, "output") from None
         return answer(cr)
     if values:
         raise bad_input("output", "is required when revision is given")

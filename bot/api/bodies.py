@@ -63,7 +63,10 @@ OUTPUT = Field("output", "string", "Dry-run output (diff or impact text) from yo
                True, OUTPUT_MAX)
 CREATE = (
     *change_fields(required=True),
-    Field("dry_run", "object", "The dry-run output of revision 1, recorded with the change.",
+    Field("dry_run", "object", "The dry-run output of revision 1, recorded with the change. "
+          "Where the workflow takes only its executor's dry-run (a webhook or command executor "
+          "bound to the family) nothing is proposed (409 dry_run_source, field dry_run.output): "
+          "propose without it, then POST /changes/{id}/dry-run with no output.",
           members=(OUTPUT,)),
     Field("submit", "boolean", "Send the change for review at once (in the same transaction)."),
 )
@@ -74,7 +77,9 @@ PATCH = (
 )
 DRY_RUN = (
     replace(OUTPUT, required=False, description="Dry-run output from your runner; leave the "
-            "body empty to run the executor bound to the change's family instead."),
+            "body empty to run the executor bound to the change's family instead. Refused "
+            "(409 dry_run_source, field output) where the workflow takes only its executor's "
+            "dry-run."),
     Field("revision", "integer", "The revision the output is for; refused if the change has "
           "moved on."),
 )

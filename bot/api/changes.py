@@ -11,18 +11,19 @@ from bot.api import params
 from bot.api.bodies import CREATE, PATCH, merged, new_content, new_metadata
 from bot.api.body import json_body
 from bot.api.context import ApiDependencies, deps
-from bot.api.problems import ApiProblem, bad_input
+from bot.api.problems import ApiProblem, bad_input, refusal_of_field
 from bot.api.represent import audit_json, change_json, summary_json
-from storage.reads import ChangeFilter
+from storage.reads import ChangeFilter, needs_action_since
 from storage.tokens import ApiToken
-from workflow.errors import NothingChanged
+from workflow.errors import DryRunNotAccepted, NothingChanged
 from workflow.model import ChangeRequest, State
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[!-~]{1,200}")
 STATES = tuple(s.value for s in State)
-LIST_PARAMS = ("state", "requester", "mine", "awaiting", "limit", "cursor")
+LIST_PARAMS = ("state", "requester", "mine", "awaiting", "needs_action", "approved_by", "limit",
+               "cursor")
 
 
 def answer(cr: ChangeRequest, status: int = 200,
@@ -54,12 +55,15 @@ async def create_change(request: web.Request, token: ApiToken) -> web.Response:
     d = deps(request)
     values = await json_body(request, CREATE, required=True)
     dry_run = values.get("dry_run")
-    proposed = await d.engine.propose_once(
-        token.user, new_content(values), new_metadata(values),
-        idempotency_key=idempotency_key(request),
-        dry_run_output=dry_run["output"] if dry_run is not None else None,
-        submit=bool(values.get("submit", False)),
-    )
+    try:
+        proposed = await d.engine.propose_once(
+            token.user, new_content(values), new_metadata(values),
+            idempotency_key=idempotency_key(request),
+            dry_run_output=dry_run["output"] if dry_run is not None else None,
+            submit=bool(values.get("submit", False)),
+        )
+    except DryRunNotAccepted as refused:  # an executor's family: the output is the problem
+        raise refusal_of_field(refused, "dry_run.output") from None
     if not proposed.created:
         return web.json_response(change_json(proposed.change), headers={REPLAYED: "true"})
     location = f"{request.path.rstrip('/')}/{proposed.change.id}"
@@ -80,9 +84,14 @@ async def list_changes(request: web.Request, token: ApiToken) -> web.Response:
             raise bad_input("mine", "cannot be combined with another requester")
         requester = token.user
     awaiting = params.choice(request, "awaiting", ("me",)) is not None
+    needs_action = params.choice(request, "needs_action", ("me",)) is not None
+    approved_by = params.choice(request, "approved_by", ("me",)) is not None
     groups = await d.directory.groups_of(token.user) if awaiting else frozenset()
     where = ChangeFilter(frozenset(State(s) for s in states), requester,
-                         token.user if awaiting else None, groups)
+                         token.user if awaiting else None, groups,
+                         needs_action=token.user if needs_action else None,
+                         needs_action_since=needs_action_since(d.clock.now()),
+                         approved_by=token.user if approved_by else None)
     limit, before = params.limit(request), params.cursor(request)
     body: dict[str, Any] = {"changes": [], "next_cursor": None}
     if not awaiting or groups:

@@ -95,6 +95,14 @@ def refusal(error: WorkflowError) -> ApiProblem:
     return ApiProblem(status, error.reason, error.message, field=field, headers=headers)
 
 
+def refusal_of_field(error: WorkflowError, field: str) -> ApiProblem:
+    """The engine's refusal of what one input member carried (dry-run output an executor's
+    family does not take), naming that member in `field` as a 400 would."""
+    problem = refusal(error)
+    problem.field = field
+    return problem
+
+
 def from_http(exc: web.HTTPException, path: str) -> ApiProblem:
     """aiohttp's own errors (no route, wrong method) as problem details."""
     if exc.status == 404:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.cli.api_client import ApiClient, ClientError, Endpoint
+from bot.cli.api_client import ApiClient, ClientError, Endpoint, Problem
 from bot.cli.fail import fail
 from bot.cli.wait import EXIT_ERROR, EXIT_OF_STATE, describe, wait_and_report
 from bot.settings import Settings
@@ -26,6 +26,16 @@ Use = Callable[[ApiClient, argparse.Namespace], Awaitable[int]]
 
 OUTPUT_MAX = 1_000_000  # characters of a result's output the API takes (docs/api.md, limits)
 CHANGE_ID = re.compile(r"CHG-[1-9][0-9]{0,17}")
+EXECUTOR_WAIT_S = 3600.0  # an executor's dry-run may take long; its policy timeout ends it first
+_RECORD_IT = ("{id} has no dry-run yet, and approvals wait for one: record it with "
+              "`changegate dry-run {id} --file out.txt`")
+NO_EXECUTOR_DRY_RUN = {  # why the executor's dry-run did not run, and what works instead
+    "no_executor": _RECORD_IT + " (no executor is bound to its family)",
+    "dry_run_source": _RECORD_IT + " (its workflow takes only reported output, not an "
+                                   "executor's)",
+    "dry_run_failed": "{detail}; {id} has no dry-run yet, and approvals wait for one: run it "
+                      "again with `changegate dry-run {id}`",
+}
 
 
 class ClientParser(argparse.ArgumentParser):
@@ -52,7 +62,8 @@ def add_client_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     submit.add_argument("--file", required=True, metavar="change.json",
                         help="the change: the JSON body of POST /api/v1/changes (- for stdin)")
     submit.add_argument("--dry-run-file", metavar="out.txt",
-                        help="dry-run output to record with revision 1 (- for stdin)")
+                        help="dry-run output to record with revision 1 (- for stdin); without "
+                             "it, the executor bound to the family runs the dry-run first")
     submit.add_argument("--idempotency-key", metavar="KEY",
                         help="a retry with the same key returns the change already proposed")
     submit.add_argument("--wait", action="store_true",
@@ -65,10 +76,12 @@ def add_client_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     _add_wait_options(wait)
 
     dry = _add(commands, "dry-run", _run(record_dry_run),
-               "record fresh dry-run output; unchanged output keeps the approvals")
+               "run the dry-run through the change's executor, or record output with --file; "
+               "unchanged output keeps the approvals")
     dry.add_argument("change", type=change_id, metavar="CHG-n")
-    dry.add_argument("--file", required=True, metavar="out.txt",
-                     help="what the dry-run printed (- for stdin)")
+    dry.add_argument("--file", metavar="out.txt",
+                     help="what your own dry-run printed (- for stdin); without it, the "
+                          "executor bound to the change's family runs it")
     dry.add_argument("--json", action="store_true", help="print the change as JSON")
 
     apply = _add(commands, "apply", _run(apply_change),
@@ -150,17 +163,27 @@ def _run(use: Use) -> Callable[[Settings, argparse.Namespace], int]:
 
 
 async def submit_change(client: ApiClient, args: argparse.Namespace) -> int:
-    """Print the id; with --wait, wait and exit like `wait`."""
+    """Print the id; with --wait, wait and exit like `wait`.
+
+    Without dry-run output the change is proposed as a draft, its executor's dry-run is run,
+    and then it is submitted, as the Slack form does: approvers never see it without one when
+    an executor can produce it, and a workflow that applies by itself gets it before submit.
+    """
     body = _change_body(args.file, args.dry_run_file)
     headers = {"Idempotency-Key": args.idempotency_key} if args.idempotency_key else None
+    then_submit = body.get("submit") is True and "dry_run" not in body
+    if then_submit:
+        body["submit"] = False
     answer = await client.call("POST", "/changes", body=body, headers=headers)
     change = answer.body
     replayed = answer.headers.get("Idempotent-Replayed") == "true"
     print(("already proposed " if replayed else "proposed ") + describe(change), file=sys.stderr)
-    if change.get("dry_run") is None:
-        print(f"{change['id']} has no dry-run yet, and approvals wait for one: record it with "
-              f"`changegate dry-run {change['id']} --file out.txt` (or let the workflow's "
-              "executor run it)", file=sys.stderr)
+    if then_submit and change["state"] == "draft":
+        change = await dry_run_then_submit(client, change)
+    elif change["state"] == "draft":
+        print(f"{change['id']} is a draft: `changegate edit {change['id']} --submit` sends it "
+              "for review (running its executor's dry-run first if it has none)",
+              file=sys.stderr)
     if not args.wait:
         print(json.dumps(change) if args.json else change["id"])
         return 0
@@ -224,13 +247,57 @@ async def wait_for_change(client: ApiClient, args: argparse.Namespace) -> int:
 
 
 async def record_dry_run(client: ApiClient, args: argparse.Namespace) -> int:
-    """Print the state afterwards: still approved, or back in review if the output changed."""
+    """Print the state afterwards: still approved, or back in review if the output changed.
+    Without --file the change's executor runs the dry-run."""
+    if args.file is None:
+        change = await executor_dry_run(client, args.change)
+        print(json.dumps(change) if args.json else change["state"])
+        print(f"now {describe(change)}", file=sys.stderr)
+        return 0
     output = read_text(args.file, "dry-run file")
     change = (await client.call("POST", f"/changes/{args.change}/dry-run",
                                 body={"output": output})).body
     print(json.dumps(change) if args.json else change["state"])
     print(f"recorded a dry-run of {describe(change)}", file=sys.stderr)
     return 0
+
+
+async def executor_dry_run(client: ApiClient, change: str) -> dict[str, Any]:
+    """POST /changes/{id}/dry-run with no output: the executor bound to the change's family
+    runs the dry-run and it is recorded; stderr says so before and after."""
+    print(f"running the dry-run of {change} through its executor…", file=sys.stderr, flush=True)
+    answer = await client.call("POST", f"/changes/{change}/dry-run", wait_s=EXECUTOR_WAIT_S)
+    ran = answer.body
+    print(f"its executor ran the dry-run of {change} revision {ran['revision']}: "
+          f"{dry_run_summary(ran)}", file=sys.stderr)
+    return ran
+
+
+def dry_run_summary(change: dict[str, Any]) -> str:
+    """`sha256:3f1c0a9e2b7d (4 line(s))`, or `none`."""
+    dry_run = change.get("dry_run")
+    if not dry_run:
+        return "none"
+    return f"sha256:{dry_run['digest'][:12]} ({len(dry_run['output'].splitlines())} line(s))"
+
+
+async def dry_run_then_submit(client: ApiClient, draft: dict[str, Any]) -> dict[str, Any]:
+    """Send a draft for review, its executor's dry-run first when it has none (`submit`,
+    `edit --submit`). A dry-run that cannot run is said, with what works instead, and the
+    draft is submitted all the same (approvals wait for a dry-run; a workflow that applies by
+    itself refuses the submit, which ends the command with its reason)."""
+    cid = draft["id"]
+    if draft.get("dry_run") is None:
+        try:
+            draft = await executor_dry_run(client, cid)
+        except Problem as problem:
+            if problem.reason not in NO_EXECUTOR_DRY_RUN:
+                raise
+            print(NO_EXECUTOR_DRY_RUN[problem.reason].format(id=cid, detail=problem.detail),
+                  file=sys.stderr)
+    change = (await client.call("POST", f"/changes/{cid}/submit")).body
+    print(f"submitted {describe(change)}", file=sys.stderr)
+    return change
 
 
 async def apply_change(client: ApiClient, args: argparse.Namespace) -> int:

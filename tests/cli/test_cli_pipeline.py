@@ -162,5 +162,33 @@ async def test_submit_without_a_dry_run_says_approvals_wait_for_one(
 
     cid = ran.out.strip()
     assert ran.code == 0, ran.err
-    assert (f"{cid} has no dry-run yet, and approvals wait for one: record it with "
-            f"`changegate dry-run {cid} --file out.txt`") in ran.err
+    assert ran.err.splitlines() == [
+        f"proposed {cid} draft",
+        f"running the dry-run of {cid} through its executor…",
+        f"{cid} has no dry-run yet, and approvals wait for one: record it with "
+        f"`changegate dry-run {cid} --file out.txt` (no executor is bound to its family)",
+        f"submitted {cid} pending_review, workflow high, stage 1 of 1 needs 2 of "
+        "senior-network-engineers (0 so far)"]
+
+    asked = await run_cli("dry-run", cid, env=live.env())
+    assert (asked.code, asked.out) == (1, "")
+    assert asked.err.endswith(
+        f"changegate: {cid} has no executor bound to family bgp: report its dry-run output "
+        f"instead (`changegate dry-run {cid} --file out.txt`, or POST /changes/{cid}/dry-run "
+        "with the output)\n  (HTTP 409, no_executor)\n")
+
+
+async def test_a_draft_file_is_proposed_as_a_draft_without_a_dry_run(
+    live: Live, tmp_path: Path
+) -> None:
+    change = tmp_path / "change.json"
+    change.write_text(json.dumps({**CHANGE, "submit": False}))
+
+    ran = await run_cli("submit", "--file", str(change), env=live.env())
+
+    cid = ran.out.strip()
+    assert ran.code == 0, ran.err
+    assert ran.err.splitlines() == [
+        f"proposed {cid} draft",
+        f"{cid} is a draft: `changegate edit {cid} --submit` sends it for review (running its "
+        "executor's dry-run first if it has none)"]
