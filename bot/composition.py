@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -31,6 +32,8 @@ from bot.executors.registry import PolicyExecutorRegistry
 from bot.kept_apart import report_kept_apart
 from bot.outbox.relay import IDLE, Relay
 from bot.outbox.relay_task import RelayTask
+from bot.outbox.subscriptions import TOPIC as SUBSCRIPTION_TOPIC
+from bot.outbox.subscriptions import SubscriptionDelivery
 from bot.policy_reload import PolicyHolder
 from bot.serve_mode import missing_slack_setting
 from bot.settings import SLACK_API, Role, Settings
@@ -81,6 +84,7 @@ from storage.sql.uow import SqlUnitOfWorkFactory
 from workflow.directory import PolicyDirectory
 from workflow.engine import Engine
 from workflow.policy import Policy, PolicyError, load_policy
+from workflow.policy_subscriptions import secret_problems
 from workflow.ports import Clock, Directory, ExecutorRegistry, UnitOfWorkFactory
 
 RATE_LIMIT_RETRIES = 3
@@ -274,7 +278,8 @@ async def open_runtime(
     """Build the process from settings; with a bot token, Slack too (auth.test checked now).
 
     `memory` keeps everything in this process instead of the database (tests, demos);
-    `environ` is what the policy's executors see instead of this process's environment;
+    `environ` is what the policy's executors and event subscriptions (their signing secrets) see
+    instead of this process's environment;
     `relay_idle_s` is how often delivery looks for messages no commit here woke it for
     (another replica's; default IDLE_S, a relay process's RELAY_ROLE_IDLE_S); `mounts` are
     served beside it and closed with it (the sandbox);
@@ -295,7 +300,8 @@ async def open_runtime(
         if relay_idle_s is None:
             relay_idle_s = RELAY_ROLE_IDLE_S if settings.role is Role.RELAY else IDLE_S
         runtime = await _with_slack(settings, policy, clock, storage, executors, pacing_s,
-                                    relay_idle_s, session, pacer, pacing_clock, pacing_sleep)
+                                    relay_idle_s, session, pacer, pacing_clock, pacing_sleep,
+                                    subscriptions=subscription_delivery(policy, environ))
         runtime.mounts.extend(mounts)
         return runtime
     except BaseException:
@@ -308,7 +314,8 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                       storage: Storage, executors: ExecutorRegistry | None, pacing_s: float,
                       relay_idle_s: float, session: aiohttp.ClientSession,
                       pacer: SlackPacer | None, pacing_clock: Callable[[], float],
-                      pacing_sleep: Sleep) -> Runtime:
+                      pacing_sleep: Sleep, *,
+                      subscriptions: SubscriptionDelivery | None = None) -> Runtime:
     token = settings.slack_bot_token
     assert token is not None
     problem = missing_slack_setting(settings)
@@ -326,7 +333,7 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
     people = People(policy, membership)
     homes = HomePublisher(client, storage.queries, directory, storage.cards, identity.url,
                           method_budget("views.publish", settings.replicas, pacing_clock)
-                          if pacer else None, pacing_sleep)
+                          if pacer else None, pacing_sleep, clock=clock)
     # the one place the ways to a card are chosen: paced as Slack's limits are kept, or not;
     # a web process answers clicks on their cards and leaves following commits to its relay
     card_sync = (CardSync.paced(client, storage.queries, storage.cards, people, clock, pacer,
@@ -337,8 +344,11 @@ async def _with_slack(settings: Settings, policy: PolicyHolder, clock: Clock,
                              default_channel=settings.slack_channel,
                              pacer=ChannelPacer(pacing_s, pacing_clock, pacing_sleep),
                              digests=storage.dm_digests, directory=directory)
-    # one relay over either storage's outbox queue; outbox times are wall-clock
-    relay = RelayTask(Relay(storage.outbox, SystemClock(), {},
+    # one relay over either storage's outbox queue; outbox times are wall-clock; the policy's
+    # event subscriptions are POSTed by the same relay, retried and dead-lettered alike
+    subscriptions = subscriptions or SubscriptionDelivery()
+    relay = RelayTask(Relay(storage.outbox, SystemClock(),
+                            {SUBSCRIPTION_TOPIC: subscriptions.deliver},
                             batched={TOPIC: delivery.deliver_many},
                             idle=timedelta(seconds=relay_idle_s)))
     engine.on_commit(lambda _changes: relay.kick())  # deliver what was just committed
@@ -366,6 +376,16 @@ def policy_executors(policy: Callable[[], Policy],
     for problem in registry.problems():
         print(f"changegate: warning: {problem}", file=sys.stderr)
     return registry
+
+
+def subscription_delivery(policy: Callable[[], Policy],
+                          environ: Mapping[str, str] | None = None) -> SubscriptionDelivery:
+    """The relay's handler of the policy's event subscriptions, signing with secrets from
+    `environ` (default: this process's); a subscription whose secret is unset is named now."""
+    environ = environ if environ is not None else os.environ
+    for problem in secret_problems(policy().subscriptions, environ):
+        print(f"changegate: warning: {problem}", file=sys.stderr)
+    return SubscriptionDelivery(environ)
 
 
 def armed_timers(engine: Engine, storage: Storage, clock: Clock) -> DeadlineTimers:

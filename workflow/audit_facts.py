@@ -17,11 +17,11 @@ def sha256(text: str) -> str:
 
 
 def content_facts(content: Content, metadata: Metadata) -> dict[str, object]:
-    """Family, action, target, risk, labels, schedule, payload and rollback-plan hashes, and
-    those texts themselves when they are short."""
+    """Family, action, target, risk, labels, ticket, schedule, payload and rollback-plan hashes,
+    and those texts themselves when they are short."""
     facts: dict[str, object] = {
         "family": content.family, "action": content.action, "target": content.target,
-        "risk": content.risk.value, "labels": list(metadata.labels),
+        "risk": content.risk.value, "labels": list(metadata.labels), "ticket": metadata.ticket,
         "scheduled_for": content.scheduled_for.isoformat() if content.scheduled_for else None,
         "payload_sha256": sha256(content.payload),
         "rollback_plan_sha256": sha256(content.rollback_plan),

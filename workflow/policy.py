@@ -22,9 +22,11 @@ from workflow.policy_parse import (
     parse_submit_rules,
     parse_timing,
 )
+from workflow.policy_subscriptions import Subscription, parse_subscriptions
 from workflow.policy_validate import check_workflows
 from workflow.policy_workflows import parse_workflows
 from workflow.policy_yaml import read_yaml
+from workflow.ticket_links import parse_ticket_url
 
 __all__ = [
     "ExecutorSpec",
@@ -33,6 +35,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "SubmitRule",
+    "Subscription",
     "WorkflowDef",
     "load_policy",
     "parse_policy",
@@ -50,6 +53,8 @@ class Policy:
     submit_rules: tuple[SubmitRule, ...]
     workflows: tuple[WorkflowDef, ...]
     executors: ExecutorBindings = field(default_factory=ExecutorBindings)
+    subscriptions: tuple[Subscription, ...] = ()  # who is told of which events, signed
+    ticket_url: str | None = None  # `https://…/{ticket}`: a change's ticket as a link
 
     def executor_for(self, family: str) -> ExecutorSpec | None:
         """The executor bound to a change family (or the default); None when none is bound."""
@@ -118,6 +123,9 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
     parsed = parse_workflows(root.get("workflows"), defaults, groups, sizes, problems)
     check_workflows(parsed, groups, sizes, problems)
     bindings = parse_bindings(root, problems)
+    subscriptions = parse_subscriptions(root.get("subscriptions"), groups, problems)
+    ticket_url = (parse_ticket_url(root["ticket_url"], "ticket_url", problems)
+                  if root.get("ticket_url") is not None else None)
     if problems.items:
         raise PolicyError(problems.items)
     workflows = [
@@ -139,6 +147,8 @@ def _build(text: str, source: str, version: str, sizes: Mapping[str, int]) -> Po
         submit_rules=tuple(rules),
         workflows=tuple(workflows),
         executors=bindings,
+        subscriptions=subscriptions,
+        ticket_url=ticket_url,
     )
 
 

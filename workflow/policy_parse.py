@@ -21,6 +21,7 @@ from workflow.policy_model import RulePolicy, SubmitRule
 
 TOP_KEYS = (
     "defaults", "groups", "submit_rules", "workflows", "executors", "families", "default_executor",
+    "subscriptions", "ticket_url",
 )
 TIMING_KEYS = (
     "dry_run_ttl",

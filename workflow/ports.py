@@ -74,8 +74,9 @@ class ChangeRepository(Protocol):
 class AuditLog(Protocol):
     """Append-only, hash-chained record of every event, written in the command's transaction."""
 
-    async def append(self, events: Sequence[Event]) -> None:
-        """Chain and store the events in order."""
+    async def append(self, events: Sequence[Event]) -> Sequence[int] | None:
+        """Chain and store the events in order; the audit seq of each, or None where seqs are
+        given only at commit (memory)."""
         ...
 
 

@@ -3,6 +3,8 @@ conflicts, and its refusal audited (the one place refusals of the write path are
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from workflow.admission import Admission
 from workflow.commands import Command
 from workflow.errors import Busy, ChangeNotFound, ConcurrencyConflict, WorkflowError
@@ -12,7 +14,15 @@ from workflow.group_commit import GroupCommit
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision, event
 from workflow.ports import Clock, UnitOfWorkFactory
-from workflow.writer import Build, CommitObserver, PolicyVersion, Writer, versioned
+from workflow.writer import (
+    NO_FOLLOWERS,
+    Build,
+    CommitObserver,
+    Followers,
+    PolicyVersion,
+    Writer,
+    versioned,
+)
 
 
 class CommandRunner:
@@ -21,13 +31,14 @@ class CommandRunner:
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_attempts: int = 8,
                  admission: Admission | None = None,
-                 policy_version: PolicyVersion = lambda: None) -> None:
+                 policy_version: PolicyVersion = lambda: None,
+                 followers: Callable[[], Followers] = lambda: NO_FOLLOWERS) -> None:
         self._uow = uow
         self._clock = clock
         self._max_attempts = max_attempts
         self.admission = admission or Admission()
         self._policy_version = policy_version
-        self._writer = Writer(uow, clock.now, policy_version)
+        self._writer = Writer(uow, clock.now, policy_version, followers)
         self._group = GroupCommit(self._writer.write, self._attempts)
 
     def on_commit(self, observer: CommitObserver) -> None:

@@ -1,12 +1,14 @@
 """The one write path of every command: read, decide, compare-and-set, audit, outbox, commit,
 then tell whoever waits for commits which changes were committed, and which gestures it decided
-ask to be answered."""
+ask to be answered. The outbox gets every event (`change.event`: cards, people told) and, for
+each of the policy's event subscriptions that wants one, a `subscription.event` to POST."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from workflow.codec import event_to_dict
@@ -17,7 +19,9 @@ from workflow.events import Event
 from workflow.gesture import Committed, Gesture, Reply
 from workflow.model import ChangeRequest
 from workflow.outcome import Decision
+from workflow.policy_subscriptions import Subscription
 from workflow.ports import OutboxMessage, UnitOfWorkFactory
+from workflow.ticket_links import ticket_link
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,20 @@ Item = tuple[str | None, Build, Gesture | None]
 CommitObserver = Callable[[Sequence[ChangeRequest]], None]
 # The version of the policy in force (None: not known to this writer).
 PolicyVersion = Callable[[], str | None]
+EVENT_TOPIC = "change.event"
+SUBSCRIPTION_TOPIC = "subscription.event"
+
+
+@dataclass(frozen=True, slots=True)
+class Followers:
+    """Who outside ChangeGate follows changes, as the policy in force says at commit: its event
+    subscriptions, and the template that makes a ticket a link."""
+
+    subscriptions: Sequence[Subscription] = ()
+    ticket_url: str | None = None
+
+
+NO_FOLLOWERS = Followers()
 
 
 class Writer:
@@ -40,10 +58,12 @@ class Writer:
     failed write (a version conflict, a database error) raises, and nothing is committed."""
 
     def __init__(self, uow: UnitOfWorkFactory, now: Callable[[], datetime],
-                 policy_version: PolicyVersion = lambda: None) -> None:
+                 policy_version: PolicyVersion = lambda: None,
+                 followers: Callable[[], Followers] = lambda: NO_FOLLOWERS) -> None:
         self._uow = uow
         self._now = now
         self._policy_version = policy_version
+        self._followers = followers
         self._observers: list[CommitObserver] = []
 
     def on_commit(self, observer: CommitObserver) -> None:
@@ -99,8 +119,9 @@ class Writer:
                 for change in adds:
                     await uow.changes.add(change)
                 await uow.changes.update_many(saves)
-                await uow.audit.append(events)
-                await uow.outbox.put(outbox_messages(events))
+                seqs = await uow.audit.append(events)
+                await uow.outbox.put(outbox_messages(events) + subscription_messages(
+                    events, {c.id: c for c in saved}, self._followers(), seqs))
                 await uow.commit()
         if saved:
             self._committed(Committed(saved, replies))
@@ -147,4 +168,45 @@ def versioned(events: Sequence[Event], version: str | None) -> tuple[Event, ...]
 
 def outbox_messages(events: Sequence[Event]) -> list[OutboxMessage]:
     """Every event on a change is delivered after commit (cards re-render, people are told)."""
-    return [OutboxMessage("change.event", e.change_id, event_to_dict(e)) for e in events]
+    return [OutboxMessage(EVENT_TOPIC, e.change_id, event_to_dict(e)) for e in events]
+
+
+def subscription_messages(events: Sequence[Event], changes: Mapping[str, ChangeRequest],
+                          followers: Followers, seqs: Sequence[int] | None = None
+                          ) -> list[OutboxMessage]:
+    """One message per event and subscription that wants it, queued after the events' own (a
+    change's card goes first). Each carries where to deliver, a delivery id a receiver drops
+    repeats by, the event, its audit seq (when the audit log numbered it in this transaction)
+    and the change as committed. Its change id is left out, so a slow receiver never holds up
+    the change's cards: receivers order events by audit seq."""
+    if not followers.subscriptions:
+        return []
+    numbered = seqs if seqs is not None and len(seqs) == len(events) else [None] * len(events)
+    messages: list[OutboxMessage] = []
+    for e, seq in zip(events, numbered, strict=True):
+        change = changes.get(e.change_id) if e.change_id is not None else None
+        if change is None:
+            continue
+        for subscription in followers.subscriptions:
+            if subscription.wants(e, change):
+                messages.append(OutboxMessage(SUBSCRIPTION_TOPIC, None, {
+                    "delivery_id": uuid.uuid4().hex,
+                    "subscription": subscription.as_payload(),
+                    "event": event_to_dict(e),
+                    "audit_seq": seq,
+                    "change": change_summary(change, followers.ticket_url),
+                }))
+    return messages
+
+
+def change_summary(cr: ChangeRequest, ticket_url: str | None) -> dict[str, object]:
+    """What a receiver is told of the change besides the event, as committed."""
+    content = cr.content
+    return {
+        "id": cr.id, "title": cr.metadata.title, "state": cr.state.value,
+        "requester": cr.requester, "revision": cr.revision, "family": content.family,
+        "action": content.action, "target": content.target, "risk": content.risk.value,
+        "labels": list(cr.metadata.labels), "ticket": cr.metadata.ticket,
+        "ticket_url": ticket_link(ticket_url, cr.metadata.ticket),
+        "workflow": cr.workflow.name if cr.workflow else None,
+    }

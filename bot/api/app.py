@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.api.context import DEPENDENCIES, ApiDependencies
 from bot.api.openapi import PREFIX, document
 from bot.api.problems import ApiProblem, from_http, refusal
+from bot.api.represent import TICKET_URL
 from bot.api.routes import ROUTES, WebHandler
 from storage.errors import StorageError
 from workflow.errors import WorkflowError
@@ -42,6 +43,16 @@ async def problems(request: web.Request, handler: WebHandler) -> web.StreamRespo
     return problem.response(request.rel_url.raw_path)
 
 
+@web.middleware
+async def ticket_links(request: web.Request, handler: WebHandler) -> web.StreamResponse:
+    """Every change the answer shows links its ticket under the policy's template in force."""
+    token = TICKET_URL.set(request.config_dict[DEPENDENCIES].ticket_url())
+    try:
+        return await handler(request)
+    finally:
+        TICKET_URL.reset(token)
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     """GET /openapi.json: the document describing this API."""
     return web.json_response(document())
@@ -49,7 +60,7 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def create_api(dependencies: ApiDependencies) -> web.Application:
     """The API application; mount it with `mount_api`."""
-    api = web.Application(middlewares=[problems])
+    api = web.Application(middlewares=[problems, ticket_links])
     api[DEPENDENCIES] = dependencies
     for route in ROUTES:
         if route.method == "GET":  # add_get answers HEAD too, with the same status, no body

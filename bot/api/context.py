@@ -34,6 +34,10 @@ class ApiDependencies:
     max_wait_s: int = MAX_WAIT_S
     policy: PolicyHolder | None = None  # the running process's, to report and reload
 
+    def ticket_url(self) -> str | None:
+        """The policy's template that makes a change's ticket a link, if it gives one."""
+        return self.policy().ticket_url if self.policy is not None else None
+
 
 DEPENDENCIES = web.AppKey("changegate_api", ApiDependencies)
 

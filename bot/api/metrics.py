@@ -135,6 +135,13 @@ class Metrics:
             _family(out, "changegate_outbox_oldest_pending_seconds", "gauge",
                     "Age of the oldest message waiting for delivery.",
                     [f"changegate_outbox_oldest_pending_seconds {_number(max(age, 0.0))}"])
+            _family(out, "changegate_outbox_messages", "gauge",
+                    "Outbox messages by topic (change.event: Slack; subscription.event: the "
+                    "policy's event subscriptions) and state (pending, delivered, dead).",
+                    (f'changegate_outbox_messages{{topic="{_label(topic)}",state="{state}"}} '
+                     f"{getattr(counts, state)}"
+                     for topic, counts in sorted(backlog.topics.items())
+                     for state in ("pending", "delivered", "dead")))
         return "\n".join(out) + "\n"
 
 

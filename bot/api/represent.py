@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from storage.audit_chain import AuditRow
 from workflow.codec import change_to_dict, content_to_dict
 from workflow.model import TERMINAL_STATES, ChangeRequest, State
 from workflow.progress import active_stage, all_progress
+from workflow.ticket_links import ticket_link
 
 UNDECIDED = frozenset({State.DRAFT, State.PENDING_REVIEW})
+# The policy's ticket link template while a request is answered: the API's middleware
+# (bot/api/app.py `ticket_links`) sets it from the request's dependencies, so every answer that
+# shows a change (a read, a write, a list, a long-poll, a bulk review) links its ticket alike.
+TICKET_URL: ContextVar[str | None] = ContextVar("ticket_url", default=None)
+
+
+def ticket_url_of(cr: ChangeRequest, template: str | None = None) -> str | None:
+    """The change's ticket as a link under `template`, else the request's template."""
+    return ticket_link(template if template is not None else TICKET_URL.get(),
+                       cr.metadata.ticket)
 
 
 def decided(cr: ChangeRequest) -> bool:
@@ -47,8 +59,10 @@ def _active(cr: ChangeRequest) -> int | None:
     return None if index is None else index + 1
 
 
-def change_json(cr: ChangeRequest) -> dict[str, Any]:
-    """The whole change: every revision, the dry-run, responses, comments, workflow, apply."""
+def change_json(cr: ChangeRequest, ticket_url: str | None = None) -> dict[str, Any]:
+    """The whole change: every revision, the dry-run, responses, comments, workflow, apply, and
+    its ticket as a link (null without a template or a ticket). The template is the request's
+    (TICKET_URL) unless `ticket_url` gives one."""
     return {
         **change_to_dict(cr),
         "revision": cr.revision,
@@ -58,10 +72,11 @@ def change_json(cr: ChangeRequest) -> dict[str, Any]:
         "progress": progress(cr),
         "decided": decided(cr),
         "terminal": terminal(cr),
+        "ticket_url": ticket_url_of(cr, ticket_url),
     }
 
 
-def summary_json(cr: ChangeRequest) -> dict[str, Any]:
+def summary_json(cr: ChangeRequest, ticket_url: str | None = None) -> dict[str, Any]:
     """A list entry: enough to pick a change, without outputs and histories."""
     content = cr.content
     return {
@@ -77,6 +92,7 @@ def summary_json(cr: ChangeRequest) -> dict[str, Any]:
         "risk": content.risk.value,
         "labels": list(cr.metadata.labels),
         "ticket": cr.metadata.ticket,
+        "ticket_url": ticket_url_of(cr, ticket_url),
         "scheduled_for": _time(content.scheduled_for),
         "created_at": _time(cr.created_at),
         "submitted_at": _time(cr.submitted_at),

@@ -88,11 +88,12 @@ CHANGE = obj(
     post_review=nullable(POST_REVIEW),
     apply=nullable(APPLY),
     revision=INT, content=CONTENT, authors=array(STR), active_stage=NINT,
-    progress=array(PROGRESS), decided=BOOL, terminal=BOOL,
+    progress=array(PROGRESS), decided=BOOL, terminal=BOOL, ticket_url=NSTR,
 )
 SUMMARY = obj(
     id=STR, title=STR, state=STATE, requester=STR, revision=INT, version=INT, family=STR,
-    action=STR, target=STR, risk=RISK, labels=array(STR), ticket=STR, scheduled_for=NTIME,
+    action=STR, target=STR, risk=RISK, labels=array(STR), ticket=STR, ticket_url=NSTR,
+    scheduled_for=NTIME,
     created_at=TIME, submitted_at=NTIME, approved_at=NTIME, active_stage=NINT, workflow=NSTR,
 )
 AUDIT_EVENT = obj(seq=INT, prev_hash=STR, hash=STR, record=obj(

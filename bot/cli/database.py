@@ -124,10 +124,27 @@ def audit_export(settings: Settings, args: argparse.Namespace) -> int:
     from storage.audit_export import export
     from storage.sql.audit_trail import AuditTrail
 
+    template = ticket_template(settings)
+
     async def dump(db: Database) -> int:
         rows = AuditTrail(db).rows(since=args.since, change_id=args.change)
-        await export(rows, sys.stdout, args.format)
+        await export(rows, sys.stdout, args.format, template)
         sys.stdout.flush()
         return 0
 
     return with_database(settings, dump)
+
+
+def ticket_template(settings: Settings) -> str | None:
+    """The policy file's `ticket_url`, for the export's ticket links; a policy file that is
+    missing or invalid gives none (the export goes on without links, saying why)."""
+    from workflow.policy import PolicyError, load_policy
+
+    if not settings.policy_path.is_file():
+        return None
+    try:
+        return load_policy(settings.policy_path).ticket_url
+    except PolicyError as exc:
+        print(f"changegate: warning: no ticket links: policy file {settings.policy_path} has "
+              f"{len(exc.errors)} problem(s); `changegate check` lists them", file=sys.stderr)
+        return None

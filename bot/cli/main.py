@@ -1,6 +1,6 @@
 """Command line: `serve` the bot, the policy tools (`check`, `init`, `policy explain`), the
-`db`, `audit` and `token` tools, the pipeline client (`submit`, `wait`, `dry-run`, `apply`,
-`result`) and a person's (`review`, `edit`, `list`)."""
+`db`, `audit`, `token` and `outbox` tools, the pipeline client (`submit`, `wait`, `dry-run`,
+`apply`, `result`) and a person's (`review`, `edit`, `list`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.cli.changes import add_change_arguments
 from bot.cli.database import add_arguments
 from bot.cli.fail import fail
+from bot.cli.outbox import add_outbox_arguments
 from bot.cli.pipeline import add_client_arguments
 from bot.cli.policy import add_policy_arguments
 from bot.cli.report import add_report_arguments
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     add_policy_arguments(commands, _add_policy)
     add_arguments(commands, _add_policy)
     add_token_arguments(commands, _add_policy)
+    add_outbox_arguments(commands, _add_policy)
     add_client_arguments(commands)
     add_review_arguments(commands)
     add_change_arguments(commands)

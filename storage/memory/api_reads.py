@@ -7,9 +7,17 @@ from collections.abc import Collection
 from datetime import datetime
 
 from storage.audit_chain import AuditRow, VerifyResult, verify_rows
+from storage.memory.change_queries import latest_activity
 from storage.memory.store import MemoryStore
 from storage.migrate import head_revision
-from storage.reads import Backlog, ChangeFilter, ChangePage, change_number, matches
+from storage.reads import (
+    Backlog,
+    ChangeFilter,
+    ChangePage,
+    TopicCounts,
+    change_number,
+    matches,
+)
 from workflow.model import ChangeRequest
 
 
@@ -27,8 +35,9 @@ class MemoryApiReads:
             ((change_number(cr.id), cr) for cr in self._store.changes.values()),
             key=lambda pair: pair[0], reverse=True,
         )
+        active = latest_activity(self._store) if where.needs_action is not None else {}
         found = [(n, cr) for n, cr in numbered
-                 if (before is None or n < before) and matches(cr, where)]
+                 if (before is None or n < before) and matches(cr, where, active.get(cr.id))]
         page = found[:limit]
         more = len(found) > limit
         return ChangePage([cr for _, cr in page], page[-1][0] if more else None)
@@ -62,13 +71,21 @@ class MemoryApiReads:
         """As the in-memory outbox queue sees it (messages it has not delivered or given up on)."""
         waiting: list[datetime] = []
         dead = 0
+        counts: dict[str, Counter[str]] = {}
         for position, queued_at in enumerate(self._store.outbox_at, start=1):
             state = self._store.outbox_state.get(position)
+            topic = counts.setdefault(self._store.outbox[position - 1].topic, Counter())
             if state is not None and state.dead_at is not None:
                 dead += 1
+                topic["dead"] += 1
             elif state is None or state.delivered_at is None:
                 waiting.append(queued_at)
-        return Backlog(len(waiting), dead, min(waiting, default=None))
+                topic["pending"] += 1
+            else:
+                topic["delivered"] += 1
+        topics = {name: TopicCounts(c["pending"], c["delivered"], c["dead"])
+                  for name, c in counts.items()}
+        return Backlog(len(waiting), dead, min(waiting, default=None), topics)
 
     async def schema_revision(self) -> str | None:
         """Memory has no migrations: it is always what the code expects."""

@@ -11,10 +11,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from storage.audit_chain import AuditRow, VerifyResult
-from storage.reads import Backlog, ChangeFilter, ChangePage
+from storage.reads import Backlog, ChangeFilter, ChangePage, TopicCounts
 from storage.sql.audit_trail import AuditTrail, to_audit_row
 from storage.sql.engines import Database
-from storage.sql.queries import awaiting_conditions
+from storage.sql.queries import (
+    approved_by_conditions,
+    awaiting_conditions,
+    needs_action_conditions,
+)
 from storage.sql.schema import (
     audit_events,
     change_requests,
@@ -53,6 +57,11 @@ class SqlApiReads:
             query = query.where(cr.c.requester == where.requester)
         if where.awaiting is not None:
             query = query.where(*awaiting_conditions(where.awaiting, where.awaiting_groups))
+        if where.approved_by is not None:
+            query = query.where(*approved_by_conditions(where.approved_by))
+        if where.needs_action is not None:
+            query = query.where(*needs_action_conditions(where.needs_action,
+                                                         where.needs_action_since))
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         more = len(rows) > limit
@@ -109,7 +118,16 @@ class SqlApiReads:
             dead = await conn.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.dead_at.is_not(None))
             )
-        return Backlog(int(waiting), int(dead or 0), oldest)
+            by_topic = (await conn.execute(
+                select(outbox.c.topic,
+                       func.count().filter(pending),
+                       func.count().filter(outbox.c.delivered_at.is_not(None)),
+                       func.count().filter(outbox.c.dead_at.is_not(None)))
+                .group_by(outbox.c.topic)
+            )).all()
+        topics = {str(topic): TopicCounts(int(p), int(d), int(x))
+                  for topic, p, d, x in by_topic}
+        return Backlog(int(waiting), int(dead or 0), oldest, topics)
 
     async def schema_revision(self) -> str | None:
         """The migration the database is at; raises when the database cannot be reached."""

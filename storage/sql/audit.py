@@ -25,9 +25,10 @@ class SqlAudit:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def append(self, events: Sequence[Event]) -> None:
+    async def append(self, events: Sequence[Event]) -> list[int]:
+        """Chain the events onto the head; the seq each was given (valid once committed)."""
         if not events:
-            return
+            return []
         async with translated():
             await self._lock_head()
             head = (
@@ -53,6 +54,7 @@ class SqlAudit:
                 await self._conn.execute(insert(audit_events), rows)
         except UniqueViolation:  # a concurrent append took this head: decide again
             raise ConcurrencyConflict("audit chain") from None
+        return [int(row["seq"]) for row in rows]
 
     async def _lock_head(self) -> None:
         """Serialise appends until commit.

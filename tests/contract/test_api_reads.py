@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from storage.reads import ChangeFilter
+from storage.reads import NEEDS_ACTION_FOR, ChangeFilter, TopicCounts, needs_action_since
 from tests.support.ports import Ports
-from tests.support.reviews import approve_seen
+from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.model import State
 from workflow.ports import OutboxMessage
@@ -60,6 +60,33 @@ async def test_filters_hold_all_at_once(ports: Ports, world: World) -> None:
     assert await listed(ChangeFilter(requester="n1", awaiting="n2",
                                      awaiting_groups=SENIORS)) == [own.id]
     assert await listed(ChangeFilter(awaiting="n2", awaiting_groups=frozenset())) == []
+
+
+async def test_approved_by_and_needs_action_filter_as_the_home_lists_do(
+        ports: Ports, world: World) -> None:
+    old = await world.propose("high")
+    await reject_seen(world.engine, old.id, "n1", "too early")
+    world.clock.advance(days=NEEDS_ACTION_FOR.days, minutes=1)
+    halfway = await world.propose("high")
+    await approve_seen(world.engine, halfway.id, "n1")
+    rejected = await world.propose("high")
+    await approve_seen(world.engine, rejected.id, "n1")
+    await reject_seen(world.engine, rejected.id, "n2", "wrong peer")
+    open_ = await world.propose("high", actor="n2")
+    await approve_seen(world.engine, open_.id, "n1")
+    reads = ports.again().api_reads
+    since = needs_action_since(world.clock.now())
+
+    async def listed(where: ChangeFilter) -> list[str]:
+        return ids((await reads.changes(where, None, 50)).changes)
+
+    assert await listed(ChangeFilter(approved_by="n1")) == [open_.id, halfway.id]
+    assert await listed(ChangeFilter(approved_by="n1", requester="req")) == [halfway.id]
+    assert await listed(ChangeFilter(needs_action="req", needs_action_since=since)) == [
+        rejected.id]
+    assert await listed(ChangeFilter(needs_action="req")) == [rejected.id, old.id]
+    assert await listed(ChangeFilter(needs_action="n2", needs_action_since=since)) == []
+    assert await listed(ChangeFilter(approved_by="n1", states=frozenset({State.APPROVED}))) == []
 
 
 async def test_audit_rows_filter_by_change_kind_time_and_position(
@@ -122,4 +149,24 @@ async def test_the_backlog_counts_what_is_waiting_and_what_is_dead(ports: Ports)
     assert (backlog.pending, backlog.dead) == (1, 1)
     assert backlog.oldest_pending_at == ports.clock.now() - timedelta(seconds=10)
     await queue.mark_delivered(third.id, ports.clock.now())
-    assert await reads.backlog() == type(backlog)(0, 1, None)
+    backlog = await reads.backlog()
+    assert (backlog.pending, backlog.dead, backlog.oldest_pending_at) == (0, 1, None)
+    assert backlog.topics == {"change.event": TopicCounts(pending=0, delivered=2, dead=1)}
+
+
+async def test_the_backlog_counts_each_topic_apart(ports: Ports) -> None:
+    reads = ports.again().api_reads
+    assert (await reads.backlog()).topics == {}
+    async with ports.uow() as uow:
+        await uow.outbox.put([OutboxMessage("change.event", "CHG-1"),
+                              OutboxMessage("subscription.event", None, {"n": 1}),
+                              OutboxMessage("subscription.event", None, {"n": 2})])
+        await uow.commit()
+    queue = ports.again().queue(1)
+    _card, first, second = await queue.claim("r", 3, LEASE, ports.clock.now())
+    await queue.mark_delivered(first.id, ports.clock.now())
+    await queue.mark_failed(second.id, "r", "HTTP 503", ports.clock.now())
+    assert (await reads.backlog()).topics == {
+        "change.event": TopicCounts(pending=1, delivered=0, dead=0),
+        "subscription.event": TopicCounts(pending=0, delivered=1, dead=1),
+    }

@@ -134,13 +134,13 @@ class CardSync:
         """What every copy's rendering shares besides the change."""
         return CardContext(now=self._clock.now(), available=await self._people.available(cr),
                            anchor=await self._changes.anchor(cr.id),
-                           settled=await self._changes.settled(cr.id))
+                           settled=await self._changes.settled(cr.id),
+                           ticket_url=self._people.policy().ticket_url)
 
     @staticmethod
     def render(cr: ChangeRequest, audience: Audience, base: CardContext) -> Message:
         """The copy for `audience`."""
-        ctx = CardContext(base.now, audience, base.available, base.anchor, base.settled)
-        return render_card(cr, ctx)
+        return render_card(cr, replace(base, audience=audience))
 
     async def update_copies(self, cr: ChangeRequest, refs: Sequence[CardRef],
                             base: CardContext | None = None) -> None:

@@ -22,6 +22,7 @@ class CardContext:
     available: Mapping[str, int] | None = None
     anchor: AuditAnchor | None = None
     settled: Settled | None = None
+    ticket_url: str | None = None  # the policy's template (`…/{ticket}`): the ticket as a link
 
 
 @dataclass(frozen=True, slots=True)
