@@ -53,9 +53,10 @@ from workflow.ports import (
     UnitOfWorkFactory,
 )
 from workflow.post_review import ReviewOutcome
+from workflow.rules_copy import copied_content, copy_refusal
 from workflow.runner import CommandRunner
 from workflow.seen import Seen
-from workflow.writer import CommitObserver
+from workflow.writer import CommitObserver, Followers
 
 T = TypeVar("T")
 
@@ -81,9 +82,11 @@ class Engine:
         max_attempts: int = 8,
     ) -> None:
         self._policy = policy
+        self._clock = clock
         self._directory = directory
         self._runner = CommandRunner(uow, clock, max_attempts,
-                                     policy_version=lambda: policy().version)
+                                     policy_version=lambda: policy().version,
+                                     followers=lambda: followers(policy()))
         self._gate = ApplyGate(uow, self._runner, executors)
 
     def on_commit(self, observer: CommitObserver) -> None:
@@ -148,9 +151,9 @@ class Engine:
             ]
             if dry_run_output is not None:
                 commands.append(RecordDryRun(change_id, actor, dry_run_output,
-                                             accepts=workflow.dry_run))
+                                             accepts=workflow.dry_run, proposing=True))
             if submit:
-                commands.append(Submit(change_id, actor, workflow))
+                commands.append(Submit(change_id, actor, workflow, proposing=True))
             return commands
 
         try:
@@ -165,6 +168,29 @@ class Engine:
                 raise reused from None
             return Proposed(dup.existing, created=False)
         return Proposed(await self._gate.follow_up(decision), created=True)
+
+    async def copy(self, change_id: str, actor: str) -> ChangeRequest:
+        """Copy as new (workflow.rules_copy): a new draft by `actor` with the content and
+        metadata of a change that ended without being applied, under the submit rules as any
+        proposal; its `proposed` event names the source. A source still in flight, applied or
+        of unknown outcome is refused, and the refusal audited on the source."""
+        caller(actor)
+        source = await self._require(change_id)
+        refusal = copy_refusal(source)
+        if refusal is not None:
+            await self._runner.audit_refusal(source.id, actor, refusal)
+            raise refusal
+        content = copied_content(source, self._clock.now())
+        metadata = source.metadata
+        groups = await self._directory.groups_of(actor)
+        policy = self._policy()
+
+        def build(_: ChangeRequest | None, new_id: str) -> Sequence[Command]:
+            policy.check_submit(content.family, content.action, groups)
+            return [Create(new_id, actor, content, metadata,
+                           copied_from=(source.id, source.revision))]
+
+        return await self._gate.follow_up(await self._runner.run(None, actor, build))
 
     async def edit(
         self,
@@ -221,9 +247,16 @@ class Engine:
         return await self._gate.follow_up(await self._runner.run(change_id, actor, build))
 
     async def run_dry_run(self, change_id: str, actor: str) -> ChangeRequest:
-        """Run the bound executor's dry-run outside any transaction, then record it."""
+        """Run the bound executor's dry-run outside any transaction, then record it; a draft's
+        is refused before the executor runs when the workflow that would review it accepts
+        only reported output."""
         caller(actor)
-        decision = await self._gate.run_dry_run(change_id, actor)
+        current = await self._require(change_id)
+        accepts = DryRunRule.EITHER
+        if current.workflow is None:
+            requester_groups = await self._directory.groups_of(current.requester)
+            accepts = _draft_dry_run_rule(self._policy(), current, requester_groups)
+        decision = await self._gate.run_dry_run(change_id, actor, accepts)
         return decision.change
 
     async def approve(
@@ -362,6 +395,12 @@ def _names(membership: Membership) -> frozenset[str]:
     """The names of the groups a person is in, for a change that keeps no definitions of its own
     (a draft, or one stored before definitions were kept)."""
     return frozenset(g.name for g in membership.within)
+
+
+def followers(policy: Policy) -> Followers:
+    """The policy in force decides who hears of a commit (not the change's snapshot): a
+    subscription added by a reload follows the changes already in flight too."""
+    return Followers(policy.subscriptions, policy.ticket_url)
 
 
 def _draft_dry_run_rule(

@@ -12,6 +12,7 @@ from bot.api.params import MAX_LIMIT
 from bot.api.problems import PROBLEM_JSON
 from bot.api.routes import ROUTES, Route
 from bot.api.schemas import SCHEMAS, STATE, ref
+from storage.reads import NEEDS_ACTION_FOR
 from workflow.time_range import TIME_RANGE
 
 PREFIX = "/api/v1"
@@ -38,6 +39,13 @@ QUERY = {
                    "true: only changes the token's user requested."),
     "awaiting": _query("awaiting", {"type": "string", "enum": ["me"]},
                        "me: changes whose active stage waits for the token's user."),
+    "needs_action": _query("needs_action", {"type": "string", "enum": ["me"]},
+                           "me: the token user's own changes that wait for them: apply outcome "
+                           "unknown, post-implementation review owed, or rejected or expired "
+                           f"in the last {NEEDS_ACTION_FOR.days} days."),
+    "approved_by": _query("approved_by", {"type": "string", "enum": ["me"]},
+                          "me: changes still open (in review, approved, scheduled or executing) "
+                          "whose current revision carries the token user's live approval."),
     "limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
                     "Page size (default 50)."),
     "cursor": _query("cursor", CURSOR, "`next_cursor` of the previous page."),

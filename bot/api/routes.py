@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.api import actions, admin, bodies, bulk, changes, ops, post_reviews, waiting
+from bot.api import actions, admin, bodies, bulk, changes, copies, ops, post_reviews, waiting
 from bot.api.abort import ABORT, abort_apply
 from bot.api.auth import Handler, guarded
 from bot.api.fields import Field
@@ -85,6 +85,9 @@ ROUTES = (
           "reason)", abort_apply, (APPLY,), ABORT, True),
     Route("POST", f"{C}/post-review", "postReview", "The requester records how an applied or "
           "failed change went", post_reviews.post_review, (SUBMIT,), bodies.POST_REVIEW, True),
+    Route("POST", f"{C}/copy", "copyChange", "Copy a failed, withdrawn, rejected or expired "
+          "change as a new draft of yours", copies.copy_change, (SUBMIT,), bodies.EMPTY,
+          status=201),
     Route("GET", "/audit", "exportAudit", "Audit events oldest first, paged", ops.audit, (READ,),
           answer="AuditPage", query=ops.AUDIT_PARAMS, errors=(400, 401, 403)),
     Route("GET", "/audit/verify", "verifyAudit", "Walk the audit hash chain", ops.audit_verify,

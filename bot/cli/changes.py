@@ -1,8 +1,9 @@
-"""`changegate edit` and `list`: a person's own changes from a terminal.
+"""`changegate edit`, `list` and `copy`: a person's own changes from a terminal.
 
 `edit` lays the given fields over the change with PATCH /api/v1/changes/{id} (a content change
 makes a new revision, a fresh draft), optionally records its dry-run and submits it; `list`
-reads GET /api/v1/changes with the same filters as the API.
+reads GET /api/v1/changes with the same filters as the API; `copy` starts a change that ended
+without being applied again as a new draft (POST /api/v1/changes/{id}/copy).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from typing import Any
 
 from bot.cli.api_client import ApiClient, ClientError
-from bot.cli.pipeline import _add, _run, change_id, json_object, read_text
+from bot.cli.pipeline import _add, _run, change_id, dry_run_then_submit, json_object, read_text
 from bot.cli.wait import describe
 
 LIST_MAX = 1000  # changes `list` prints at most, a page of the API at a time
@@ -21,7 +22,7 @@ PAGE = 200  # the API's largest page
 
 
 def add_change_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `edit` and `list` to the top-level parser."""
+    """Add `edit`, `list` and `copy` to the top-level parser."""
     edit = _add(commands, "edit", _run(edit_change),
                 "change fields of a change (content makes a new revision), then optionally "
                 "record its dry-run and submit it")
@@ -37,7 +38,8 @@ def add_change_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     edit.add_argument("--dry-run-file", metavar="out.txt",
                       help="dry-run output to record for the revision afterwards (- for stdin)")
     edit.add_argument("--submit", action="store_true",
-                      help="then send the draft for review")
+                      help="then send the draft for review, its executor's dry-run first "
+                           "when it has none")
     edit.add_argument("--json", action="store_true", help="print the change as JSON")
 
     listing = _add(commands, "list", _run(list_changes),
@@ -46,12 +48,23 @@ def add_change_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     who.add_argument("--awaiting-me", action="store_true",
                      help="changes waiting for your review (your review queue)")
     who.add_argument("--mine", action="store_true", help="changes you requested")
+    who.add_argument("--needs-action", action="store_true",
+                     help="your changes that wait for you: rejected or expired lately, apply "
+                          "outcome unknown, post-implementation review owed")
+    who.add_argument("--approved-by-me", action="store_true",
+                     help="changes still open whose current revision you approved")
     listing.add_argument("--state", action="append", default=[], metavar="S",
                          help="only changes in state S (repeat, or S1,S2, for several)")
     listing.add_argument("--limit", type=count, default=50, metavar="N",
                          help=f"print at most N changes (default 50, at most {LIST_MAX})")
     listing.add_argument("--json", action="store_true",
                          help="print a JSON array of the API's list entries")
+
+    copying = _add(commands, "copy", _run(copy_change),
+                   "start a failed, withdrawn, rejected or expired change again: a new draft "
+                   "of yours with its content")
+    copying.add_argument("change", type=change_id, metavar="CHG-n")
+    copying.add_argument("--json", action="store_true", help="print the new change as JSON")
 
 
 def assignment(text: str) -> tuple[str, str]:
@@ -117,8 +130,10 @@ async def edit_change(client: ApiClient, args: argparse.Namespace) -> int:
         change = (await client.call("POST", f"{path}/dry-run", body={
             "output": output, "revision": change["revision"]})).body
         print(f"recorded the dry-run of revision {change['revision']}", file=sys.stderr)
-    if args.submit:
-        change = (await client.call("POST", f"{path}/submit")).body
+    if args.submit and change["state"] == "draft":
+        change = await dry_run_then_submit(client, change)
+    elif args.submit:
+        change = (await client.call("POST", f"{path}/submit")).body  # refused with the reason
         print(f"submitted {describe(change)}", file=sys.stderr)
     print(json.dumps(change) if args.json else change["id"])
     return 0
@@ -131,6 +146,10 @@ async def list_changes(client: ApiClient, args: argparse.Namespace) -> int:
         params["awaiting"] = "me"
     if args.mine:
         params["mine"] = "true"
+    if args.needs_action:
+        params["needs_action"] = "me"
+    if args.approved_by_me:
+        params["approved_by"] = "me"
     if args.state:
         params["state"] = ",".join(args.state)
     changes: list[dict[str, Any]] = []
@@ -153,6 +172,17 @@ async def list_changes(client: ApiClient, args: argparse.Namespace) -> int:
         print(f"(more than {len(changes)}: raise --limit to see more)", file=sys.stderr)
     elif not changes:
         print("no changes", file=sys.stderr)
+    return 0
+
+
+async def copy_change(client: ApiClient, args: argparse.Namespace) -> int:
+    """Copy as new through POST /api/v1/changes/{id}/copy: print the new draft's id (or the
+    draft as JSON), and on stderr what it is and what to do next."""
+    copy = (await client.call("POST", f"/changes/{args.change}/copy")).body
+    print(f"{copy['id']} is a copy of {args.change}, a draft of yours: record its dry-run and "
+          f"submit it with `changegate edit {copy['id']} --dry-run-file out.txt --submit` "
+          "(change fields with --set)", file=sys.stderr)
+    print(json.dumps(copy) if args.json else copy["id"])
     return 0
 
 

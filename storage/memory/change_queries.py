@@ -7,7 +7,7 @@ from datetime import datetime
 
 from storage.memory.store import MemoryStore
 from storage.ports.change_queries import REFUSED, AuditAnchor, Settled
-from storage.reads import Page, awaits, change_number
+from storage.reads import Page, approved_by, awaits, change_number, needs_action
 from workflow.model import TERMINAL_STATES, ChangeRequest, State
 from workflow.rules_post_review import needs_review
 
@@ -44,6 +44,18 @@ class MemoryChangeQueries:
                        key=lambda cr: (cr.created_at, number(cr)))
         return Page(len(found), found[:limit])
 
+    async def needs_action(self, person: str, since: datetime, limit: int) -> Page:
+        active = latest_activity(self._store)
+        found = sorted((cr for cr in self._store.changes.values()
+                        if needs_action(cr, person, since, active.get(cr.id))),
+                       key=lambda cr: (cr.created_at, number(cr)), reverse=True)
+        return Page(len(found), found[:limit])
+
+    async def approved_by(self, person: str, limit: int) -> Page:
+        found = sorted((cr for cr in self._store.changes.values() if approved_by(cr, person)),
+                       key=lambda cr: (cr.created_at, number(cr)), reverse=True)
+        return Page(len(found), found[:limit])
+
     async def decided(self, person: str, limit: int) -> Page:
         found = [cr for cr in await self.involving(person, len(self._store.changes))
                  if cr.state not in IN_REVIEW
@@ -78,6 +90,17 @@ class MemoryChangeQueries:
             if isinstance(change_id, str) and row.record.get("kind") != REFUSED:
                 latest[change_id] = row.seq
         return latest
+
+
+def latest_activity(store: MemoryStore) -> dict[str, datetime]:
+    """When each change was last saved (its latest event that was not a refusal), as the SQL
+    column `updated_at` holds it."""
+    latest: dict[str, datetime] = {}
+    for row in store.audit:
+        change_id = row.record.get("change_id")
+        if isinstance(change_id, str) and row.record.get("kind") != REFUSED:
+            latest[change_id] = datetime.fromisoformat(str(row.record["at"]))
+    return latest
 
 
 def number(cr: ChangeRequest) -> int:

@@ -54,6 +54,17 @@ class ChangeQueries(Protocol):
         is not recorded yet, oldest first."""
         ...
 
+    async def needs_action(self, person: str, since: datetime, limit: int) -> Page:
+        """The person's own changes that wait for them (storage.reads.needs_action: apply
+        outcome unknown, review owed, or rejected or expired with activity since `since`),
+        newest first."""
+        ...
+
+    async def approved_by(self, person: str, limit: int) -> Page:
+        """Changes still open (in review, approved, scheduled or executing) whose current
+        revision carries the person's live approval, newest first."""
+        ...
+
     async def decided(self, person: str, limit: int) -> Page:
         """What the person took part in that is past review, except their own open requests;
         latest activity first."""

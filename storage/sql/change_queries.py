@@ -35,6 +35,12 @@ class SqlChangeQueries:
     async def owed_reviews(self, person: str, limit: int) -> Page:
         return await self._home.owed_reviews(person, limit)
 
+    async def needs_action(self, person: str, since: datetime, limit: int) -> Page:
+        return await self._home.needs_action(person, since, limit)
+
+    async def approved_by(self, person: str, limit: int) -> Page:
+        return await self._home.approved_by(person, limit)
+
     async def in_review(self, limit: int) -> Sequence[ChangeRequest]:
         return await self._queries.in_state(State.PENDING_REVIEW, limit, oldest_first=True)
 

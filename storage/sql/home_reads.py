@@ -4,13 +4,18 @@ tab shows are decoded, however long the lists are."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 
 from storage.reads import Page
 from storage.sql.engines import Database
-from storage.sql.queries import awaiting_conditions
+from storage.sql.queries import (
+    approved_by_conditions,
+    awaiting_conditions,
+    needs_action_conditions,
+)
 from storage.sql.schema import change_people, change_requests
 from workflow.codec import change_from_dict
 from workflow.model import TERMINAL_STATES, State
@@ -48,6 +53,18 @@ class HomeReads:
                      cr.c.next_deadline.is_not(None))
         return await self._page(select(cr.c.data).where(where), where,
                                 (cr.c.created_at, cr.c.number), limit)
+
+    async def needs_action(self, person: str, since: datetime, limit: int) -> Page:
+        """Newest first."""
+        where = and_(*needs_action_conditions(person, since))
+        return await self._page(select(cr.c.data).where(where), where,
+                                (cr.c.created_at.desc(), cr.c.number.desc()), limit)
+
+    async def approved_by(self, person: str, limit: int) -> Page:
+        """Newest first."""
+        where = and_(*approved_by_conditions(person))
+        return await self._page(select(cr.c.data).where(where), where,
+                                (cr.c.created_at.desc(), cr.c.number.desc()), limit)
 
     async def decided(self, person: str, limit: int) -> Page:
         """Changes the person took part in, past review, but not their own open requests;

@@ -6,10 +6,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
 from storage.audit_chain import AuditRow
 from storage.ports.deadlines import Deadline
+from storage.reads import ENDED_UNAPPLIED, STILL_OPEN
 from storage.sql.audit_trail import to_audit_row
 from storage.sql.engines import Database
 from storage.sql.schema import (
@@ -21,7 +22,7 @@ from storage.sql.schema import (
     review_groups,
 )
 from workflow.codec import change_from_dict
-from workflow.model import ChangeRequest, State
+from workflow.model import ChangeRequest, State, Verdict
 
 LIMIT = 50
 cr = change_requests
@@ -44,6 +45,31 @@ def awaiting_conditions(person: str, groups: Collection[str]) -> list[ColumnElem
     )
     return [cr.c.id.in_(waiting), cr.c.state == State.PENDING_REVIEW.value, ~responded,
             ~authored]
+
+
+def approved_by_conditions(person: str) -> list[ColumnElement[bool]]:
+    """Still open, its current revision carrying the person's live approval
+    (storage.reads.approved_by)."""
+    approved = exists().where(
+        responses.c.change_id == cr.c.id,
+        responses.c.revision == cr.c.revision,
+        responses.c.person == person,
+        responses.c.ended.is_(None),
+        responses.c.verdict == Verdict.APPROVE.value,
+    )
+    return [cr.c.state.in_(sorted(s.value for s in STILL_OPEN)), approved]
+
+
+def needs_action_conditions(person: str, since: datetime | None) -> list[ColumnElement[bool]]:
+    """The person's own changes that wait for them (storage.reads.needs_action): an applied or
+    failed change has a deadline only while its required review is owed."""
+    owed = and_(cr.c.state.in_((State.APPLIED.value, State.FAILED.value)),
+                cr.c.next_deadline.is_not(None))
+    ended: ColumnElement[bool] = cr.c.state.in_(sorted(s.value for s in ENDED_UNAPPLIED))
+    if since is not None:
+        ended = and_(ended, cr.c.updated_at >= since)
+    return [cr.c.requester == person,
+            or_(cr.c.state == State.APPLY_UNKNOWN.value, owed, ended)]
 
 
 class Queries:

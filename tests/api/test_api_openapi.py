@@ -85,6 +85,10 @@ async def walk_every_operation(api: ApiWorld) -> None:
                    body={"outcome": "successful", "note": "no alarms", "links": []})
     await api.call("POST", f"/changes/{cid}/resolve", REQ,
                    body={"status": "applied", "note": "seen it"})
+    await api.call("POST", f"/changes/{cid}/copy", REQ)  # applied: refused
+    withdrawn = await api.call("POST", "/changes", REQ, body=change_body())
+    await api.call("POST", f"/changes/{withdrawn.body['id']}/withdraw", REQ)
+    await api.call("POST", f"/changes/{withdrawn.body['id']}/copy", N1)
     for path in (f"/changes/{cid}", f"/changes/{cid}/history", "/changes?mine=true",
                  "/audit", "/audit/verify", "/metrics", "/readyz", "/openapi.json"):
         await api.call("GET", path, REQ)

@@ -3,14 +3,18 @@ which changes each list holds, in which order, within the limit, and the audit a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from storage.reads import NEEDS_ACTION_FOR, needs_action_since
 from tests.support.policies import SCENARIO_POLICY
 from tests.support.ports import Ports
 from tests.support.reviews import approve_seen, reject_seen
 from tests.support.world import World
 from workflow.errors import WorkflowError
-from workflow.model import State
+from workflow.model import ApplyStatus, State
+from workflow.ports import ApplyResult
 from workflow.post_review import ReviewOutcome
 
 SENIORS = frozenset({"senior-network-engineers"})
@@ -143,3 +147,73 @@ async def test_the_anchor_is_the_latest_row_and_settled_the_latest_that_was_not_
     assert await adapters.change_queries.settled("CHG-404") is None
     assert await adapters.change_queries.get(cr.id) == await world.get(cr.id)
     assert await adapters.change_queries.get("CHG-404") is None
+
+
+async def test_needs_action_is_the_requesters_unknown_applies_owed_reviews_and_recent_refusals(
+        ports: Ports, world: World) -> None:
+    """Rejected and expired changes need their requester for NEEDS_ACTION_FOR after they
+    ended; an unknown apply and an owed review until they are settled; newest first."""
+    world.use_policy(REQUIRED)
+    long_ago = await world.propose("high")
+    await reject_seen(world.engine, long_ago.id, "n1", "wrong peer")
+    world.clock.advance(days=NEEDS_ACTION_FOR.days, minutes=1)
+    owed = await world.propose("low")
+    await world.engine.apply(owed.id, "req")
+    world.clock.advance(minutes=1)
+    reviewed = await world.propose("low")
+    await world.engine.apply(reviewed.id, "req")
+    await world.engine.post_review(reviewed.id, "req", ReviewOutcome.SUCCESSFUL, "fine")
+    world.clock.advance(minutes=1)
+    world.executor.result = ApplyResult(ApplyStatus.UNKNOWN, "the target stopped answering")
+    unknown = await world.propose("low")
+    assert (await world.engine.apply(unknown.id, "req")).state is State.APPLY_UNKNOWN
+    world.clock.advance(minutes=1)
+    expired = await world.propose("high")
+    world.clock.advance(minutes=1)
+    rejected = await world.propose("high")
+    await reject_seen(world.engine, rejected.id, "n2", "use edge-2")
+    await world.propose("high")  # in review: nothing to do yet
+    theirs = await world.propose("high", actor="n1")
+    await reject_seen(world.engine, theirs.id, "n2", "not yours to act on")
+    world.clock.advance(hours=73)
+    assert (await world.engine.fire_deadline(expired.id)).state is State.EXPIRED
+
+    queries = ports.again().change_queries
+    since = needs_action_since(world.clock.now())
+    page = await queries.needs_action("req", since, 10)
+    assert (page.total, ids(page.items)) == (4, [rejected.id, expired.id, unknown.id, owed.id])
+    assert ids((await queries.needs_action("req", since, 1)).items) == [rejected.id]
+    assert ids((await queries.needs_action("n1", since, 10)).items) == [theirs.id]
+    world.clock.advance(days=NEEDS_ACTION_FOR.days, minutes=1)
+    later = await queries.needs_action("req", needs_action_since(world.clock.now()), 10)
+    assert ids(later.items) == [unknown.id, owed.id]  # the refusals are old news by now
+
+
+async def test_approved_by_me_lists_open_changes_my_live_approval_is_on(
+        ports: Ports, world: World) -> None:
+    halfway = await world.propose("high")
+    await approve_seen(world.engine, halfway.id, "n1")
+    world.clock.advance(minutes=1)
+    approved = await world.propose("high")
+    for person in ("n1", "n2"):
+        await approve_seen(world.engine, approved.id, person)
+    withdrawn = await world.propose("high")
+    await approve_seen(world.engine, withdrawn.id, "n1")
+    await world.engine.withdraw_approval(withdrawn.id, "n1")
+    overruled = await world.propose("high")
+    await approve_seen(world.engine, overruled.id, "n1")
+    await reject_seen(world.engine, overruled.id, "n2", "not tonight")
+    revised = await world.propose("high")
+    await approve_seen(world.engine, revised.id, "n1")
+    await world.engine.edit(revised.id, "req", replace(revised.content, target="edge-2"))
+    applied = await world.propose("high")
+    for person in ("n1", "n2"):
+        await approve_seen(world.engine, applied.id, person)
+    assert (await world.engine.apply(applied.id, "req")).state is State.APPLIED
+
+    queries = ports.again().change_queries
+    page = await queries.approved_by("n1", 10)
+    assert (page.total, ids(page.items)) == (2, [approved.id, halfway.id])
+    assert ids((await queries.approved_by("n1", 1)).items) == [approved.id]
+    assert ids((await queries.approved_by("n2", 10)).items) == [approved.id]
+    assert (await queries.approved_by("req", 10)).total == 0

@@ -14,7 +14,15 @@ from bot.slack.rendering.change_modal import NEXT as CHANGE_NEXT
 from bot.slack.rendering.change_modal import PREVIOUS as CHANGE_PREVIOUS
 from bot.slack.rendering.change_modal import change_modal, history
 from bot.slack.rendering.dryrun_modal import NEXT, PREVIOUS, dry_run_modal, page_count
-from bot.slack.rendering.home import AWAITING, DECIDED, MINE, HomeData, home_view
+from bot.slack.rendering.home import (
+    APPROVED,
+    AWAITING,
+    DECIDED,
+    MINE,
+    NEEDS,
+    HomeData,
+    home_view,
+)
 from bot.slack.rendering.modals import (
     ProposalForm,
     approve_modal,
@@ -155,11 +163,45 @@ def test_home_lists_each_section_and_links_known_cards() -> None:
     assert_snapshot("home", view)
 
 
+def test_home_rows_awaiting_me_carry_the_cards_bound_approve_reject_and_view() -> None:
+    cr = CHANGES["pending_first_approval"]
+    view = home({AWAITING: [cr], MINE: [], DECIDED: []})
+
+    rows = [b for b in view["blocks"]  # type: ignore[attr-defined]
+            if b.get("block_id", "").startswith(ids.HOME_ROW)]
+    assert len(rows) == 1
+    value = ids.button_value(cr.id, Seen.of(cr))
+    assert [(e["action_id"], e["value"]) for e in rows[0]["elements"]] == [
+        (ids.APPROVE, value), (ids.REJECT, value), (ids.VIEW_CHANGE, value)]
+
+
+def test_home_says_what_needs_me_with_the_one_button_that_does_it() -> None:
+    needed = [CHANGES["rejected"], CHANGES["expired"], CHANGES["apply_unknown"]]
+    view = home({NEEDS: needed, AWAITING: [], APPROVED: [CHANGES["approved"]], MINE: [],
+                 DECIDED: []})
+
+    text = json.dumps(view)
+    titles = [b["text"]["text"] for b in view["blocks"]  # type: ignore[attr-defined]
+              if b["type"] == "section" and b["text"]["text"].startswith("*")
+              and "* (" in b["text"]["text"]]
+    assert titles == ["*Needs my action* (3)", "*Awaiting my approval* (0)",
+                      "*Approved by me, still open* (1)", "*My requests* (0)",
+                      "*Recently decided* (0)"]
+    assert "Rejected by &lt;@n2&gt;" not in text and "Rejected by <@n2>" in text
+    assert "the rollback plan misses &lt;edge-2&gt;" in text  # the reason, escaped
+    accessories = [b["accessory"]["action_id"] for b in view["blocks"]  # type: ignore[attr-defined]
+                   if "accessory" in b and b["accessory"]["action_id"] != ids.OPEN_CARD]
+    assert accessories == [ids.EDIT, ids.EDIT, ids.RESOLVE]
+    nothing = json.dumps(home({NEEDS: [], AWAITING: [], APPROVED: [], MINE: [], DECIDED: []}))
+    assert "Needs my action" not in nothing and "Approved by me" not in nothing
+
+
 def test_home_with_hundreds_of_changes_stays_within_100_blocks_and_offers_more() -> None:
     many = [CHANGES["pending_first_approval"]] * 300
 
-    view = home({AWAITING: many, MINE: many, DECIDED: many},
-                shown={AWAITING: 500, MINE: 500, DECIDED: 500})
+    view = home({NEEDS: [CHANGES["rejected"]] * 300, AWAITING: many, APPROVED: many,
+                 MINE: many, DECIDED: many},
+                shown={NEEDS: 500, AWAITING: 500, APPROVED: 500, MINE: 500, DECIDED: 500})
 
     blocks = view["blocks"]
     assert isinstance(blocks, list)
@@ -203,6 +245,20 @@ def test_a_huge_change_pages_through_valid_views_and_loses_nothing() -> None:
     assert "Review history" in str(pages[-1])
     assert [b["action_id"] for b in pages[1]["blocks"][-1]["elements"]] == [
         CHANGE_PREVIOUS, CHANGE_NEXT]
+
+
+@pytest.mark.parametrize("name", ["applied", "failed"])
+def test_view_change_shows_what_the_apply_printed_whether_it_went_through_or_not(
+        name: str) -> None:
+    cr = CHANGES[name]
+    assert cr.apply is not None
+    pages = _pages(cr)
+
+    for view in pages:
+        check_view(view)
+    assert f"*Apply output ({name}, revision 1)*" in json.dumps(pages)
+    assert code_text(cr.apply.output) in _code(pages)
+    assert "Apply output" not in json.dumps(_pages(CHANGES["approved"]))
 
 
 def test_the_change_modal_shows_the_diff_and_every_revisions_history() -> None:

@@ -1,4 +1,5 @@
-"""The "Needs your review" list of App Home on SQL storage, and how the tab shows it."""
+"""Owed reviews in App Home's "Needs my action" list on SQL storage, and how the tab shows
+them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.outbound.homepub import HomePublisher
-from bot.slack.rendering.home import REVIEWS, HomeData, home_view
+from bot.slack.rendering import ids
+from bot.slack.rendering.home import NEEDS as REVIEWS
+from bot.slack.rendering.home import HomeData, home_view
 from bot.slack.rendering.validate import check_view
 from storage.memory.cards import MemoryCardStore
 from storage.memory.change_queries import MemoryChangeQueries
@@ -53,7 +56,7 @@ async def test_an_applied_change_is_listed_until_its_requester_reviews_it(
     await world.engine.post_review(first, "req", ReviewOutcome.SUCCESSFUL, "fine")
     after = (await homes.lists("req"))[REVIEWS]
 
-    assert (owed.total, [c.id for c in owed.items]) == (2, [first, second])
+    assert (owed.total, [c.id for c in owed.items]) == (2, [second, first])  # newest first
     assert (after.total, [c.id for c in after.items]) == (1, [second])
     assert pending.id not in [c.id for c in owed.items]
     assert (await homes.lists("n1"))[REVIEWS].total == 0
@@ -66,9 +69,10 @@ async def test_the_tab_shows_the_list_only_while_a_review_is_owed(world: World) 
     hidden = home_view(HomeData("req", {REVIEWS: []}))
 
     check_view(shown)
-    assert "Needs your review* (1)" in str(shown)
+    assert "Needs my action* (1)" in str(shown)
     assert f"changegate post-review {owed.id}" in str(shown)
-    assert "Needs your review" not in str(hidden)
+    assert ids.POST_REVIEW in str(shown)  # the row's Record review button
+    assert "Needs my action" not in str(hidden)
 
 
 async def test_the_in_memory_list_agrees() -> None:

@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.inbound.clicked import from_click
+from bot.slack.inbound.copy_change import copy_as_new
 from bot.slack.inbound.edit_form import edit_modal, edit_refusal
 from bot.slack.inbound.feedback import FAILED, tell
 from bot.slack.inbound.payload import actor, ident, obj
@@ -94,10 +95,17 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             await tell(services.client, user, f":no_entry: {escape(text)}", respond=respond,
                        channel=channel)  # escaped: it may quote a button value or stderr
 
+        async def answer(text: str, blocks: list[dict[str, Any]]) -> None:
+            await acked.wait()
+            await tell(services.client, user, text, respond=respond, channel=channel,
+                       blocks=blocks)
+
         try:
             cr = await services.changes.get(change_id) if change_id else None
             if cr is None:
                 await refuse(f"{change_id or 'the change this button names'} does not exist")
+            elif action_id == ids.COPY:
+                await copy_as_new(services, cr.id, user, answer)
             elif action_id == ids.APPLY:
                 await engine.apply(change_id, user, revision=seen.revision if seen else None)
             elif action_id == ids.EDIT:

@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 
 CHANGE_ID = re.compile(r"^chg-(\d+)$", re.IGNORECASE)
-NEEDS_ID = ("show", "edit", "submit", "withdraw", "dry-run", "apply")
+NEEDS_ID = ("show", "edit", "submit", "withdraw", "dry-run", "apply", "copy")
 USAGE = """*`/change`* — propose and review changes
 • `/change new` (or just `/change`): propose a change in a form
-• `/change list`: what awaits your approval, and your own requests
+• `/change list`: what needs you (a rejection, say), what awaits your approval, your requests
 • `/change show CHG-42`: the card of a change, just for you
 • `/change edit CHG-42`: revise a draft, rejected or expired change in the form
+• `/change copy CHG-42`: start a failed, withdrawn, rejected or expired change again as a draft
 • `/change submit CHG-42`: send a draft for review
 • `/change withdraw CHG-42`: withdraw your request, or your approval of someone else's
 • `/change dry-run CHG-42`: run the dry-run again

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,19 +18,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.outbound.budget import Budget
 from bot.slack.outbound.pacing import Sleep
 from bot.slack.rendering.home import (
+    APPROVED,
     AWAITING,
     DECIDED,
     FIRST_PAGE,
     MINE,
     MORE_STEP,
-    REVIEWS,
+    NEEDS,
     HomeData,
     home_view,
 )
 from storage.ports.cards import Audience, CardStore
 from storage.ports.change_queries import ChangeQueries
-from storage.reads import Page
-from workflow.ports import Directory
+from storage.reads import Page, needs_action_since
+from workflow.ports import Clock, Directory
+
+LISTS = (NEEDS, AWAITING, APPROVED, MINE, DECIDED)
 
 log = logging.getLogger(__name__)
 SCAN_LIMIT = 500
@@ -43,12 +47,15 @@ def card_link(workspace_url: str, channel: str, ts: str) -> str:
 
 
 class HomePublisher:
-    """Computes the three lists for a person and publishes their Home tab."""
+    """Computes the lists of a person and publishes their Home tab; `clock` says how old a
+    rejection may be and still need its requester (the system's clock when not given)."""
 
     def __init__(self, client: AsyncWebClient, changes: ChangeQueries, directory: Directory,
                  cards: CardStore, workspace_url: str = "https://slack.com/",
-                 budget: Budget | None = None, sleep: Sleep = asyncio.sleep) -> None:
+                 budget: Budget | None = None, sleep: Sleep = asyncio.sleep,
+                 clock: Clock | None = None) -> None:
         self._client = client
+        self._now = clock.now if clock is not None else lambda: datetime.now(UTC)
         self._sleep = sleep  # waits for the budget, by the clock it counts on
         self._changes = changes
         self._directory = directory
@@ -66,16 +73,20 @@ class HomePublisher:
     async def lists(self, person: str, limits: Mapping[str, int] | None = None
                     ) -> dict[str, Page]:
         """Awaiting my approval; my requests not yet settled; the rest that involves me and is
-        past review (approved, applying or settled); the post-implementation reviews I owe: each
-        a count and its first `limits[key]` changes (SCAN_LIMIT when not given)."""
+        past review (approved, applying or settled); what needs me as requester (a rejection
+        or expiry of the last NEEDS_ACTION_FOR, an unknown apply, an owed review); the open
+        changes I approved: each a count and its first `limits[key]` changes (SCAN_LIMIT when
+        not given)."""
         limits = limits or {}
         groups = await self._directory.groups_of(person)
+        since = needs_action_since(self._now())
         return {
+            NEEDS: await self._changes.needs_action(person, since, limits.get(NEEDS, SCAN_LIMIT)),
             AWAITING: await self._changes.awaiting(person, groups,
                                                    limits.get(AWAITING, SCAN_LIMIT)),
+            APPROVED: await self._changes.approved_by(person, limits.get(APPROVED, SCAN_LIMIT)),
             MINE: await self._changes.open_requests(person, limits.get(MINE, SCAN_LIMIT)),
             DECIDED: await self._changes.decided(person, limits.get(DECIDED, SCAN_LIMIT)),
-            REVIEWS: await self._changes.owed_reviews(person, limits.get(REVIEWS, SCAN_LIMIT)),
         }
 
     def show_more(self, person: str, key: str) -> None:
@@ -119,7 +130,7 @@ class HomePublisher:
         try:
             shown = self._shown.get(person, {})
             pages = await self.lists(person, {key: shown.get(key, FIRST_PAGE)
-                                              for key in (AWAITING, MINE, DECIDED, REVIEWS)})
+                                              for key in LISTS})
             links = {}
             for page in pages.values():  # only what the tab shows is read, and linked
                 for cr in page.items:

@@ -25,6 +25,7 @@ def change_modal(cr: ChangeRequest, page: int = 1) -> dict[str, Any]:
         *_text("Payload", cr.content.payload),
         *_text("Rollback plan", cr.content.rollback_plan),
         *_dry_run(cr),
+        *_apply_output(cr),
         *_diff(cr),
         section("*Review history*"),
         *text_sections(history(cr)),
@@ -35,7 +36,8 @@ def change_modal(cr: ChangeRequest, page: int = 1) -> dict[str, Any]:
 def _text(title: str, text: str) -> list[Block]:
     if not text.strip():
         return [section(f"*{title}*\n_none given_")]
-    size = f"{len(text.splitlines())} lines, {len(text):,} characters"
+    lines, chars = len(text.splitlines()), len(text)
+    size = (f"{lines:,} line{'s' * (lines != 1)}, {chars:,} character{'s' * (chars != 1)}")
     return [section(f"*{title}* · {size}"), *code_sections(text)]
 
 
@@ -44,6 +46,15 @@ def _dry_run(cr: ChangeRequest) -> list[Block]:
         return [section(f"*Dry-run*\n_none yet for revision {cr.revision}_")]
     return _text(f"Dry-run `sha256:{cr.dry_run.digest[:12]}` by {person(cr.dry_run.producer)}",
                  cr.dry_run.output)
+
+
+def _apply_output(cr: ChangeRequest) -> list[Block]:
+    """What the apply printed once it ended, whether it went through or failed."""
+    attempt = cr.apply
+    if attempt is None or attempt.status is None or not attempt.output.strip():
+        return []
+    outcome = "failed (aborted)" if attempt.aborted else attempt.status.value
+    return _text(f"Apply output ({outcome}, revision {attempt.revision})", attempt.output)
 
 
 def _diff(cr: ChangeRequest) -> list[Block]:

@@ -46,7 +46,7 @@ def digest_message(total: int, changes: Sequence[ChangeRequest]) -> Message:
     ]
     for cr in listed:
         blocks.append(section(_line(cr)))
-        blocks.append(actions(f"{DIGEST_BLOCK}{cr.id}", *_buttons(cr)))
+        blocks.append(actions(f"{DIGEST_BLOCK}{cr.id}", *review_buttons(cr)))
     more = total - len(listed)
     if more > 0:
         blocks.append(context(f"and {more:,} more — see App Home"))
@@ -63,7 +63,9 @@ def _line(cr: ChangeRequest) -> str:
             + " · ".join(facts))
 
 
-def _buttons(cr: ChangeRequest) -> list[Block]:
+def review_buttons(cr: ChangeRequest) -> list[Block]:
+    """A row's Approve, Reject and View change: the card's own action ids, bound to the revision
+    and dry-run the row shows (the digest and App Home's awaiting list use it alike)."""
     value = ids.button_value(cr.id, Seen.of(cr))
     return [button("Approve", ids.APPROVE, value, style="primary"),  # opens the bound form
             button("Reject", ids.REJECT, value, style="danger"),

@@ -17,9 +17,10 @@ APPLY = "cg_apply"
 RESOLVE = "cg_resolve"
 EDIT = "cg_edit"  # opens the proposal form prefilled with the current revision
 SUBMIT = "cg_submit"  # sends a draft for review
+COPY = "cg_copy"  # Copy as new: a new draft from a failed, withdrawn, rejected or expired change
 CARD_ACTIONS = (
     APPROVE, REJECT, WITHDRAW_APPROVAL, WITHDRAW_REQUEST, RERUN_DRY_RUN, VIEW_DRY_RUN, COMMENT,
-    APPLY, RESOLVE, VIEW_CHANGE, EDIT, SUBMIT,
+    APPLY, RESOLVE, VIEW_CHANGE, EDIT, SUBMIT, COPY,
 )
 
 # Elsewhere: paging the dry-run and change modals, App Home.
@@ -30,6 +31,7 @@ OPEN_CARD = "cg_open_card"
 POST_REVIEW = "cg_post_review"  # Record review, on an applied or failed card
 ABORT = "cg_abort"  # Abort, on an executing card
 HOME_BULK = "cg_home_bulk"  # then _approve or _reject; the value says which too
+HOME_ROW = "cg_home_row_"  # block id of an awaiting row's buttons, then its position
 
 # Modal callbacks.
 PROPOSE_VIEW = "cg_propose_view"
