@@ -17,6 +17,10 @@ SUFFIX = ".serve-lock"  # held by the process serving requests, the API and the 
 RELAY_SUFFIX = ".relay-lock"  # held by the process delivering the outbox to Slack
 
 
+class AlreadyServed(DatabaseError):
+    """Another process holds the lock: the message names the file and that process."""
+
+
 def lock_path(database: Path, suffix: str = SUFFIX) -> Path:
     """A lock file beside the database (`changegate.db.serve-lock`, `….relay-lock`)."""
     return database.with_name(database.name + suffix)
@@ -50,7 +54,7 @@ def _locked(database: Path, suffix: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DatabaseError(_taken(database, path, _holder(fd), suffix)) from None
+            raise AlreadyServed(_taken(database, path, _holder(fd), suffix)) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield

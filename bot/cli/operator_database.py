@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.cli.fail import fail
 from bot.serve_mode import SANDBOX_DATABASE_FILE, sandboxed
-from bot.settings import Settings, SettingsError
+from bot.settings import DATABASE_FILE, Settings, SettingsError
 
 if TYPE_CHECKING:
     from storage.sql.engines import Database
@@ -36,6 +36,18 @@ def operator_database(settings: Settings) -> str:
             "pass --policy PATH (or set CHANGEGATE_POLICY or CHANGEGATE_DATABASE_URL), or "
             "write a starter policy with `changegate init`")
     return sandboxed(settings).database_url if settings.sandbox else settings.database_url
+
+
+def sandbox_hint(settings: Settings) -> str:
+    """What to add to a failure on the default database when there is none beside the policy,
+    but the sandbox's is there: the command most likely meant the sandbox's (`--sandbox`)."""
+    if settings.sandbox or settings.database_given:
+        return ""
+    directory = settings.policy_path.resolve().parent
+    if (directory / DATABASE_FILE).exists() or not (directory / SANDBOX_DATABASE_FILE).exists():
+        return ""
+    return (f"; the sandbox's database {directory / SANDBOX_DATABASE_FILE} is beside the policy: "
+            "add --sandbox to use it")
 
 
 def say_database(url: str) -> None:
@@ -69,7 +81,7 @@ def with_database(settings: Settings, use: Callable[[Database], Awaitable[int]],
     try:
         code = asyncio.run(run())
     except refused as exc:
-        return fail(str(exc))
+        return fail(str(exc) + sandbox_hint(settings))
     except StorageError as exc:
         return fail(failure.format(url=redact_url(url), reason=exc))
     say_database(url)

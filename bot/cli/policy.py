@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.fail import fail
 from bot.cli.policy_explain import Question, explain, render
+from bot.cli.sandbox_people import (
+    SandboxPeople,
+    SandboxPeopleError,
+    sandbox_people,
+    users_file_beside,
+)
 from bot.cli.starter_policy import STARTER_POLICY
 from bot.settings import Settings
 from workflow.model import Risk, Stage
@@ -24,6 +30,7 @@ if TYPE_CHECKING:  # Slack's client is imported only by `check --live`
     from storage.sql.engines import Database
 
 AddPolicy = Callable[[argparse.ArgumentParser], None]
+NAME_A_POLICY = "pass --policy PATH (or set CHANGEGATE_POLICY)"
 
 
 def add_policy_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -66,11 +73,23 @@ def add_policy_arguments(commands: argparse._SubParsersAction[argparse.ArgumentP
     why.set_defaults(command=explain_policy)
     for parser in (check, why):
         add_policy(parser)
+        parser.add_argument("--sandbox", action="store_true",
+                            help="as the sandbox serves the policy: with the people, Slack user "
+                            "groups and channels of its users file (NAME-users.yaml beside "
+                            "NAME.yaml), and the sandbox's database for --in-flight")
 
 
 def load(settings: Settings, as_json: bool = False, sizes: dict[str, int] | None = None,
          live: bool = False) -> Policy | int:
-    """The valid policy, or the exit code after listing every problem of the file."""
+    """The valid policy, or the exit code after listing every problem of the file (or saying
+    how to name one, when there is no file)."""
+    if not settings.policy_path.exists():
+        missing = (f"policy file {settings.policy_path} does not exist: {NAME_A_POLICY}, or "
+                   "write a starter policy with `changegate init`")
+        if as_json:
+            print(json.dumps({"path": str(settings.policy_path), "valid": False,
+                              "errors": [missing]}))
+        return fail(missing)
     try:
         return load_policy(settings.policy_path, usergroup_sizes=sizes)
     except PolicyError as exc:
@@ -108,6 +127,9 @@ def check_policy(settings: Settings, args: argparse.Namespace) -> int:
     policy = load(settings, args.json)
     if isinstance(policy, int):
         return policy
+    if args.live and settings.sandbox:
+        return fail("check --live asks Slack who is in each user group, --sandbox reads the "
+                    "sandbox's users file: give one of them")
     sizes: list[UsergroupSize] | None = None
     if args.live and not slack_groups(policy):
         sizes = []  # nothing to ask Slack about
@@ -132,22 +154,47 @@ def check_policy(settings: Settings, args: argparse.Namespace) -> int:
         policy = load(settings, args.json, dict(sizes_by_id(sizes)), live=True)
         if isinstance(policy, int):
             return policy
+    channel = settings.slack_channel
+    known = None if sizes is None else dict(sizes_by_id(sizes))
+    sandbox: dict[str, str] | None = None
+    if settings.sandbox:  # its cards go to the users file's channel, whatever SLACK_CHANNEL says
+        people = _sandbox_people(settings, policy)
+        if isinstance(people, int):
+            return people
+        channel = people.channel
+        known = {gid: len(members) for gid, members in people.usergroups.items()}
+        sandbox = {"users": people.source, "channel": people.channel}
     warnings = reach_warnings(policy.workflows, policy.groups, str(settings.policy_path),
-                              settings.slack_channel,
-                              None if sizes is None else dict(sizes_by_id(sizes)))
+                              channel, known)
+    beside = users_file_beside(settings.policy_path) if warnings and not sandbox else None
     if args.in_flight:
         kept = in_flight_kept_apart(settings, policy)
         if isinstance(kept, int):
             return kept
         warnings += kept
     if args.json:
-        print(json.dumps({**summary(settings.policy_path, policy, sizes), "warnings": warnings}))
+        print(json.dumps({**summary(settings.policy_path, policy, sizes), "warnings": warnings,
+                          **({"sandbox": sandbox} if sandbox else {})}))
         return 0
     for line in describe(settings.policy_path, policy, sizes):
         print(line)
+    if sandbox:
+        print(f"as the sandbox serves it: people and Slack user groups from {sandbox['users']}; "
+              f"cards of workflows that name no channel go to {sandbox['channel']}")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if beside is not None:
+        print(f"note: {beside} is beside the policy: `changegate check --sandbox` checks it as "
+              "the sandbox serves it, with that file's people and channels", file=sys.stderr)
     return 0
+
+
+def _sandbox_people(settings: Settings, policy: Policy) -> SandboxPeople | int:
+    """The sandbox's people for this policy, or the exit code after saying what is wrong."""
+    try:
+        return sandbox_people(settings.policy_path, policy)
+    except SandboxPeopleError as exc:
+        return fail(str(exc))
 
 
 def summary(path: Path, policy: Policy, sizes: Sequence[UsergroupSize] | None
@@ -216,11 +263,21 @@ def explain_policy(settings: Settings, args: argparse.Namespace) -> int:
         return policy
     labels = tuple(label.strip() for given in args.labels for label in given.split(",")
                    if label.strip())
+    people = _sandbox_people(settings, policy) if settings.sandbox else None
+    if isinstance(people, int):
+        return people
     result = explain(policy, Question(Risk(args.risk), args.family, args.action, args.target,
-                                      labels, args.user))
+                                      labels, args.user),
+                     people.usergroups if people else None,
+                     people.source if people else None)
     if args.json:
         print(json.dumps(result))
     else:
         for line in render(result):
             print(line)
+        beside = (users_file_beside(settings.policy_path)
+                  if people is None and result["slack_usergroups"] else None)
+        if beside is not None:
+            print(f"note: {beside} is beside the policy: `changegate policy explain --sandbox` "
+                  "names the members it gives its Slack user groups", file=sys.stderr)
     return 0 if result["workflow"] is not None else 1

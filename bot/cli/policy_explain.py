@@ -1,11 +1,12 @@
 """`changegate policy explain`: what the policy would do with a change, before anyone proposes it.
 
 Membership of Slack user groups is not looked up: those groups are shown by id, and answers
-that depend on them say so.
+that depend on them say so; with `--sandbox`, the sandbox's users file gives their members.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,16 +32,20 @@ class Question:
     user: str | None = None
 
 
-def explain(policy: Policy, q: Question) -> dict[str, Any]:
-    """Everything the policy says about the change, as JSON-ready values."""
+def explain(policy: Policy, q: Question, usergroups: Mapping[str, frozenset[str]] | None = None,
+            source: str | None = None) -> dict[str, Any]:
+    """Everything the policy says about the change, as JSON-ready values; `usergroups` gives
+    the members of Slack user groups where they are known (the sandbox's users file, named by
+    `source`), so groups defined by them are answered like listed ones."""
     content = Content(q.family, q.action, q.target, q.risk, payload="")
     metadata = Metadata(title="", labels=q.labels)
-    groups = policy.static_groups_of(q.user) if q.user else frozenset()
+    looked = Looked(usergroups or {}, source)
+    groups = looked.groups_of(policy, q.user) if q.user else frozenset()
     workflow: dict[str, Any] | None = None
     refusal = None
     try:
         snapshot = policy.select(content, metadata, groups)
-        workflow = _workflow(policy, snapshot, content, metadata, groups)
+        workflow = _workflow(policy, snapshot, content, metadata, groups, looked)
     except NoWorkflowMatches as exc:
         refusal = exc.message
     return {
@@ -51,10 +56,29 @@ def explain(policy: Policy, q: Question) -> dict[str, Any]:
         "refusal": refusal,
         "submit_rules": [{"groups": list(r.groups), "policy": r.policy}
                          for r in policy.submit_rules if r.applies_to(q.family, q.action)],
-        "user": _user(policy, q, groups, workflow) if q.user else None,
+        "user": _user(policy, q, groups, workflow, looked) if q.user else None,
         "slack_usergroups": {name: g.slack_usergroup for name, g in sorted(policy.groups.items())
                              if g.slack_usergroup is not None},
+        "usergroup_members_from": source if usergroups is not None else None,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """Members of Slack user groups known without asking Slack, and where they come from."""
+
+    members: Mapping[str, frozenset[str]]
+    source: str | None
+
+    def of(self, policy: Policy, group: str) -> frozenset[str] | None:
+        """The members of a Slack-user-group-defined group, when known."""
+        usergroup = policy.groups[group].slack_usergroup
+        return self.members.get(usergroup) if usergroup is not None else None
+
+    def groups_of(self, policy: Policy, person: str) -> frozenset[str]:
+        """The person's listed groups, and the user-group ones known to have them."""
+        known = {name for name in policy.groups if person in (self.of(policy, name) or ())}
+        return policy.static_groups_of(person) | known
 
 
 def _definition(policy: Policy, name: str) -> WorkflowDef:
@@ -62,7 +86,7 @@ def _definition(policy: Policy, name: str) -> WorkflowDef:
 
 
 def _workflow(policy: Policy, snapshot: WorkflowSnapshot, content: Content, metadata: Metadata,
-              groups: frozenset[str]) -> dict[str, Any]:
+              groups: frozenset[str], looked: Looked) -> dict[str, Any]:
     chosen = _definition(policy, snapshot.name)
     also = [w.name for w in policy.workflows
             if w.name != chosen.name and w.match.matches(content, metadata, groups)]
@@ -80,20 +104,25 @@ def _workflow(policy: Policy, snapshot: WorkflowSnapshot, content: Content, meta
         "escalation": None if snapshot.escalation is None else {
             "group": snapshot.escalation.group,
             "after_reminders": snapshot.escalation.after_reminders,
-            "eligible": _eligible(policy, snapshot.escalation.group)},
+            "eligible": _eligible(policy, snapshot.escalation.group, looked)},
         "stages": [
             {"stage": index + 1, "name": stage.name,
-             "requirements": [{"group": r.group, "count": r.count, **_eligible(policy, r.group)}
+             "requirements": [{"group": r.group, "count": r.count,
+                               **_eligible(policy, r.group, looked)}
                               for r in stage.requirements]}
             for index, stage in enumerate(snapshot.stages)
         ],
     }
 
 
-def _eligible(policy: Policy, group: str) -> dict[str, Any]:
+def _eligible(policy: Policy, group: str, looked: Looked) -> dict[str, Any]:
+    """Who is in the group: its listed members, or its Slack user group's where known."""
     definition = policy.groups[group]
-    members = sorted(definition.members) if definition.members is not None else None
-    return {"members": members, "slack_usergroup": definition.slack_usergroup}
+    known = looked.of(policy, group)
+    listed = definition.members if definition.members is not None else known
+    eligible = {"members": sorted(listed) if listed is not None else None,
+                "slack_usergroup": definition.slack_usergroup}
+    return eligible if known is None else {**eligible, "members_from": looked.source}
 
 
 def _timing(timing: Timing) -> dict[str, Any]:
@@ -106,9 +135,10 @@ def _timing(timing: Timing) -> dict[str, Any]:
 
 
 def _user(policy: Policy, q: Question, groups: frozenset[str],
-          workflow: dict[str, Any] | None) -> dict[str, Any]:
+          workflow: dict[str, Any] | None, looked: Looked) -> dict[str, Any]:
     assert q.user is not None
-    slack = {name for name, g in policy.groups.items() if g.slack_usergroup is not None}
+    slack = {name for name, g in policy.groups.items()  # whose members nobody looked up
+             if g.slack_usergroup is not None and looked.of(policy, name) is None}
     try:
         policy.check_submit(q.family, q.action, groups)
         may_submit, refusal = True, None
@@ -194,6 +224,9 @@ def _stage(stage: dict[str, Any]) -> str:
 
 
 def _who(eligible: dict[str, Any]) -> str:
+    if eligible.get("members_from"):
+        return (f"{', '.join(eligible['members']) or 'nobody'} (Slack user group "
+                f"{eligible['slack_usergroup']}, as {eligible['members_from']} has it)")
     if eligible["members"] is not None:
         return ", ".join(eligible["members"])
     return f"members of Slack user group {eligible['slack_usergroup']}"

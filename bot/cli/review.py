@@ -113,11 +113,16 @@ def _confirmed(verdict: str, count: int) -> bool:
 
 
 def line(result: dict[str, Any], verdict: str) -> str:
-    """`CHG-7 approved, now pending_review, …` or `CHG-8 refused (self_approval): …`."""
+    """`CHG-7 approved, now pending_review, …`, `CHG-9 approved: the last approval it needed,
+    now approved, …` or `CHG-8 refused (self_approval): …`."""
     change = result["change"]
     if change is None:
         return f"{result['id']} refused ({result['reason']}): {result['detail']}"
     now = describe(change).removeprefix(f"{change['id']} ")
+    if change["state"] == verdict == "approved":
+        return f"{result['id']} approved: the last approval it needed, now {now}"
+    if change["state"] == verdict:  # a rejection rejects: said once
+        return f"{result['id']} {now}"
     return f"{result['id']} {verdict}, now {now}"
 
 

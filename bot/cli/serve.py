@@ -12,9 +12,14 @@ from bot.serve_mode import serve_settings
 from bot.server import ServerError, run_server
 from bot.settings import Settings, SettingsError
 from storage.database import DatabaseError, create_database, open_database, redact_url
-from storage.serve_lock import serving
+from storage.serve_lock import AlreadyServed, serving
 from storage.sql.served_policy import serve_policy
 from workflow.policy import Policy
+
+SECOND_SANDBOX = (". It is this policy's sandbox database, so a sandbox probably runs already: "
+                  "use its page (the address its terminal printed), or stop it with Ctrl-C "
+                  "there; to run a second sandbox beside it, give it a database of its own (the "
+                  "policy in another directory, or CHANGEGATE_DATABASE_URL)")
 
 
 def serve(settings: Settings, policy: Policy) -> int:
@@ -38,6 +43,9 @@ def serve(settings: Settings, policy: Policy) -> int:
         with serving(settings.database_url, web=settings.role.serves_web,
                      relay=settings.role.relays):
             asyncio.run(start())
+    except AlreadyServed as exc:  # on the sandbox's own database: most likely a sandbox too
+        own = settings.sandbox and not settings.database_given
+        return fail(f"{exc}{SECOND_SANDBOX if own else ''}")
     except (DatabaseError, ServerError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal

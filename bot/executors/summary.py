@@ -28,4 +28,5 @@ def summarise(output: str, limit: int = 2500) -> str:
 def _note(lines: int, chars: int, added: int, removed: int) -> str:
     diff = f"; +{added} -{removed} lines in all" if added or removed else ""
     stored = "the whole output is stored"
-    return f"\n… {lines} more lines ({chars} characters) not shown{diff}; {stored}"
+    return (f"\n… {lines} more line{'s' * (lines != 1)} ({chars} character{'s' * (chars != 1)})"
+            f" not shown{diff}; {stored}")

@@ -19,7 +19,8 @@ EMOJI = {
     "link": "🔗", "pushpin": "📌", "wrench": "🔧", "hammer_and_wrench": "🛠️", "key": "🔑",
     "page_facing_up": "📄", "clipboard": "📋", "inbox_tray": "📥", "outbox_tray": "📤",
     "arrow_right": "➡️", "arrow_left": "⬅️", "repeat": "🔁", "skull": "💀", "zap": "⚡",
-    "construction": "🚧", "stop_sign": "🛑", "ballot_box_with_check": "☑️", "sparkles": "✨",
+    "construction": "🚧", "stop_sign": "🛑", "octagonal_sign": "🛑", "pencil2": "✏️",
+    "pencil": "📝", "ballot_box_with_check": "☑️", "sparkles": "✨",
     "wave": "👋", "bust_in_silhouette": "👤", "busts_in_silhouette": "👥", "house": "🏠",
 }
 

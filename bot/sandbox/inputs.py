@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from bot.sandbox.mrkdwn_html import escape, plain_html
+from bot.sandbox.mrkdwn_html import escape, plain_html, to_html
 from bot.sandbox.viewer import Viewer
 
 Block = dict[str, Any]
@@ -53,7 +53,7 @@ def field_html(element: Block, field_id: str, viewer: Viewer) -> str:
     if kind == "static_select":
         return _select(element, common)
     if kind == "checkboxes":
-        return _checkboxes(element, common)
+        return _checkboxes(element, common, viewer)
     if kind == "datetimepicker":
         stamp = element.get("initial_date_time")
         value = (datetime.fromtimestamp(stamp, viewer.tz).strftime(LOCAL_MINUTE)
@@ -78,14 +78,17 @@ def _select(element: Block, common: str) -> str:
     return f'<select {common}>{"".join(options)}</select>'
 
 
-def _checkboxes(element: Block, common: str) -> str:
-    """One box per option; the page sends the ticked values one per line."""
+def _checkboxes(element: Block, common: str, viewer: Viewer) -> str:
+    """One box per option, its text drawn as Slack draws it (a checkbox's text may be mrkdwn);
+    the page sends the ticked values one per line."""
     ticked = {str(o.get("value")) for o in element.get("initial_options") or []}
     boxes = []
     for option in element.get("options") or []:
         value = str(option.get("value", ""))
         checked = " checked" if value in ticked else ""
-        text = plain_html(str((option.get("text") or {}).get("text", value)))
+        label = option.get("text") if isinstance(option.get("text"), dict) else {}
+        shown = str(label.get("text", value))
+        text = to_html(shown, viewer) if label.get("type") == "mrkdwn" else plain_html(shown)
         boxes.append(f'<label class="bk-checkbox"><input type="checkbox" '
                      f'value="{escape(value)}"{checked}> {text}</label>')
     return f'<div {common}>{"".join(boxes)}</div>'

@@ -107,6 +107,8 @@ def _unhandled(request: AsyncBoltRequest) -> None:
     shows politely), instead of Bolt's suggestion to write a listener; Bolt's words otherwise."""
     command = request.body.get("command") if isinstance(request.body, dict) else None
     if command:
-        log.info("refused slash command %s: not a command of this app", command)
+        # a warning: `serve` configures no logging, so Python's last resort prints warnings
+        # and above, one line each, on the terminal (docs/sandbox.md promises this line)
+        log.warning("refused slash command %s: not a command of this app", command)
     else:
         log.warning(warning_unhandled_request(request))

@@ -34,3 +34,8 @@ def test_a_summary_never_exceeds_its_limit(output: str, limit: int) -> None:
     assert len(card) <= limit
     if len(output) <= limit:
         assert card == output
+
+
+def test_one_line_left_out_is_one_line() -> None:
+    card = summarise("+ short\n" + "y" * 400, 200)
+    assert card.startswith("+ short\n… 1 more line (400 characters) not shown")

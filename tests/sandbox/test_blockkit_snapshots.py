@@ -98,7 +98,7 @@ def test_a_card_shows_names_dates_fields_quotes_and_code_for_its_reader() -> Non
     assert ">today at 6:00 PM</time>" in tokyo  # 09:00 UTC, seen from Tokyo
     assert 'title="2026-11-02 09:00 UTC"' in berlin
     assert berlin.count('class="bk-field"') == 6
-    assert "<blockquote>undo x</blockquote>" in berlin
+    assert '<pre class="mk-pre">undo x</pre>' in berlin  # the rollback plan, spaces kept
     assert '<pre class="mk-pre">diff v1</pre>' in berlin
     assert "🟠 high" in berlin and "⏳" in berlin
     parser = Balanced()

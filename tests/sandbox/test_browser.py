@@ -87,7 +87,7 @@ async def test_a_rejection_needs_a_reason_and_tells_the_requester(tab: SandboxTa
 
     await expect(card).to_contain_text("Rejected")
     await expect(card).to_contain_text("core-2 is in a change freeze until Monday")
-    await expect(card.get_by_role("button")).to_have_text(["Edit", "View change"])
+    await expect(card.get_by_role("button")).to_have_text(["Edit", "Copy as new", "View change"])
     await tab.shot("2-rejected")
 
     await tab.act_as(REQUESTER)

@@ -40,3 +40,16 @@ def test_boxes_are_drawn_ticked_when_the_view_says_so() -> None:
 
     assert drawn.count('type="checkbox"') == 3 and drawn.count(" checked") == 3
     assert 'data-type="checkboxes"' in drawn
+
+
+def test_a_boxs_mrkdwn_text_is_drawn_as_slack_draws_it() -> None:
+    options = [("CHG-4:1:", "*CHG-4* Peer &lt;AS65001&gt; :pencil2:")]
+    element = checkboxes_input("cg_bulk_0", "Changes", options)["element"]
+    plain = {**element, "options": [{**element["options"][0], "text": {
+        "type": "plain_text", "text": "*CHG-4* as typed"}}]}
+
+    drawn = field_html(element, "in-cg_bulk_0-value", Viewer("U1", BERLIN))
+    typed = field_html(plain, "in-cg_bulk_0-value", Viewer("U1", BERLIN))
+
+    assert "<b>CHG-4</b> Peer &lt;AS65001&gt; ✏️" in drawn and "*CHG-4*" not in drawn
+    assert "*CHG-4* as typed" in typed  # plain text stays as written, as in Slack

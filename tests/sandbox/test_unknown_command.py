@@ -22,4 +22,7 @@ async def test_an_unknown_command_is_logged_in_one_line_without_bolts_suggestion
     assert answer == {"ok": False, "error": "/foo is not a command of this app"}
     lines = [r.getMessage() for r in caplog.records if "/foo" in r.getMessage()]
     assert lines == ["refused slash command /foo: not a command of this app"]
+    # serve configures no logging: Python's last resort shows warnings and above on the terminal
+    assert [r.levelno for r in caplog.records if "/foo" in r.getMessage()] == [logging.WARNING]
+    assert logging.lastResort is not None and logging.lastResort.level == logging.WARNING
     assert not any("@app.command" in r.getMessage() for r in caplog.records)

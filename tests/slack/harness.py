@@ -19,6 +19,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.slack.outbound.pacing import SlackPacer
 from bot.slack.rendering import ids
+from bot.slack.rendering.modals import REFUSED_BLOCK
 from tests.support.clock import TestClock
 from tests.support.executor import ScriptedExecutor, SingleExecutorRegistry
 from tests.support.pacing_clock import (
@@ -79,6 +80,11 @@ def blocks_text(message: Message | ViewRecord) -> str:
     """Everything a message or view shows (a view's title too), as one searchable string."""
     shown = message.blocks if isinstance(message, Message) else message.view
     return json.dumps(shown, ensure_ascii=False)
+
+
+def refused_in(view: ViewRecord) -> bool:
+    """The form is shown again, led by a refusal (bot/slack/rendering/modals.py refilled)."""
+    return any(b.get("block_id") == REFUSED_BLOCK for b in view.view.get("blocks", []))
 
 
 def buttons(message: Message) -> list[str]:
@@ -180,7 +186,8 @@ class Harness:
     async def review(self, user: str, card: Message, action_id: str, callback_id: str,
                      comment: str = "") -> str:
         """Press a button that opens a comment form, submit the form, and wait for its outcome
-        (the form replaced by the result); an ephemeral refusal is returned instead."""
+        (the form replaced by the result, or shown again led by its refusal); an ephemeral
+        refusal is returned instead."""
         form = await self.driver.open_form(user, card, action_id, callback_id)
         if form is None:
             return self.fake.ephemerals(user)[-1]
@@ -188,6 +195,8 @@ class Harness:
 
         def outcome() -> str:
             shown = blocks_text(form)
+            if refused_in(form):
+                return shown
             return "" if form.view.get("callback_id") == callback_id or "…" in shown else shown
 
         return await self.fake.wait_for(outcome)

@@ -80,7 +80,7 @@ async def test_reject_needs_a_reason_inline_then_settles_the_card(bot: Harness) 
         "type": "plain_text_input", "value": "the rollback plan misses <edge-2>"}}})
     card = await bot.card("CHG-1", shows="Rejected by <@USEN1>")
 
-    assert buttons(card) == [ids.EDIT, ids.VIEW_CHANGE]  # nothing left but to revise it
+    assert buttons(card) == [ids.EDIT, ids.COPY, ids.VIEW_CHANGE]  # revise it, or start anew
     assert "&lt;edge-2&gt;" in blocks_text(card)
     await bot.thread_has(card, "<@USEN1> rejected it")
     await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)
@@ -149,9 +149,10 @@ async def test_requester_withdraws_from_the_dm_copy_and_every_copy_settles(bot: 
     await bot.driver.click(REQUESTER, dm[0], ids.WITHDRAW_REQUEST)
 
     card = await bot.card("CHG-1", shows="Withdrawn by <@UREQ>")
-    assert buttons(card) == []
-    copy = await bot.fake.wait_for(lambda: [m for m in bot.fake.messages(REQUESTER)
-                                            if m.text.startswith("CHG-1 ") and not buttons(m)])
+    assert buttons(card) == [ids.COPY, ids.VIEW_CHANGE]  # nothing left but to start anew
+    copy = await bot.fake.wait_for(lambda: [
+        m for m in bot.fake.messages(REQUESTER)
+        if m.text.startswith("CHG-1 ") and buttons(m) == [ids.COPY, ids.VIEW_CHANGE]])
     assert "Withdrawn" in copy[0].text
 
 

@@ -53,7 +53,7 @@ async def reject_first(bot: Harness) -> None:
 async def test_rejected_change_is_edited_resubmitted_and_approved(bot: Harness) -> None:
     await reject_first(bot)
     card = await bot.card("CHG-1", shows="Rejected by <@USEN1>")
-    assert buttons(card) == [ids.EDIT, ids.VIEW_CHANGE]
+    assert buttons(card) == [ids.EDIT, ids.COPY, ids.VIEW_CHANGE]
 
     form = await bot.driver.open_form(REQUESTER, card, ids.EDIT, ids.EDIT_VIEW)
     assert form is not None

@@ -157,8 +157,19 @@ async def test_withdraw_dry_run_and_apply_subcommands(bot: Harness) -> None:
 
     await bot.driver.slash(SENIOR2, "dry-run CHG-1")
     assert await bot.ephemeral_for(SENIOR2, "Dry-run of CHG-1 recorded")
+    await bot.settled()
+    card = await bot.card("CHG-1", shows=ids.APPLY)
+    on_card = next(e for b in card.blocks if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == ids.APPLY)
     await bot.driver.slash(REQUESTER, "apply CHG-1")
-    assert await bot.ephemeral_for(REQUESTER, "CHG-1 is applied")
+    offer = await bot.fake.wait_for(lambda: next(
+        (e for e in bot.fake.state.ephemerals if e.user == REQUESTER and "*Apply*" in e.text),
+        None))
+    assert offer is not None
+    offered = [e for b in offer.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert offered == [on_card]  # the card's Apply: the same confirmation, the same revision
+    assert (await bot.engine.get("CHG-1")).state is State.APPROVED  # type: ignore[union-attr]
+    await bot.driver.click_ephemeral(REQUESTER, offer, ids.APPLY)
     card = await bot.card("CHG-1", shows="Applied")
     assert [e["action_id"] for b in card.blocks if b["type"] == "actions"
             for e in b["elements"]] == [ids.POST_REVIEW, ids.VIEW_CHANGE]  # nothing to apply

@@ -59,7 +59,7 @@ async def test_refusal_and_reject_on_sqlite(sql_bot: Harness) -> None:
         "type": "plain_text_input", "value": "not in the freeze window"}}})
 
     card = await bot.card("CHG-1", shows="Rejected by <@USEN1>")
-    assert buttons(card) == [ids.EDIT, ids.VIEW_CHANGE]  # nothing left but to revise it
+    assert buttons(card) == [ids.EDIT, ids.COPY, ids.VIEW_CHANGE]  # revise it, or start anew
     denial = "Seniors review on weekdays; resubmit &lt;with&gt; the peer's ASN"  # the stage's
     replies = await bot.thread_has(card, "rejected it")
     assert any(denial in r.text for r in replies if "not in the freeze window" in r.text)

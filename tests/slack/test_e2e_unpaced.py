@@ -75,7 +75,7 @@ async def test_unpaced_reject_settles_the_card(unpaced: Harness) -> None:
         "type": "plain_text_input", "value": "the rollback plan misses edge-2"}}})
 
     card = await bot.card(change_id, shows="Rejected by <@USEN1>")
-    assert buttons(card) == [ids.EDIT, ids.VIEW_CHANGE]
+    assert buttons(card) == [ids.EDIT, ids.COPY, ids.VIEW_CHANGE]
     await bot.thread_has(card, "<@USEN1> rejected it")
     assert not bot.fake.calls_to("response_url")
     assert (await bot.engine.get(change_id)).state is State.REJECTED  # type: ignore[union-attr]

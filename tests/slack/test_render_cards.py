@@ -9,6 +9,7 @@ import pytest
 
 from bot.slack.rendering import ids
 from bot.slack.rendering.card_context import CardContext
+from bot.slack.rendering.mrkdwn import code_block
 from bot.slack.rendering.render import render_card
 from bot.slack.rendering.validate import check_message
 from storage.ports.cards import Audience
@@ -55,14 +56,31 @@ SETTLED = sorted(n for n, cr in CHANGES.items()
 
 
 @pytest.mark.parametrize("name", SETTLED)
-def test_settled_cards_have_no_buttons(name: str) -> None:
+def test_a_withdrawn_card_offers_only_copy_as_new_and_the_change(name: str) -> None:
     assert CHANGES[name].state in TERMINAL_STATES
-    assert button_ids(asdict(render_card(CHANGES[name], context_for(name)))) == []
+    assert button_ids(asdict(render_card(CHANGES[name], context_for(name)))) == [
+        ids.COPY, ids.VIEW_CHANGE]
 
 
 @pytest.mark.parametrize("name", ["rejected", "expired"])
-def test_a_rejected_or_expired_card_offers_only_edit_and_the_change(name: str) -> None:
-    assert button_ids(card(name)) == [ids.EDIT, ids.VIEW_CHANGE]
+def test_a_rejected_or_expired_card_offers_only_edit_copy_and_the_change(name: str) -> None:
+    assert button_ids(card(name)) == [ids.EDIT, ids.COPY, ids.VIEW_CHANGE]
+
+
+def test_copy_as_new_is_offered_for_a_failed_apply_never_an_applied_one() -> None:
+    assert button_ids(card("failed")) == [ids.POST_REVIEW, ids.COPY, ids.VIEW_CHANGE]
+    assert button_ids(card("applied")) == [ids.POST_REVIEW, ids.VIEW_CHANGE]
+
+
+@pytest.mark.parametrize("name", ["applied", "failed"])
+def test_the_output_of_an_ended_apply_is_on_the_card_whether_it_went_through_or_not(
+        name: str) -> None:
+    attempt = CHANGES[name].apply
+    assert attempt is not None and attempt.output
+    texts = [b.get("text", {}).get("text", "")
+             for b in card(name)["blocks"]]  # type: ignore[attr-defined]
+    outcome = [text for text in texts if text.startswith(name.capitalize())]
+    assert len(outcome) == 1 and code_block(attempt.output) in outcome[0]
 
 
 def test_a_draft_card_offers_edit_submit_and_its_dry_run() -> None:

@@ -51,7 +51,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.abort(change_id, user, reason, gesture=gesture)),
             f"Abort asked: *{change_id}* ends when its executor has stopped; the card shows "
-            "the outcome.")
+            "the outcome.", fields={"reason": ids.REASON_BLOCK})
 
 
 def _not_running(cr: ChangeRequest, _user: str) -> str | None:

@@ -23,6 +23,9 @@ LINKS_BLOCK = "links"
 NOTE_MAX = 3000
 BLANK_NOTE = "Say what happened: the change advisory board reads it."
 OUTCOMES = [(o.value, o.value.replace("_", " ").capitalize()) for o in ReviewOutcome]
+WENT = {ReviewOutcome.SUCCESSFUL: "was successful",
+        ReviewOutcome.SUCCESSFUL_WITH_ISSUES: "was successful, with issues",
+        ReviewOutcome.ROLLED_BACK: "was rolled back", ReviewOutcome.FAILED: "failed"}
 
 
 def post_review_modal(cr: ChangeRequest) -> dict[str, Any]:
@@ -65,7 +68,13 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.post_review(change_id, user, ReviewOutcome(outcome), note, links,
                                         gesture=gesture)),
-            f"Recorded: *{change_id}* went {outcome.replace('_', ' ')}.")
+            recorded_text(change_id, ReviewOutcome(outcome)),
+            fields={"links": LINKS_BLOCK, "note": ids.NOTE_BLOCK})
+
+
+def recorded_text(change_id: str, outcome: ReviewOutcome) -> str:
+    """What the form says once the review is recorded: `CHG-4 was rolled back`."""
+    return f"Recorded: *{change_id}* {WENT[outcome]}."
 
 
 def _not_reviewable_by(cr: ChangeRequest, user: str) -> str | None:

@@ -69,7 +69,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         change_id, seen = _seen(view)
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.reject(change_id, user, _bound(seen), reason, gesture=gesture)),
-            f"You rejected *{change_id}*; the requester is told why.")
+            f"You rejected *{change_id}*; the requester is told why.",
+            fields={"comment_required": ids.REASON_BLOCK}, comment_block=ids.REASON_BLOCK)
 
     @app.view(ids.APPROVE_VIEW)
     async def approve(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -77,7 +78,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.approve(change_id, user, _bound(seen),
                                     payload.typed(view, ids.COMMENT_BLOCK), gesture=gesture)),
-            f"You approved revision {seen.revision if seen else '?'} of *{change_id}*.")
+            f"You approved revision {seen.revision if seen else '?'} of *{change_id}*.",
+            comment_block=ids.COMMENT_BLOCK)
 
     @app.view(ids.WITHDRAW_VIEW)
     async def withdraw(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -85,7 +87,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.withdraw_approval(
                 change_id, user, payload.typed(view, ids.COMMENT_BLOCK), gesture=gesture)),
-            f"You withdrew your approval of *{change_id}*.")
+            f"You withdrew your approval of *{change_id}*.", comment_block=ids.COMMENT_BLOCK)
 
     @app.view(ids.COMMENT_VIEW)
     async def comment(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -96,7 +98,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         change_id = str(payload.metadata(view).get("change", ""))
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.comment(change_id, user, text, gesture=gesture)),
-            f"Your comment is in the thread of *{change_id}*.")
+            f"Your comment is in the thread of *{change_id}*.",
+            fields={"text": ids.COMMENT_BLOCK})
 
 
     @app.view(ids.RESOLVE_VIEW)
@@ -115,7 +118,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         await decide_then_ack(services, ack, body, view, lambda user, gesture: (
             services.engine.resolve(change_id, user, ApplyStatus(outcome), note,
                                     gesture=gesture)),
-            f"*{change_id}* is marked {outcome}.")
+            f"*{change_id}* is marked {outcome}.",
+            fields={"note": ids.NOTE_BLOCK, "status": ids.OUTCOME_BLOCK})
 
 
 def _seen(view: dict[str, Any]) -> tuple[str, Seen | None]:

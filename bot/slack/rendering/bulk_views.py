@@ -55,15 +55,15 @@ def select_modal(verdict: str, changes: Sequence[ChangeRequest]) -> dict[str, An
 def confirm_modal(verdict: str, options: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """The one confirmation: the chosen changes, and one reason for all when rejecting."""
     verb = VERBS[verdict][0]
-    blocks: list[Block] = [section(
-        f"{verb} these {len(options)} change{'s' if len(options) != 1 else ''}? "
-        "Untick any to leave it out.")]
+    asked = (f"{verb} this change? Untick it to leave it out." if len(options) == 1 else
+             f"{verb} these {len(options)} changes? Untick any to leave it out.")
+    blocks: list[Block] = [section(asked)]
     blocks += _boxes(options, selected=True)
     if verdict == "reject":
         blocks.append(text_input(ids.COMMENT_BLOCK, "Reason (sent with every rejection)",
                                  multiline=True, max_length=NOTE_MAX))
-    else:
-        blocks.append(text_input(ids.COMMENT_BLOCK, "Comment (optional)", multiline=True,
+    else:  # Slack itself marks an optional field "(optional)"
+        blocks.append(text_input(ids.COMMENT_BLOCK, "Comment", multiline=True,
                                  optional=True, max_length=NOTE_MAX))
     return modal(f"{verb} {len(options)}", blocks, callback_id=ids.BULK_CONFIRM_VIEW,
                  submit=f"{verb} {len(options)}", close="Back",

@@ -14,7 +14,13 @@ from bot.slack.rendering.blocks import (
     section,
 )
 from bot.slack.rendering.card_context import CardContext, Message
-from bot.slack.rendering.card_parts import buttons, dry_run_text, outcome_text, progress_lines
+from bot.slack.rendering.card_parts import (
+    buttons,
+    dry_run_text,
+    outcome_text,
+    progress_lines,
+    ticket_text,
+)
 from bot.slack.rendering.edits import card_edit_text
 from bot.slack.rendering.labels import risk_label, state_label
 from bot.slack.rendering.mrkdwn import clip, code_block, code_text, date, escape, person
@@ -22,7 +28,8 @@ from workflow.model import ChangeRequest, State
 from workflow.seen import Seen
 
 DESCRIPTION_CHARS = 1500
-ROLLBACK_CHARS = 1500
+ROLLBACK_CHARS = 1500  # escaped, as the payload's
+ROLLBACK_LINES = 20
 FIELD_CHARS = 300
 PAYLOAD_LINES = 12
 PAYLOAD_CHARS = 2400  # escaped, so the section stays within 3000 with its heading and note
@@ -33,7 +40,7 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     blocks: list[Block] = [
         header(f"{cr.id} · {cr.metadata.title}"),
         section(_status_line(cr)),
-        _facts(cr),
+        _facts(cr, ctx.ticket_url),
     ]
     if cr.metadata.description.strip():
         blocks.append(section(escape(clip(cr.metadata.description.strip(), DESCRIPTION_CHARS))))
@@ -41,8 +48,7 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     if edited:
         blocks.append(section(edited))
     blocks.append(section(payload_excerpt(cr.content.payload)))
-    rollback = cr.content.rollback_plan.strip() or "_none given_"
-    blocks.append(section(f"*Rollback plan*\n{_quote(clip(rollback, ROLLBACK_CHARS))}"))
+    blocks.append(section(rollback_excerpt(cr.content.rollback_plan)))
     blocks.append(section(dry_run_text(cr, ctx)))
     lines = progress_lines(cr, ctx.available)
     if lines:
@@ -59,17 +65,29 @@ def render_card(cr: ChangeRequest, ctx: CardContext) -> Message:
     return Message(text=notification_text(cr), blocks=blocks)
 
 
-def payload_excerpt(payload: str) -> str:
+def rollback_excerpt(plan: str) -> str:
+    """The rollback plan as written, in a code block like the payload: its indentation is kept
+    (a device's configuration depends on it); only blank lines around it are left out."""
+    lines = plan.rstrip().splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return "*Rollback plan*\n_none given_"
+    return payload_excerpt("\n".join(lines), "Rollback plan", ROLLBACK_LINES, ROLLBACK_CHARS)
+
+
+def payload_excerpt(payload: str, title: str = "Payload", most_lines: int = PAYLOAD_LINES,
+                    most_chars: int = PAYLOAD_CHARS) -> str:
     """The payload's first lines in a code block, saying how much of it the card leaves out."""
     cut, used, lines = 0, 0, 0
     for char in payload:
         used += len(code_text(char))
-        if used > PAYLOAD_CHARS or (char == "\n" and lines + 1 >= PAYLOAD_LINES):
+        if used > most_chars or (char == "\n" and lines + 1 >= most_lines):
             break
         lines += char == "\n"
         cut += 1
     shown = payload[:cut].rstrip("\n")
-    text = f"*Payload*\n{code_block(shown or ' ')}"
+    text = f"*{title}*\n{code_block(shown or ' ')}"
     left = payload[len(shown):].strip("\n")
     if left:
         more = len(left.splitlines())
@@ -93,14 +111,14 @@ def _status_line(cr: ChangeRequest) -> str:
     return line
 
 
-def _facts(cr: ChangeRequest) -> Block:
+def _facts(cr: ChangeRequest, ticket_url: str | None = None) -> Block:
     content = cr.content
     schedule = date(content.scheduled_for) if content.scheduled_for else "as soon as approved"
     return fields(
         ("Change", _short(f"{content.family} / {content.action}")),
         ("Target", _short(content.target)),
         ("Risk", risk_label(content.risk)),
-        ("Ticket", _short(cr.metadata.ticket) if cr.metadata.ticket.strip() else "_none_"),
+        ("Ticket", ticket_text(cr.metadata.ticket, ticket_url, FIELD_CHARS)),
         ("Schedule", schedule),
         ("Revision", _revision(cr)),
     )
@@ -116,10 +134,6 @@ def _revision(cr: ChangeRequest) -> str:
 
 def _short(text: str) -> str:
     return f"`{escape(clip(text, FIELD_CHARS))}`" if text else "_none_"
-
-
-def _quote(text: str) -> str:
-    return "\n".join(f"> {escape(line)}" for line in text.splitlines() or [""])
 
 
 def _footer(cr: ChangeRequest, ctx: CardContext) -> str:

@@ -14,6 +14,7 @@ from workflow.model import (
     ApplyMode,
     ChangeRequest,
     DryRun,
+    DryRunRule,
     DryRunSource,
     Response,
     State,
@@ -21,9 +22,11 @@ from workflow.model import (
     Verdict,
 )
 from workflow.progress import RequirementProgress, StageProgress, active_stage, all_progress
+from workflow.rules_copy import COPYABLE
 from workflow.rules_post_review import REVIEWABLE as APPLY_ENDED
 from workflow.rules_post_review import needs_review
 from workflow.seen import Seen
+from workflow.ticket_links import ticket_link
 from workflow.timing import schedule_missed
 
 Order = Mapping[str, tuple[datetime, str]]
@@ -34,6 +37,8 @@ LISTED_APPROVERS = 10
 REVIEWABLE = frozenset({State.PENDING_REVIEW})
 OPEN = frozenset({State.PENDING_REVIEW, State.APPROVED, State.SCHEDULED})
 EDITABLE = frozenset({State.DRAFT, State.REJECTED, State.EXPIRED})  # the engine takes more
+TICKET_CHARS = 300
+TICKET_LINK_CHARS = 1900  # link and label together, within a card field's 2000
 
 
 def progress_lines(cr: ChangeRequest, available: Mapping[str, int] | None) -> list[str]:
@@ -103,14 +108,35 @@ def produced(dry_run: DryRun) -> str:
     return f"reported by {person(dry_run.producer)}"
 
 
+def no_dry_run_hint(cr: ChangeRequest) -> str:
+    """What gets the change a dry-run its workflow accepts: its executor (the button, or the
+    command line without a file), reported output, or either; a draft's workflow is not
+    chosen yet, so both are offered with when each works."""
+    run = f"press *Run dry-run* (or `changegate dry-run {cr.id}`)"
+    report = f"report the output (`changegate dry-run {cr.id} --file out.txt`, or the API)"
+    workflow = cr.workflow
+    if workflow is None:
+        return f"{run} if an executor is bound to its family, else {report}"
+    if workflow.dry_run is DryRunRule.REPORTED:
+        return f"{report}; its workflow takes no executor's dry-run"
+    if workflow.runs_own_executor:
+        named = f" {escape(workflow.executor)}" if workflow.executor else ""
+        if workflow.dry_run is DryRunRule.EXECUTOR:
+            return f"{run}: only its executor{named} may produce it"
+        return f"{run}, or {report}"
+    if workflow.dry_run is DryRunRule.EXECUTOR:
+        return ("its workflow takes only an executor's dry-run and none is bound to it: "
+                "edit it into a new revision once the policy binds one")
+    return f"{report}; no executor is bound to its family"
+
+
 def dry_run_text(cr: ChangeRequest, ctx: CardContext) -> str:
     """Digest prefix, producer, age and, until the change is settled, expiry (date tokens),
     plus the first lines of output."""
     dry_run = cr.dry_run
     if dry_run is None:
         return "*Dry-run*: _none was taken_" if cr.is_terminal else (
-            ":warning: *No dry-run yet.* Approvals need one: press *Run dry-run*, "
-            "or report the output through the API."
+            f":warning: *No dry-run yet.* Approvals need one: {no_dry_run_hint(cr)}."
         )
     ttl = (cr.workflow.timing if cr.workflow else Timing()).dry_run_ttl
     valid_until = dry_run.taken_at + ttl
@@ -148,7 +174,7 @@ def outcome_text(cr: ChangeRequest, ctx: CardContext) -> str | None:
             text += f"; apply it with *Apply* or `/change apply {cr.id}`"
         return text
     if state is State.REJECTED:
-        rejection = _last_rejection(cr)
+        rejection = last_rejection(cr)
         if rejection is None:
             return f"Rejected{when}"
         return (f"Rejected by {person(rejection.person)} {date(rejection.at)}:\n"
@@ -181,19 +207,20 @@ def _apply_text(cr: ChangeRequest) -> str | None:
                 "it is never retried blindly")
     outcome = "Failed (aborted)" if attempt.aborted else cr.state.value.capitalize()
     text = f"{outcome}: {started}{finished}{resolved}"
-    if cr.state is State.FAILED and attempt.output:
+    if attempt.output:  # what the apply printed, whether it succeeded or failed
         text += "\n" + code_block(clip(attempt.output, EXCERPT_CHARS))
     return text
 
 
-def _last_rejection(cr: ChangeRequest) -> Response | None:
+def last_rejection(cr: ChangeRequest) -> Response | None:
+    """The rejection that rejected the current revision, if any."""
     rejections = [r for r in cr.live_responses() if r.verdict is Verdict.REJECT]
     return rejections[-1] if rejections else None
 
 
 def buttons(cr: ChangeRequest, audience: Audience, now: datetime) -> list[Block]:
-    """The buttons that can do something in the change's state at `now`; none once it is
-    settled."""
+    """The buttons that can do something in the change's state at `now`; once it is settled,
+    only recording its review, revising it and copying it as new, where those apply."""
     value = ids.button_value(cr.id, Seen.of(cr))
     if cr.state is State.EXECUTING:
         abort = [] if cr.apply and cr.apply.abort_requested_by else [
@@ -203,12 +230,13 @@ def buttons(cr: ChangeRequest, audience: Audience, now: datetime) -> list[Block]
         return [button("Mark applied or failed", ids.RESOLVE, value, style="primary"),
                 button("View dry-run", ids.VIEW_DRY_RUN, value)]
     if cr.state in APPLY_ENDED:
-        return [button("Record review", ids.POST_REVIEW, value,
-                       style="primary" if needs_review(cr) else None)]
+        review = button("Record review", ids.POST_REVIEW, value,
+                        style="primary" if needs_review(cr) else None)
+        return [review, *_copy(cr, value)]
     if cr.state in EDITABLE:
-        return _revise(cr, value)
+        return _revise(cr, value) + _copy(cr, value)
     if cr.state not in OPEN:
-        return []
+        return _copy(cr, value)
     row: list[Block] = []
     if cr.state is State.PENDING_REVIEW and audience is not Audience.REQUESTER:
         row.append(button("Approve", ids.APPROVE, value, style="primary"))  # opens a form
@@ -226,6 +254,21 @@ def buttons(cr: ChangeRequest, audience: Audience, now: datetime) -> list[Block]
     row.append(button("View dry-run", ids.VIEW_DRY_RUN, value))
     row.append(button("Comment", ids.COMMENT, value))
     return row
+
+
+def ticket_text(ticket: str, template: str | None, limit: int = TICKET_CHARS) -> str:
+    """The ticket as a link where the policy gives a `ticket_url` template, else as code; the
+    ticket is percent-encoded in the link (it cannot change where the link leads) and escaped
+    in its text (it cannot mention anyone or make a link of its own)."""
+    shown = ticket.strip()
+    if not shown:
+        return "_none_"
+    label = escape(clip(shown, limit))
+    link = ticket_link(template, shown)
+    target = escape(link) if link is not None else ""
+    if not target or len(target) + len(label) > TICKET_LINK_CHARS:  # never clipped mid-link
+        return f"`{label}`"
+    return f"<{target}|{label}>"
 
 
 def can_apply(cr: ChangeRequest, now: datetime) -> bool:
@@ -248,6 +291,20 @@ def _revise(cr: ChangeRequest, value: str) -> list[Block]:
                        confirmation=confirm(f"Withdraw {cr.id}?",
                                             "The change is cancelled for good.", "Withdraw"))]
     return row
+
+
+def apply_button(cr: ChangeRequest) -> Block:
+    """The card's Apply button, with its confirmation, bound to the revision and dry-run the
+    change has now: `/change apply` answers with it, so both ask the same before applying."""
+    return _apply(cr, ids.button_value(cr.id, Seen.of(cr)))
+
+
+def _copy(cr: ChangeRequest, value: str) -> list[Block]:
+    """Copy as new, where the engine takes it (workflow.rules_copy): a new draft with this
+    change's content, which the clicker then edits or submits."""
+    if cr.state not in COPYABLE:
+        return []
+    return [button("Copy as new", ids.COPY, value)]
 
 
 def _apply(cr: ChangeRequest, value: str) -> Block:

@@ -4,6 +4,7 @@ comment, and the short progress/result views."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,12 @@ View = dict[str, Any]
 TITLE_MAX = 150
 LONG_TEXT_MAX = 3000
 SHORT_TEXT_MAX = 200
+TICKET_EXAMPLE = "e.g. RFC-3192"  # never CHG-n: that is how ChangeGate names its own changes
+REFUSED_BLOCK = "cg_refused"  # the message a form shown again after a refusal leads with
+VIEW_KEYS = ("type", "title", "submit", "close", "callback_id", "private_metadata",
+             "clear_on_close", "notify_on_close")  # what of a submitted view is shown again
+INITIAL_KEYS = ("initial_value", "initial_option", "initial_options", "initial_date_time")
+TYPED_ELEMENTS = ("plain_text_input", "static_select", "checkboxes", "datetimepicker")
 RISKS = [(r.value, r.value.capitalize()) for r in Risk]
 
 
@@ -76,7 +83,8 @@ def proposal_blocks(f: ProposalForm, problem: str | None = None) -> list[Block]:
         text_input("rollback_plan", "Rollback plan", initial=f.rollback_plan, multiline=True,
                    max_length=LONG_TEXT_MAX, hint="How to undo it if it goes wrong"),
         text_input("ticket", "Change ticket", initial=f.ticket, optional=True,
-                   max_length=SHORT_TEXT_MAX, placeholder="e.g. CHG-3192"),
+                   max_length=SHORT_TEXT_MAX, placeholder=TICKET_EXAMPLE,
+                   hint="Its id in your change or ticket system, if it has one"),
         datetime_input("schedule", "Schedule", initial=f.schedule,
                        hint="Leave empty to apply as soon as it is approved"),
     ]
@@ -165,11 +173,15 @@ def withdraw_modal(cr: ChangeRequest, origin: str = "", clicked: Clicked | None 
                  close="Cancel", private_metadata=_metadata(cr, origin, clicked=clicked))
 
 
-def comment_modal(cr: ChangeRequest, origin: str = "") -> View:
-    """A note on the change; it never counts as a response."""
-    blocks = [
+def comment_modal(cr: ChangeRequest, origin: str = "", *, text: str = "",
+                  problem: str | None = None) -> View:
+    """A note on the change; it never counts as a response. `text` fills it in, and `problem`
+    (mrkdwn) leads it: a refused decision's comment offered to be posted instead."""
+    blocks = [section(problem, block_id=REFUSED_BLOCK)] if problem else []
+    blocks += [
         section(f"Comment on *{cr.id}* · {escape(clip(cr.metadata.title, 200))}"),
-        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, max_length=LONG_TEXT_MAX),
+        text_input(ids.COMMENT_BLOCK, "Comment", multiline=True, max_length=LONG_TEXT_MAX,
+                   initial=text),
         context("Comments are posted in the card's thread and never count as approvals."),
     ]
     return modal(f"Comment on {cr.id}", blocks, callback_id=ids.COMMENT_VIEW, submit="Post",
@@ -196,6 +208,46 @@ def resolve_modal(cr: ChangeRequest, origin: str = "") -> View:
 def notice_modal(title: str, text: str) -> View:
     """A read-only view: "Submitting…" while work runs, then the outcome."""
     return modal(title, [section(text)], close="Close")
+
+
+def refilled(view: View, values: Mapping[str, Mapping[str, Any]], message: str) -> View:
+    """The submitted form shown again as it was typed (`values`: its view.state.values), led by
+    `message` (mrkdwn): what a refusal that no single field explains answers, so that nothing
+    typed is lost, as Slack keeps a form answered with field errors. A message from an earlier
+    refusal is replaced."""
+    blocks: list[Block] = [section(message, block_id=REFUSED_BLOCK)]
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") != REFUSED_BLOCK:
+            blocks.append(_as_typed(block, values.get(str(block.get("block_id", ""))) or {}))
+    shown: View = {key: view[key] for key in VIEW_KEYS if view.get(key) is not None}
+    return {**shown, "type": "modal", "blocks": blocks}
+
+
+def _as_typed(block: Block, state: Mapping[str, Any]) -> Block:
+    """An input block whose element starts with what was typed into it (cleared, if it was)."""
+    element = block.get("element")
+    if block.get("type") != "input" or not isinstance(element, dict):
+        return block
+    typed = state.get(str(element.get("action_id", "")))
+    if not isinstance(typed, Mapping) or element.get("type") not in TYPED_ELEMENTS:
+        return block  # not in the submission, or not one of ours: shown as it was
+    kept = {key: value for key, value in element.items() if key not in INITIAL_KEYS}
+    options = {str(o.get("value")): o for o in element.get("options") or []
+               if isinstance(o, dict)}
+    kind = element.get("type")
+    picked = typed.get("selected_option")
+    ticked = [options[str(o.get("value"))] for o in typed.get("selected_options") or []
+              if isinstance(o, dict) and str(o.get("value")) in options]
+    if kind == "plain_text_input" and isinstance(typed.get("value"), str) and typed["value"]:
+        kept["initial_value"] = typed["value"]
+    elif kind == "static_select" and isinstance(picked, dict) and str(
+            picked.get("value")) in options:
+        kept["initial_option"] = options[str(picked.get("value"))]
+    elif kind == "checkboxes" and ticked:
+        kept["initial_options"] = ticked
+    elif kind == "datetimepicker" and isinstance(typed.get("selected_date_time"), int):
+        kept["initial_date_time"] = typed["selected_date_time"]
+    return {**block, "element": kept}
 
 
 def _metadata(cr: ChangeRequest, origin: str, seen: Seen | None = None,
